@@ -1,0 +1,8 @@
+// Every migration, embedded into the binary as text. Add new files here in order.
+import m0001 from './0001_foundation.sql' with { type: 'text' }
+
+export interface Migration { name: string; sql: string }
+
+export const migrations: Migration[] = [
+  { name: '0001_foundation.sql', sql: m0001 },
+]

@@ -1,0 +1,62 @@
+import { Elysia, t } from 'elysia'
+import type { Kernel } from '../../src/kernel'
+import { authGuard, JWT_TTL } from '../../src/http/guard'
+import { clientIp } from '../../src/http/client-ip'
+import { enforceRate } from '../../src/http/rate-limit'
+import { iso } from '../../src/clock'
+import * as auth from './service'
+import { AdminUserPatch, Credentials, LoginBody, LoginResponse, User, UserEnvelope } from './model'
+
+const JWT_TTL_MS = 24 * 3600 * 1000
+if (JWT_TTL !== '24h') throw new Error('JWT_TTL_MS must match JWT_TTL')
+
+export const authPlugin = (k: Kernel) =>
+  new Elysia({ name: 'auth', seed: k, prefix: '/api', detail: { tags: ['Auth'] } })
+    .use(authGuard(k))
+    .post('/auth/register', async ({ body, maybePrincipal, set, request, server }) => {
+      enforceRate(k.limiter, set, `register:${clientIp(request, server, k.config.trustProxy)}`, 20)
+      set.status = 201
+      return { user: await auth.register(k, body, maybePrincipal) }
+    }, {
+      optionalAuth: true,
+      body: t.Object({ ...Credentials.properties, admin: t.Optional(t.Boolean({ description: 'Create an admin (admins only)' })) }),
+      response: { 201: UserEnvelope },
+      detail: { summary: 'Register', description: 'The first user becomes admin. Later registration needs AGENTBASE_OPEN_REGISTRATION or an admin caller.' },
+    })
+    .post('/auth/login', async ({ body, jwt, cookie, request, server }) => {
+      const { user, session } = await auth.login(k, body, clientIp(request, server, k.config.trustProxy))
+      const c = k.sessions.createSessionCookie(session.id)
+      const secure = new URL(request.url).protocol === 'https:' || request.headers.get('x-forwarded-proto') === 'https' && k.config.trustProxy
+      cookie[c.name].set({ value: c.value, httpOnly: true, sameSite: 'lax', path: '/', secure, expires: c.attributes.expires })
+      const token = await jwt.sign({ sub: user.id, sid: session.id })
+      return { token, expires_at: iso(k.clock.now() + JWT_TTL_MS), user }
+    }, {
+      body: LoginBody,
+      response: LoginResponse,
+      detail: { summary: 'Log in', description: 'Returns a JWT and sets the session cookie. Failed logins are throttled per IP and per email.' },
+    })
+    .post('/auth/logout', async ({ principal, cookie }) => {
+      if (principal.sessionId) await auth.logout(k, principal.sessionId)
+      const blank = k.sessions.createBlankSessionCookie()
+      cookie[blank.name].set({ value: '', httpOnly: true, path: '/', maxAge: 0 })
+      return { logged_out: true }
+    }, { auth: { session: true }, response: t.Object({ logged_out: t.Boolean() }), detail: { summary: 'Log out: ends the cookie session and the JWT at once' } })
+    .get('/auth/me', ({ principal }) => ({
+      user: auth.me(k, principal.userId),
+      auth: { via: principal.via, token_type: principal.tokenType ?? null, scopes: principal.scopes, workspace_id: principal.workspaceId },
+    }), {
+      auth: true,
+      response: t.Object({ user: User, auth: t.Object({ via: t.String(), token_type: t.Nullable(t.String()), scopes: t.Nullable(t.Array(t.String())), workspace_id: t.Nullable(t.String()) }) }),
+      detail: { summary: 'The current user and how they authenticated' },
+    })
+    .get('/admin/users', () => ({ users: auth.listUsers(k) }), {
+      auth: { admin: true },
+      response: t.Object({ users: t.Array(User) }),
+      detail: { tags: ['Admin'], summary: 'List users (admins)' },
+    })
+    .patch('/admin/users/:id', async ({ principal, params, body }) => ({ user: await auth.adminUpdateUser(k, principal, params.id, body) }), {
+      auth: { admin: true },
+      body: AdminUserPatch,
+      response: UserEnvelope,
+      detail: { tags: ['Admin'], summary: 'Disable/enable a user, change role, set monthly token quota (admins)' },
+    })

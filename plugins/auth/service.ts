@@ -1,0 +1,105 @@
+import type { Kernel } from '../../src/kernel'
+import { ApiError, conflict, forbidden, notFound } from '../../src/http/errors'
+import { hashPassword, verifyPassword, dummyHash } from '../../src/auth/passwords'
+import { newId } from '../../src/db/ids'
+import { iso, nowIso } from '../../src/clock'
+import type { Principal } from '../../src/auth/principal'
+import { toUserView, userStore, type UserRow } from './store'
+
+const normEmail = (e: string) => e.trim().toLowerCase()
+
+/** Creates a user. The first user becomes admin; later ones need open registration or an admin caller. */
+export async function register(k: Kernel, input: { email: string; password: string; admin?: boolean }, caller: Principal | null, opts: { cli?: boolean } = {}) {
+  const users = userStore(k)
+  const first = users.count() === 0
+  const byAdmin = caller?.role === 'admin'
+  if (!first && !opts.cli && !byAdmin && !k.config.openRegistration) {
+    throw forbidden('Registration is closed: ask an admin to create your account (or set AGENTBASE_OPEN_REGISTRATION=on)')
+  }
+  if (input.admin && !first && !opts.cli && !byAdmin) throw forbidden('Only admins can create admin users')
+  const email = normEmail(input.email)
+  if (users.byEmail(email)) throw conflict('An account with this email already exists')
+  const hash = await hashPassword(input.password)
+  const now = nowIso(k.clock)
+  const row: UserRow = {
+    id: newId('usr'), email, password_hash: hash, role: first || input.admin ? 'admin' : 'user',
+    monthly_token_quota: null, disabled_at: null, created_at: now, updated_at: now,
+  }
+  try {
+    users.insert(row)
+  } catch (err) {
+    if (String(err).includes('UNIQUE')) throw conflict('An account with this email already exists')
+    throw err
+  }
+  return toUserView(row)
+}
+
+const FAIL_LIMIT = 5
+const FAIL_WINDOW_MS = 15 * 60 * 1000
+
+/** Failed-login counters per IP and per email; a burst of failures locks that key for the window. */
+class LoginThrottle {
+  private fails = new Map<string, number[]>()
+  constructor(private k: Kernel) {}
+  private recent(key: string) {
+    const now = this.k.clock.now()
+    const list = (this.fails.get(key) ?? []).filter((t) => now - t < FAIL_WINDOW_MS)
+    this.fails.set(key, list)
+    return list
+  }
+  check(keys: string[]) {
+    for (const key of keys) {
+      const list = this.recent(key)
+      if (list.length >= FAIL_LIMIT) {
+        const retry = Math.ceil((list[0] + FAIL_WINDOW_MS - this.k.clock.now()) / 1000)
+        throw new ApiError(429, `Too many failed logins; try again in ${retry} s`, 'login_throttled', undefined, { 'Retry-After': String(retry) })
+      }
+    }
+  }
+  fail(keys: string[]) { for (const key of keys) this.recent(key).push(this.k.clock.now()) }
+  clear(key: string) { this.fails.delete(key) }
+}
+
+export async function login(k: Kernel, input: { email: string; password: string }, ip: string) {
+  const throttle = k.singleton('auth.loginThrottle', () => new LoginThrottle(k))
+  const email = normEmail(input.email)
+  const keys = [`ip:${ip}`, `email:${email}`]
+  throttle.check(keys)
+  const user = userStore(k).byEmail(email)
+  const ok = user ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await dummyHash()), false)
+  if (!user || !ok) {
+    throttle.fail(keys)
+    throw new ApiError(401, 'Wrong email or password', 'invalid_credentials')
+  }
+  if (user.disabled_at) throw new ApiError(401, 'This account is disabled', 'account_disabled')
+  throttle.clear(`email:${email}`)
+  const session = await k.sessions.createSession(user.id, {})
+  return { user: toUserView(user), session }
+}
+
+export async function logout(k: Kernel, sessionId: string) {
+  await k.sessions.invalidateSession(sessionId)
+}
+
+export function me(k: Kernel, userId: string) {
+  const u = userStore(k).byId(userId)
+  if (!u) throw notFound('User')
+  return toUserView(u)
+}
+
+export const listUsers = (k: Kernel) => userStore(k).list().map(toUserView)
+
+/** Admin changes; disabling a user ends every session and token of theirs at once. */
+export async function adminUpdateUser(k: Kernel, admin: Principal, id: string, patch: { disabled?: boolean; role?: 'admin' | 'user'; monthly_token_quota?: number | null }) {
+  const users = userStore(k)
+  const u = users.byId(id)
+  if (!u) throw notFound('User')
+  if (id === admin.userId && (patch.disabled || patch.role === 'user')) throw new ApiError(400, 'Admins cannot disable or demote themselves')
+  const f: Parameters<typeof users.update>[1] = {}
+  if (patch.disabled !== undefined) f.disabled_at = patch.disabled ? iso(k.clock.now()) : null
+  if (patch.role !== undefined) f.role = patch.role
+  if (patch.monthly_token_quota !== undefined) f.monthly_token_quota = patch.monthly_token_quota
+  users.update(id, f, nowIso(k.clock))
+  if (patch.disabled) await k.sessions.invalidateUserSessions(id)
+  return toUserView(users.byId(id)!)
+}

@@ -1,0 +1,26 @@
+import type { Kernel } from '../../src/kernel'
+import type { UserView } from './model'
+
+export interface UserRow {
+  id: string; email: string; password_hash: string; role: 'admin' | 'user'; monthly_token_quota: number | null
+  disabled_at: string | null; created_at: string; updated_at: string
+}
+
+export const toUserView = (r: UserRow): UserView => ({
+  id: r.id, email: r.email, role: r.role, monthly_token_quota: r.monthly_token_quota, disabled: !!r.disabled_at, created_at: r.created_at,
+})
+
+export const userStore = (k: Kernel) => ({
+  count: () => k.db.query<{ n: number }, []>('SELECT count(*) AS n FROM users').get()!.n,
+  byEmail: (email: string) => k.db.query<UserRow, [string]>('SELECT * FROM users WHERE email = ?').get(email),
+  byId: (id: string) => k.db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id),
+  list: () => k.db.query<UserRow, []>('SELECT * FROM users ORDER BY created_at').all(),
+  insert: (r: UserRow) =>
+    k.db.query('INSERT INTO users (id, email, password_hash, role, monthly_token_quota, disabled_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(r.id, r.email, r.password_hash, r.role, r.monthly_token_quota, r.disabled_at, r.created_at, r.updated_at),
+  update: (id: string, f: Partial<Pick<UserRow, 'role' | 'disabled_at' | 'monthly_token_quota' | 'password_hash'>>, now: string) => {
+    const cols = Object.keys(f) as (keyof typeof f)[]
+    if (!cols.length) return
+    k.db.query(`UPDATE users SET ${cols.map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE id = ?`).run(...cols.map((c) => f[c] ?? null), now, id)
+  },
+})

@@ -1,0 +1,60 @@
+import { Elysia } from 'elysia'
+import { swagger } from '@elysiajs/swagger'
+import bundleJs from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
+import presetJs from 'swagger-ui-dist/swagger-ui-standalone-preset.js' with { type: 'file' }
+import css from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
+import type { Kernel } from '../../src/kernel'
+import { VERSION } from '../../src/version'
+
+const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Agentbase API</title><link rel="stylesheet" href="/swagger/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/swagger/assets/swagger-ui-bundle.js"></script>
+<script src="/swagger/assets/swagger-ui-standalone-preset.js"></script>
+<script>window.onload = () => { window.ui = SwaggerUIBundle({ url: '/swagger/json', dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' }) }</script>
+</body></html>`
+
+const assets: Record<string, { path: string; type: string }> = {
+  'swagger-ui-bundle.js': { path: bundleJs, type: 'application/javascript; charset=utf-8' },
+  'swagger-ui-standalone-preset.js': { path: presetJs, type: 'application/javascript; charset=utf-8' },
+  'swagger-ui.css': { path: css, type: 'text/css; charset=utf-8' },
+}
+
+/**
+ * OpenAPI at /swagger/json (built by @elysiajs/swagger from every route's schemas) and a Swagger UI page
+ * at /swagger served from assets embedded in the binary: it renders with no internet.
+ */
+export const docsPlugin = (_k: Kernel) =>
+  new Elysia({ name: 'docs' })
+    .use(swagger({
+      path: '/swagger/cdn-ui',
+      specPath: '/swagger/json',
+      exclude: [/^\/swagger/],
+      excludeStaticFile: true,
+      documentation: {
+        info: { title: 'Agentbase API', version: VERSION, description: 'Self-hosted AI agents, bots, endpoints, tools and webhooks. Errors are always `{ "error": "...", "code": "..." }`.' },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'A login JWT, an ab_pat_ API token, or a bot_ key' },
+            apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Agent endpoint key (aek_) where allowed' },
+          },
+        },
+        security: [{ bearer: [] }],
+      },
+    }))
+    .get('/swagger', ({ set }) => {
+      set.headers['content-type'] = 'text/html; charset=utf-8'
+      return page
+    }, { detail: { hide: true } })
+    .get('/swagger/assets/:file', ({ params, set }) => {
+      const a = assets[params.file]
+      if (!a) {
+        set.status = 404
+        return { error: 'No such asset', code: 'not_found' }
+      }
+      set.headers['content-type'] = a.type
+      set.headers['cache-control'] = 'public, max-age=86400'
+      return Bun.file(a.path)
+    }, { detail: { hide: true } })

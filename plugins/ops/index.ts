@@ -1,0 +1,28 @@
+import { Elysia, t } from 'elysia'
+import type { Kernel } from '../../src/kernel'
+import { ApiError } from '../../src/http/errors'
+import { safeEqual } from '../../src/auth/keys'
+
+export const opsPlugin = (k: Kernel) =>
+  new Elysia({ name: 'ops', seed: k, detail: { tags: ['Operations'] } })
+    .get('/health', ({ set }) => {
+      let database = 'ok'
+      try {
+        k.db.query('SELECT 1').get()
+      } catch {
+        database = 'unreachable'
+        set.status = 503
+      }
+      return { status: database === 'ok' ? 'ok' : 'degraded', database, version: k.version, uptime_s: Math.floor((k.clock.now() - k.startedAt) / 1000) }
+    }, {
+      response: { 200: t.Object({ status: t.String(), database: t.String(), version: t.String(), uptime_s: t.Integer() }), 503: t.Any() },
+      detail: { summary: 'Liveness and database reachability' },
+    })
+    .get('/metrics', ({ request, set }) => {
+      if (k.config.metricsToken) {
+        const h = request.headers.get('authorization') ?? ''
+        if (!safeEqual(h, `Bearer ${k.config.metricsToken}`)) throw new ApiError(401, 'Metrics need Authorization: Bearer <AGENTBASE_METRICS_TOKEN>')
+      }
+      set.headers['content-type'] = 'text/plain; version=0.0.4; charset=utf-8'
+      return k.metrics.render()
+    }, { detail: { summary: 'Prometheus metrics (bearer-protected when AGENTBASE_METRICS_TOKEN is set)' } })

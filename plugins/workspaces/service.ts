@@ -1,0 +1,43 @@
+import type { Kernel } from '../../src/kernel'
+import { notFound } from '../../src/http/errors'
+import { canAccess, listScope, type Principal } from '../../src/auth/principal'
+import { newId } from '../../src/db/ids'
+import { nowIso } from '../../src/clock'
+import type { WorkspaceView } from './model'
+
+const get = (k: Kernel, id: string) => k.db.query<WorkspaceView, [string]>('SELECT * FROM workspaces WHERE id = ?').get(id)
+
+/** The workspace if `who` may reach it; 404 otherwise (others' workspaces look missing). */
+export function requireOwned(k: Kernel, who: Principal, id: string): WorkspaceView {
+  const ws = get(k, id)
+  if (!ws || !canAccess(who, ws.owner_id, ws.id)) throw notFound('Workspace')
+  return ws
+}
+
+export function list(k: Kernel, who: Principal): WorkspaceView[] {
+  const { ownerId, workspaceId } = listScope(who)
+  return k.db.query<WorkspaceView, [string | null, string | null]>(
+    'SELECT * FROM workspaces WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY created_at DESC',
+  ).all(ownerId, workspaceId)
+}
+
+export function create(k: Kernel, who: Principal, input: { name: string; description?: string | null }): WorkspaceView {
+  const now = nowIso(k.clock)
+  const ws: WorkspaceView = { id: newId('ws'), owner_id: who.userId, name: input.name, description: input.description ?? null, created_at: now, updated_at: now }
+  k.db.query('INSERT INTO workspaces (id, owner_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(ws.id, ws.owner_id, ws.name, ws.description, ws.created_at, ws.updated_at)
+  return ws
+}
+
+export function update(k: Kernel, who: Principal, id: string, patch: { name?: string; description?: string | null }): WorkspaceView {
+  const ws = requireOwned(k, who, id)
+  const next = { ...ws, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)), updated_at: nowIso(k.clock) }
+  k.db.query('UPDATE workspaces SET name = ?, description = ?, updated_at = ? WHERE id = ?').run(next.name, next.description, next.updated_at, id)
+  return next
+}
+
+/** Deleting a workspace removes what hangs off it (ON DELETE CASCADE in each domain's tables). */
+export function remove(k: Kernel, who: Principal, id: string) {
+  requireOwned(k, who, id)
+  k.db.query('DELETE FROM workspaces WHERE id = ?').run(id)
+}

@@ -1,0 +1,22 @@
+import { Elysia } from 'elysia'
+import type { Kernel } from './kernel'
+import { httpCore } from './http/core'
+import { docsPlugin } from '../plugins/docs/index'
+import { opsPlugin } from '../plugins/ops/index'
+import { authPlugin } from '../plugins/auth/index'
+import { tokensPlugin } from '../plugins/tokens/index'
+import { workspacesPlugin } from '../plugins/workspaces/index'
+import { walletPlugin } from '../plugins/wallet/index'
+
+/** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
+export const createApp = (k: Kernel) =>
+  new Elysia({ name: 'agentbase' })
+    .use(httpCore(k))
+    .use(docsPlugin(k))
+    .use(opsPlugin(k))
+    .use(authPlugin(k))
+    .use(tokensPlugin(k))
+    .use(workspacesPlugin(k))
+    .use(walletPlugin(k))
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,51 @@
+import type { Clock } from '../clock'
+import { iso } from '../clock'
+import type { Db } from '../db/open'
+import { newId } from '../db/ids'
+
+export interface DomainEvent {
+  id: string
+  seq: number
+  type: string
+  owner_id: string
+  bot_account_id: string | null
+  data: Record<string, unknown>
+  created_at: string
+}
+
+export type EventListener = (e: DomainEvent) => void
+
+/**
+ * The in-process event bus (DESIGN §2, §11). `publish` writes the event into the `events` table
+ * synchronously, so inside a caller's transaction it commits (or rolls back) with the change that
+ * caused it. Listeners are told after the current synchronous work, and must read durable state from
+ * the table (the outbox), never trust the in-memory copy alone.
+ */
+export class EventBus {
+  private listeners = new Set<EventListener>()
+  private seq: number
+  constructor(private db: Db, private clock: Clock) {
+    this.seq = db.query<{ s: number | null }, []>('SELECT max(seq) AS s FROM events').get()?.s ?? 0
+  }
+
+  publish(type: string, data: Record<string, unknown>, who: { ownerId: string; botAccountId?: string | null }): DomainEvent {
+    const e: DomainEvent = {
+      id: newId('evt'),
+      seq: ++this.seq,
+      type,
+      owner_id: who.ownerId,
+      bot_account_id: who.botAccountId ?? null,
+      data,
+      created_at: iso(this.clock.now()),
+    }
+    this.db.query('INSERT INTO events (id, seq, type, owner_id, bot_account_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(e.id, e.seq, e.type, e.owner_id, e.bot_account_id, JSON.stringify(e.data), e.created_at)
+    queueMicrotask(() => { for (const l of this.listeners) { try { l(e) } catch { /* a listener never breaks a publisher */ } } })
+    return e
+  }
+
+  subscribe(l: EventListener): () => void {
+    this.listeners.add(l)
+    return () => this.listeners.delete(l)
+  }
+}

@@ -1,0 +1,82 @@
+import { Elysia } from 'elysia'
+import type { Kernel } from '../kernel'
+import { ApiError } from './errors'
+import { readableValidation } from './validation'
+import { bodyLimitFor, parseBody } from './body'
+import { randomString } from '../db/ids'
+
+interface RequestMeta { id: string; start: number }
+const metas = new WeakMap<Request, RequestMeta>()
+export const requestId = (request: Request) => metas.get(request)?.id ?? ''
+
+const validId = /^[A-Za-z0-9._:-]{1,128}$/
+
+/**
+ * Cross-cutting HTTP conventions (DESIGN §5), applied to the whole app:
+ * request ids, the JSON body parser with its limit, `{ error }` for every failure, access log, metrics.
+ */
+export const httpCore = (k: Kernel) =>
+  new Elysia({ name: 'http-core', seed: k })
+    .onRequest(({ request, set }) => {
+      const given = request.headers.get('x-request-id')
+      const id = given && validId.test(given) ? given : `req_${randomString(16)}`
+      metas.set(request, { id, start: performance.now() })
+      set.headers['x-request-id'] = id
+    })
+    .onParse({ as: 'global' }, ({ request, contentType, route }) => parseBody(request, contentType ?? '', bodyLimitFor(request.method, route)))
+    .onError({ as: 'global' }, ({ code, error: thrown, set, request, route }) => {
+      let error = thrown
+      const reqId = requestId(request)
+      if (reqId) set.headers['x-request-id'] = reqId
+      set.headers['content-type'] = 'application/json'
+      // Errors thrown while parsing arrive wrapped; unwrap ours (400 bad JSON, 413, 415).
+      const cause = (error as { cause?: unknown }).cause
+      if (code === 'PARSE' && cause instanceof ApiError) error = cause
+      if (error instanceof ApiError) {
+        set.status = error.status
+        if (error.headers) Object.assign(set.headers, error.headers)
+        return error.toBody()
+      }
+      switch (code) {
+        case 'VALIDATION': {
+          const v = error as unknown as { type: string; all: any[] }
+          const r = readableValidation(v.type, v.all ?? [])
+          const type = request.headers.get('content-type') ?? ''
+          if (v.type === 'body' && type && !type.includes('json')) {
+            set.status = 415
+            return { error: 'Request body must be JSON (Content-Type: application/json)', code: 'unsupported_media_type' }
+          }
+          set.status = 400
+          return { error: r.message, code: 'validation_failed', details: r.details }
+        }
+        case 'PARSE':
+          set.status = 400
+          return { error: 'Request body is not valid JSON', code: 'invalid_json' }
+        case 'NOT_FOUND':
+          set.status = 404
+          return { error: `No route for ${request.method} ${new URL(request.url).pathname}`, code: 'route_not_found' }
+        case 'INVALID_COOKIE_SIGNATURE':
+          set.status = 401
+          return { error: 'Invalid session cookie', code: 'unauthorized' }
+        default: {
+          // Elysia's own status() errors carry a status; everything else is ours to hide.
+          const status = (error as { status?: number }).status
+          if (typeof status === 'number' && status >= 400 && status < 500) {
+            set.status = status
+            const resp = (error as { response?: unknown }).response
+            return typeof resp === 'object' && resp && 'error' in resp ? resp : { error: String(resp ?? 'Request failed') }
+          }
+          k.log.error('unhandled error', { request_id: reqId, route, error: (error as Error)?.message, stack: (error as Error)?.stack })
+          set.status = 500
+          return { error: `Internal error (request ${reqId})`, code: 'internal_error' }
+        }
+      }
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+      const meta = metas.get(request)
+      const seconds = meta ? (performance.now() - meta.start) / 1000 : 0
+      const status = typeof set.status === 'number' ? set.status : 200
+      const template = route || 'unmatched'
+      k.metrics.observe(request.method, template, status, seconds)
+      k.log.info('request', { request_id: meta?.id, method: request.method, route: template, status, ms: Math.round(seconds * 1000 * 10) / 10 })
+    })

@@ -1,0 +1,114 @@
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+import { ApiError } from '../http/errors'
+import { inCidr, isBlockedIp } from './ip'
+
+/**
+ * The one guard for everything fetched on a user's behalf (DESIGN §7): http(s) only; addresses that
+ * resolve to private, loopback, link-local or metadata ranges are refused unless allowlisted.
+ */
+export class OutboundGuard {
+  constructor(private allow: string[]) {}
+
+  private allowedHost(host: string) {
+    return this.allow.some((a) => !a.includes('/') && !isIP(a) && a.toLowerCase() === host.toLowerCase())
+  }
+  private allowedIp(ip: string) {
+    return this.allow.some((a) => (a.includes('/') || isIP(a)) && inCidr(ip, a.includes('/') ? a : `${a}/${isIP(a) === 4 ? 32 : 128}`))
+  }
+
+  /** Throws a 400 ApiError explaining why the URL may not be fetched. Returns the parsed URL. */
+  async check(raw: string): Promise<URL> {
+    let url: URL
+    try {
+      url = new URL(raw)
+    } catch {
+      throw new ApiError(400, `Invalid URL "${raw}"`, 'url_invalid')
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ApiError(400, `URL scheme "${url.protocol.replace(':', '')}" is not allowed; use http or https`, 'url_refused')
+    const host = url.hostname.replace(/^\[|\]$/g, '')
+    if (this.allowedHost(host)) return url
+    let addresses: string[]
+    if (isIP(host)) addresses = [host]
+    else {
+      try {
+        addresses = (await lookup(host, { all: true })).map((a) => a.address)
+      } catch {
+        throw new ApiError(400, `Could not resolve host "${host}"`, 'url_unresolvable')
+      }
+    }
+    for (const ip of addresses) {
+      if (isBlockedIp(ip) && !this.allowedIp(ip)) {
+        throw new ApiError(400, `URL host "${host}" resolves to a private or reserved address (${ip}); add it to AGENTBASE_OUTBOUND_ALLOW to allow it`, 'url_refused')
+      }
+    }
+    return url
+  }
+
+  /** Whether the host is explicitly allowlisted (lets local test servers use plain http). */
+  isAllowlisted(raw: string): boolean {
+    try {
+      const host = new URL(raw).hostname.replace(/^\[|\]$/g, '')
+      return this.allowedHost(host) || (isIP(host) !== 0 && this.allowedIp(host))
+    } catch {
+      return false
+    }
+  }
+}
+
+export interface SafeFetchOptions {
+  timeoutMs?: number
+  maxBytes?: number
+  maxRedirects?: number
+  signal?: AbortSignal
+}
+
+export interface SafeResponse { status: number; headers: Headers; body: string; truncated: boolean; url: string }
+
+/** fetch through the guard: redirects re-checked hop by hop, a timeout, and a capped body. */
+export async function safeFetch(guard: OutboundGuard, url: string, init: RequestInit = {}, opts: SafeFetchOptions = {}): Promise<SafeResponse> {
+  const { timeoutMs = 15000, maxBytes = 256 * 1024, maxRedirects = 3 } = opts
+  const timeout = AbortSignal.timeout(timeoutMs)
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout
+  let current = url
+  for (let hop = 0; ; hop++) {
+    await guard.check(current)
+    let res: Response
+    try {
+      res = await fetch(current, { ...init, redirect: 'manual', signal })
+    } catch (err) {
+      if (timeout.aborted) throw new ApiError(504, `Request to ${new URL(current).host} timed out after ${timeoutMs} ms`)
+      if (opts.signal?.aborted) throw err
+      throw new ApiError(502, `Request to ${new URL(current).host} failed: ${(err as Error).message}`)
+    }
+    const location = res.headers.get('location')
+    if (res.status >= 300 && res.status < 400 && location && hop < maxRedirects && (init.method ?? 'GET').toUpperCase() === 'GET') {
+      await res.body?.cancel()
+      current = new URL(location, current).toString()
+      continue
+    }
+    const { text, truncated } = await readCapped(res, maxBytes)
+    return { status: res.status, headers: res.headers, body: text, truncated, url: current }
+  }
+}
+
+export async function readCapped(res: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  if (!res.body) return { text: '', truncated: false }
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  let truncated = false
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    if (total + value.byteLength > maxBytes) {
+      chunks.push(value.subarray(0, maxBytes - total))
+      truncated = true
+      reader.cancel().catch(() => {})
+      break
+    }
+    chunks.push(value)
+    total += value.byteLength
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated }
+}

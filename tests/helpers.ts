@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig, type Config } from '../src/config'
+import { createKernel, type Kernel } from '../src/kernel'
+import { createApp, type App } from '../src/app'
+import { createLogger } from '../src/log'
+import type { Clock } from '../src/clock'
+
+export interface TestResponse<T = any> { status: number; body: T; headers: Headers; text: string }
+
+export interface ReqOptions { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string | Uint8Array }
+
+export interface TestApp {
+  k: Kernel
+  app: App
+  dir: string
+  /** In-process request through app.handle (no socket). */
+  req<T = any>(method: string, path: string, opts?: ReqOptions): Promise<TestResponse<T>>
+  /** Registers (first user becomes admin) and logs in; returns the JWT and user. */
+  user(email?: string, password?: string): Promise<{ token: string; id: string; email: string }>
+  close(): void
+}
+
+/**
+ * An isolated app over a temporary data dir. Env defaults suit tests: quiet logs, loopback allowed
+ * for outbound calls, open registration so several users can sign up.
+ */
+export function testApp(opts: { env?: Record<string, string>; config?: Partial<Config>; clock?: Clock } = {}): TestApp {
+  const dir = mkdtempSync(join(tmpdir(), 'agentbase-test-'))
+  const config = loadConfig({
+    AGENTBASE_DATA_DIR: dir,
+    AGENTBASE_OPEN_REGISTRATION: 'on',
+    AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost',
+    AGENTBASE_SYNC: 'normal',
+    LOG_LEVEL: 'silent',
+    ...opts.env,
+  }, opts.config)
+  const k = createKernel(config, { clock: opts.clock, log: createLogger(config.logLevel) })
+  const app = createApp(k)
+  const req = async <T = any>(method: string, path: string, o: ReqOptions = {}): Promise<TestResponse<T>> => {
+    const headers: Record<string, string> = { ...o.headers }
+    let body: BodyInit | undefined
+    if (o.raw !== undefined) body = o.raw
+    else if (o.body !== undefined) {
+      body = JSON.stringify(o.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    if (o.token) headers.authorization = `Bearer ${o.token}`
+    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }))
+    const text = await res.text()
+    let parsed: any = text
+    try { parsed = JSON.parse(text) } catch { /* not JSON */ }
+    return { status: res.status, body: parsed, headers: res.headers, text }
+  }
+  let n = 0
+  return {
+    k, app, dir, req,
+    async user(email = `user${++n}-${Math.random().toString(36).slice(2, 8)}@example.com`, password = 'correct-horse-battery') {
+      const r = await req('POST', '/api/auth/register', { body: { email, password } })
+      if (r.status !== 201) throw new Error(`register failed: ${r.status} ${r.text}`)
+      const l = await req('POST', '/api/auth/login', { body: { email, password } })
+      if (l.status !== 200) throw new Error(`login failed: ${l.status} ${l.text}`)
+      return { token: l.body.token, id: l.body.user.id, email }
+    },
+    close() {
+      k.workers.stopAll().catch(() => {})
+      try { k.close() } catch { /* already closed */ }
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
