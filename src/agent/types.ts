@@ -71,6 +71,8 @@ export interface AgentSpec {
   ownerId: string
   /** Surface name for tool audit (`bot`, `endpoint`, ...). */
   surface?: string
+  /** LLM retry policy for 429/5xx (defaults: 500 ms base backoff, 3 retries; see src/llm/http.ts retryDefaults). */
+  retry?: { baseMs?: number; maxRetries?: number } | null
 }
 
 export interface ToolCallSummary { tool: string; success: boolean; latency_ms: number }

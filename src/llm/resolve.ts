@@ -1,0 +1,77 @@
+import type { Kernel } from '../kernel'
+import type { AgentSpec, ProviderName } from '../agent/types'
+import { PROVIDERS } from '../agent/types'
+import { ApiError } from '../http/errors'
+import type { ResolvedLlm } from './types'
+
+/** The environment variable holding each provider's platform key (DESIGN §8). */
+export const KEY_ENV: Record<ProviderName, string | null> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+  groq: 'GROQ_API_KEY',
+  'workers-ai': 'WORKERS_AI_API_KEY',
+  ollama: null,
+  custom: null,
+}
+
+export const BASE_ENV: Record<Exclude<ProviderName, 'custom'>, string> = {
+  openai: 'OPENAI_BASE_URL',
+  anthropic: 'ANTHROPIC_BASE_URL',
+  gemini: 'GEMINI_BASE_URL',
+  groq: 'GROQ_BASE_URL',
+  ollama: 'OLLAMA_HOST',
+  'workers-ai': 'WORKERS_AI_BASE_URL',
+}
+
+const trim = (s: string) => s.trim().replace(/\/+$/, '')
+
+function openaiUrl(base: string) {
+  return base.endsWith('/chat/completions') ? base : `${base}/chat/completions`
+}
+
+function anthropicUrl(base: string) {
+  if (base.endsWith('/v1/messages')) return base
+  return base.endsWith('/v1') ? `${base}/messages` : `${base}/v1/messages`
+}
+
+/**
+ * Key and endpoint for a spec, without network access. Throws a 400 ApiError that names the provider and the
+ * variable to set when no key is available, and for a `custom` provider without a base URL.
+ */
+export function resolveLlmSync(k: Kernel, spec: AgentSpec): ResolvedLlm & { userBaseUrl: boolean } {
+  const provider = spec.provider
+  if (!PROVIDERS.includes(provider)) throw new ApiError(400, `Unknown LLM provider "${provider}"; use one of ${PROVIDERS.join(', ')}`, 'llm_provider_unknown')
+  if (!spec.model || !String(spec.model).trim()) throw new ApiError(400, `No model set for the ${provider} provider`, 'llm_model_missing')
+  const byok = spec.apiKey && spec.apiKey.trim() ? spec.apiKey.trim() : null
+  const envName = KEY_ENV[provider]
+  const platformKey = provider in k.config.llmKeys ? k.config.llmKeys[provider as keyof typeof k.config.llmKeys] : null
+  const key = byok ?? platformKey
+  if (!key && envName) {
+    throw new ApiError(400, `No API key for the ${provider} provider: give the agent its own key or set ${envName} on the server`, 'llm_key_missing')
+  }
+  let base: string
+  const userBaseUrl = !!(spec.baseUrl && spec.baseUrl.trim())
+  if (userBaseUrl) base = trim(spec.baseUrl!)
+  else if (provider === 'custom') throw new ApiError(400, 'The custom provider needs a base URL (llm_config.base_url) of an OpenAI-compatible API', 'llm_base_url_missing')
+  else base = trim(k.config.llmBaseUrls[provider])
+  if (provider === 'workers-ai' && base.includes('ACCOUNT_ID')) {
+    throw new ApiError(400, 'The workers-ai provider needs your account endpoint: set WORKERS_AI_BASE_URL (https://api.cloudflare.com/client/v4/accounts/<id>/ai/v1) or the agent base URL', 'llm_base_url_missing')
+  }
+  if (provider === 'anthropic') {
+    return {
+      provider, wire: 'anthropic', url: anthropicUrl(base), userBaseUrl,
+      headers: { 'content-type': 'application/json', 'x-api-key': key!, 'anthropic-version': '2023-06-01' },
+    }
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (key) headers.authorization = `Bearer ${key}`
+  return { provider, wire: 'openai', url: openaiUrl(base), headers, userBaseUrl }
+}
+
+/** resolveLlmSync plus the outbound guard for base URLs that came from a user (custom or overridden). */
+export async function resolveLlm(k: Kernel, spec: AgentSpec): Promise<ResolvedLlm> {
+  const r = resolveLlmSync(k, spec)
+  if (r.userBaseUrl) await k.outbound.check(r.url)
+  return { provider: r.provider, wire: r.wire, url: r.url, headers: r.headers }
+}
