@@ -1,8 +1,10 @@
 // Every migration, embedded into the binary as text. Add new files here in order.
 import m0001 from './0001_foundation.sql' with { type: 'text' }
+import m0003 from './0003_tools.sql' with { type: 'text' }
 
 export interface Migration { name: string; sql: string }
 
 export const migrations: Migration[] = [
   { name: '0001_foundation.sql', sql: m0001 },
+  { name: '0003_tools.sql', sql: m0003 },
 ]

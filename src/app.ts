@@ -7,10 +7,12 @@ import { authPlugin } from '../plugins/auth/index'
 import { tokensPlugin } from '../plugins/tokens/index'
 import { workspacesPlugin } from '../plugins/workspaces/index'
 import { walletPlugin } from '../plugins/wallet/index'
+import { connectionsPlugin } from '../plugins/connections/index'
+import { mcpPlugin, mcpServersPlugin } from '../plugins/mcp/index'
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
 export const createApp = (k: Kernel) =>
-  new Elysia({ name: 'agentbase' })
+  new Elysia({ name: 'agentbase', encodeSchema: false })
     .use(httpCore(k))
     .use(docsPlugin(k))
     .use(opsPlugin(k))
@@ -18,5 +20,8 @@ export const createApp = (k: Kernel) =>
     .use(tokensPlugin(k))
     .use(workspacesPlugin(k))
     .use(walletPlugin(k))
+    .use(connectionsPlugin(k))
+    .use(mcpServersPlugin(k))
+    .use(mcpPlugin(k))
 
 export type App = ReturnType<typeof createApp>
