@@ -1,10 +1,14 @@
 // Every migration, embedded into the binary as text. Add new files here in order.
 import m0001 from './0001_foundation.sql' with { type: 'text' }
 import m0003 from './0003_tools.sql' with { type: 'text' }
+import m0005 from './0005_bots.sql' with { type: 'text' }
+import m0006 from './0006_channels.sql' with { type: 'text' }
 
 export interface Migration { name: string; sql: string }
 
 export const migrations: Migration[] = [
   { name: '0001_foundation.sql', sql: m0001 },
   { name: '0003_tools.sql', sql: m0003 },
+  { name: '0005_bots.sql', sql: m0005 },
+  { name: '0006_channels.sql', sql: m0006 },
 ]

@@ -9,6 +9,8 @@ import { workspacesPlugin } from '../plugins/workspaces/index'
 import { walletPlugin } from '../plugins/wallet/index'
 import { connectionsPlugin } from '../plugins/connections/index'
 import { mcpPlugin, mcpServersPlugin } from '../plugins/mcp/index'
+import { channelsPlugin } from '../plugins/channels/index'
+import { botsPlugin } from '../plugins/bots/index'
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
 export const createApp = (k: Kernel) =>
@@ -23,5 +25,7 @@ export const createApp = (k: Kernel) =>
     .use(connectionsPlugin(k))
     .use(mcpServersPlugin(k))
     .use(mcpPlugin(k))
+    .use(channelsPlugin(k))
+    .use(botsPlugin(k))
 
 export type App = ReturnType<typeof createApp>

@@ -1,0 +1,173 @@
+import type { Kernel } from '../../src/kernel'
+import { nowIso, iso } from '../../src/clock'
+import { handleIncoming } from '../bots/engine'
+import { loadBot } from '../bots/record'
+import { PlatformError } from './api'
+import { GroupCommitter } from './inbox'
+import { Lanes } from './lanes'
+import { inboxStore, type NewInboxItem } from './store'
+import { channels } from './service'
+import type { Channel, ChannelBot, InboundMessage, Platform } from './types'
+
+/** Attempts at answering one inbox item (a crash mid-answer counts as one) before it is marked failed. */
+export const MAX_ATTEMPTS = 5
+/** Tries at sending one reply to the platform (429/5xx/network), with backoff. */
+export const SEND_TRIES = 4
+/** Finished inbox rows are kept this long: the window in which a platform retry is recognised. */
+export const RETENTION_MS = 7 * 24 * 3600_000
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+export const laneKey = (botId: string, chatId: string) => `${botId}\u0000${chatId}`
+
+/**
+ * The channels runtime of one kernel: the group committer in front of the inbox, and the lanes that
+ * answer inbox items (one conversation at a time, in arrival order; a bounded pool across conversations).
+ */
+export class ChannelRuntime {
+  readonly committer: GroupCommitter
+  readonly lanes: Lanes
+  private abort = new AbortController()
+  private purgeTimer: ReturnType<typeof setInterval> | null = null
+  /** Backoff base for reply retries (tests shorten it). */
+  sendBackoffMs = 500
+
+  constructor(private k: Kernel) {
+    this.lanes = new Lanes(k.config.channelConcurrency, (err, job) =>
+      k.log.error('channel job failed', { lane_job: job.id ?? 'sync', error: (err as Error)?.message }))
+    this.committer = new GroupCommitter(k)
+  }
+
+  /**
+   * Commits verified deliveries to the inbox (group commit) and queues them on their conversation lanes.
+   * Resolves after the commit with each item's inbox id, or null for a duplicate (already seen).
+   */
+  async enqueue(items: NewInboxItem[]): Promise<Array<number | null>> {
+    const store = inboxStore(this.k)
+    const at = nowIso(this.k.clock)
+    const ids = await this.committer.run(() => items.map((it) => store.insert(it, at)))
+    ids.forEach((id, i) => {
+      if (id !== null) this.lanes.push({ key: laneKey(items[i].botId, items[i].message.chatId), id, durable: true, run: () => this.process(id) })
+    })
+    return ids
+  }
+
+  /** A bookkeeping write through the group commit (one fsync shared with concurrent writes). */
+  private write(fn: () => unknown) {
+    return this.committer.run(fn)
+  }
+
+  /** Worker start: pick up everything left pending or processing (a crash or kill), then answer in order. */
+  start() {
+    this.abort = new AbortController()
+    for (const r of inboxStore(this.k).open()) {
+      this.lanes.push({ key: laneKey(r.bot_id, r.conversation_key), id: r.id, durable: true, run: () => this.process(r.id) })
+    }
+    this.lanes.sortDurable()
+    this.lanes.start()
+    this.purge()
+    this.purgeTimer = setInterval(() => this.purge(), 3600_000)
+    this.purgeTimer.unref?.()
+  }
+
+  /** Stops taking new items; waits up to the grace period for answers in flight, then cancels them (they stay pending). */
+  async stop(graceMs = this.k.config.shutdownGraceMs) {
+    this.lanes.stop()
+    if (this.purgeTimer) clearInterval(this.purgeTimer)
+    await this.lanes.idle(graceMs)
+    this.abort.abort()
+    await this.lanes.idle(2000)
+  }
+
+  /** The custom channel: runs `fn` in the conversation's lane (ordered, bounded), synchronously for the caller. */
+  runInLane<T>(botId: string, chatId: string, fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.lanes.push({ key: laneKey(botId, chatId), durable: false, run: () => fn().then(resolve, reject) })
+    })
+  }
+
+  private purge() {
+    try {
+      inboxStore(this.k).purge(iso(this.k.clock.now() - RETENTION_MS))
+    } catch (err) {
+      this.k.log.warn('inbox purge failed', { error: (err as Error).message })
+    }
+  }
+
+  /** Answers one inbox item: run the bot (unless a previous attempt already stored the reply), then send. */
+  async process(id: number) {
+    const k = this.k
+    const store = inboxStore(k)
+    const row = store.get(id)
+    if (!row || row.status === 'done' || row.status === 'failed') return
+    if (row.attempts >= MAX_ATTEMPTS) {
+      await this.write(() => store.finish(id, 'failed', nowIso(k.clock), `gave up after ${row.attempts} attempts`, false))
+      return
+    }
+    const bot = loadBot(k, row.bot_id)
+    if (!bot || bot.status !== 'active') {
+      await this.write(() => store.finish(id, 'failed', nowIso(k.clock), bot ? `bot is ${bot.status}` : 'bot deleted', false))
+      return
+    }
+    // Counted before the model runs: a message that kills the process every time stops after MAX_ATTEMPTS.
+    await this.write(() => store.start(id, nowIso(k.clock)))
+    const channel = channels[row.platform as Platform]
+    const msg = JSON.parse(row.payload) as InboundMessage
+    let replies: string[]
+    if (row.reply) {
+      replies = JSON.parse(row.reply)
+    } else {
+      const stopTyping = this.typing(channel, bot, msg)
+      let result
+      try {
+        result = await handleIncoming(k, bot.id, { chatId: msg.chatId, userId: msg.userId, userName: msg.userName, text: msg.text, platformMessageId: msg.platformMessageId }, { signal: this.abort.signal })
+      } catch (err) {
+        if (this.abort.signal.aborted) { stopTyping(); return } // shutting down: stays processing, answered after restart
+        stopTyping()
+        k.log.error('bot engine failed', { bot_id: bot.id, inbox_id: id, error: (err as Error).message })
+        await this.write(() => store.finish(id, 'failed', nowIso(k.clock), (err as Error).message, false))
+        return
+      }
+      stopTyping()
+      replies = result.replies
+      // Committed before sending: after a crash from here on, the stored reply is sent, the agent not re-run.
+      await this.write(() => store.saveReply(id, result.conversationId, replies))
+    }
+    const error = await this.send(channel, bot, msg, replies)
+    await this.write(() => store.finish(id, error ? 'failed' : 'done', nowIso(k.clock), error, !error))
+    if (error) k.log.warn('reply not delivered', { bot_id: bot.id, inbox_id: id, platform: row.platform, error })
+  }
+
+  /** Sends each reply; retries 429/5xx/network with backoff (Retry-After when given). Returns the error, or null. */
+  private async send(channel: Channel, bot: ChannelBot, msg: InboundMessage, replies: string[]): Promise<string | null> {
+    for (const text of replies) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await channel.reply(this.k, bot, msg, text)
+          break
+        } catch (err) {
+          const retryable = err instanceof PlatformError ? err.retryable : false
+          if (!retryable || attempt >= SEND_TRIES || this.abort.signal.aborted) return (err as Error).message
+          await sleep((err as PlatformError).retryAfterMs ?? this.sendBackoffMs * 2 ** (attempt - 1))
+        }
+      }
+    }
+    return null
+  }
+
+  /** "Typing..." at once and then periodically until stopped; failures are ignored. */
+  private typing(channel: Channel, bot: ChannelBot, msg: InboundMessage): () => void {
+    if (!channel.typing) return () => {}
+    const fire = () => { channel.typing!(this.k, bot, msg).catch(() => {}) }
+    fire()
+    const timer = setInterval(fire, channel.typingEveryMs ?? 4500)
+    timer.unref?.()
+    return () => clearInterval(timer)
+  }
+}
+
+export const runtimeOf = (k: Kernel) => k.singleton('channels.runtime', () => {
+  const rt = new ChannelRuntime(k)
+  return Object.assign(rt, { close: () => rt.committer.close() })
+})
+

@@ -1,0 +1,107 @@
+/**
+ * Nothing acknowledged is lost: the real server (a child process) acknowledges a Telegram update while
+ * the model hangs, is killed with SIGKILL, restarts on the same data dir, and answers it exactly once.
+ */
+import { afterAll, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Database } from 'bun:sqlite'
+import { startFakePlatforms } from './fixtures/fake-platforms'
+import { startFakeLlm } from './fixtures/fake-llm'
+import { telegramKit, TELEGRAM_SECRET } from './fixtures/channel-kit'
+
+const fake = await startFakePlatforms()
+const llm = await startFakeLlm()
+const dir = mkdtempSync(join(tmpdir(), 'agentbase-restart-'))
+const procs: Array<ReturnType<typeof Bun.spawn>> = []
+afterAll(() => {
+  for (const p of procs) { try { p.kill(9) } catch { /* gone */ } }
+  fake.close(); llm.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+/** Starts `bun src/main.ts serve` on a free port; resolves with its base URL once it listens. */
+async function startServer(): Promise<{ url: string; proc: ReturnType<typeof Bun.spawn> }> {
+  const proc = Bun.spawn(['node_modules/.bin/bun', 'src/main.ts', 'serve'], {
+    env: {
+      ...process.env, AGENTBASE_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', AGENTBASE_OPEN_REGISTRATION: 'on',
+      AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost', TELEGRAM_API_URL: fake.env.TELEGRAM_API_URL,
+      OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_PUBLIC_URL: 'https://bots.example.com',
+    },
+    stdout: 'pipe', stderr: 'inherit',
+  })
+  procs.push(proc)
+  const reader = proc.stdout.getReader()
+  const dec = new TextDecoder()
+  let buf = ''
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline) {
+    const { done, value } = await reader.read()
+    if (done) break
+    buf += dec.decode(value)
+    const m = /"msg":"listening"[^\n]*"url":"([^"]+)"/.exec(buf)
+    if (m) {
+      // keep draining stdout so the child never blocks on a full pipe
+      ;(async () => { try { for (;;) { const r = await reader.read(); if (r.done) break } } catch { /* closed */ } })()
+      return { url: m[1], proc }
+    }
+  }
+  throw new Error(`server did not start: ${buf.slice(-2000)}`)
+}
+
+async function api(url: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url + path, {
+    method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null }
+}
+
+test('an acknowledged update survives SIGKILL and is answered exactly once after restart', async () => {
+  let { url, proc } = await startServer()
+  const email = 'restart@example.com', password = 'correct-horse-battery'
+  expect((await api(url, 'POST', '/api/auth/register', { email, password })).status).toBe(201)
+  const token = (await api(url, 'POST', '/api/auth/login', { email, password })).body.token
+  const ws = (await api(url, 'POST', '/api/workspaces', { name: 'w' }, token)).body.workspace
+  const bot = (await api(url, 'POST', '/api/bots', {
+    name: 'Durable', platform: 'telegram', workspace_id: ws.id, system_prompt: 'Be brief.', platform_config: telegramKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini',
+  }, token)).body.bot
+  const act = await api(url, 'POST', `/api/bots/${bot.id}/activate`, undefined, token)
+  expect(act.status).toBe(200)
+  expect(fake.telegramWebhooks.get(String(telegramKit.config.bot_token))?.url).toBe(`https://bots.example.com/api/bots/webhook/telegram/${bot.id}`)
+
+  // The model hangs: the update is acknowledged (committed) but not answered when the process dies.
+  llm.reply({ hang: true })
+  const update = telegramKit.request({ id: 424242, chat: '5550001', user: '6660001', text: 'are you still there?' })
+  const deliver = () => api(url, 'POST', `/api/bots/webhook/telegram/${bot.id}`, update.raw, undefined, { 'x-telegram-bot-api-secret-token': TELEGRAM_SECRET })
+  const ack = await deliver()
+  expect(ack.status).toBe(200)
+  await llm.waitForRequests(1)
+  proc.kill(9)
+  await proc.exited
+  expect(telegramKit.replies(fake, '5550001')).toEqual([])
+
+  const db = new Database(join(dir, 'agentbase.db'), { readonly: true })
+  expect(db.query('SELECT status, attempts FROM channel_inbox').all()).toEqual([{ status: 'processing', attempts: 1 }])
+  db.close()
+
+  llm.reply({ text: 'yes, I am back' }, { text: 'second answer' })
+  ;({ url, proc } = await startServer())
+  await fake.waitFor((c) => c.method === 'sendMessage' && String(c.body.chat_id) === '5550001')
+  // Telegram retries the same update (it never saw our reply time out): acknowledged, not answered again.
+  expect((await deliver()).status).toBe(200)
+  const later = telegramKit.request({ id: 424243, chat: '5550001', user: '6660001', text: 'good' })
+  expect((await api(url, 'POST', `/api/bots/webhook/telegram/${bot.id}`, later.raw, undefined, { 'x-telegram-bot-api-secret-token': TELEGRAM_SECRET })).status).toBe(200)
+  await fake.waitFor((c) => c.method === 'sendMessage' && String(c.body.chat_id) === '5550001', 2)
+  expect(telegramKit.replies(fake, '5550001')).toEqual(['yes, I am back', 'second answer'])
+
+  proc.kill('SIGTERM')
+  await proc.exited
+  const after = new Database(join(dir, 'agentbase.db'), { readonly: true })
+  expect(after.query('SELECT status FROM channel_inbox ORDER BY id').all()).toEqual([{ status: 'done' }, { status: 'done' }])
+  expect(after.query("SELECT count(*) AS n FROM bot_messages WHERE role = 'user'").get()).toEqual({ n: 2 })
+  expect(after.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
+  after.close()
+}, 60_000)
