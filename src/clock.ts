@@ -13,6 +13,15 @@ export class ManualClock implements Clock {
   advance(ms: number) { this.ms += ms }
 }
 
-/** ISO 8601 UTC without milliseconds, the API's timestamp format. */
-export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
+/** ISO 8601 UTC without milliseconds, the API's timestamp format. Remembers the last second formatted (hot paths). */
+let lastSecond = NaN
+let lastIso = ''
+export function iso(ms: number): string {
+  const second = Math.floor(ms / 1000)
+  if (second !== lastSecond) {
+    lastIso = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+    lastSecond = second
+  }
+  return lastIso
+}
 export const nowIso = (clock: Clock) => iso(clock.now())

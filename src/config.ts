@@ -22,6 +22,14 @@ export interface Config {
   /** Days a webhook may keep failing before it is disabled. */
   webhookDisableAfterDays: number
   shutdownGraceMs: number
+  /** argon2id memory cost in KiB for new password hashes. */
+  passwordMemoryKib: number
+  /** Bot conversations answered at once by the channels worker (messages of one conversation never run in parallel). */
+  channelConcurrency: number
+  /** Async agent-endpoint runs executed at once (the worker pool size). */
+  runConcurrency: number
+  /** Async runs waiting in the queue before POST /api/run/:slug answers 429. */
+  runQueueMax: number
 }
 
 type Env = Record<string, string | undefined>
@@ -86,6 +94,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     },
     webhookDisableAfterDays: int('AGENTBASE_WEBHOOK_DISABLE_AFTER_DAYS', env.AGENTBASE_WEBHOOK_DISABLE_AFTER_DAYS, 5),
     shutdownGraceMs: int('AGENTBASE_SHUTDOWN_GRACE_MS', env.AGENTBASE_SHUTDOWN_GRACE_MS, 10000),
+    passwordMemoryKib: int('AGENTBASE_PASSWORD_MEMORY_KIB', env.AGENTBASE_PASSWORD_MEMORY_KIB, 19456),
+    channelConcurrency: Math.max(1, int('AGENTBASE_CHANNEL_CONCURRENCY', env.AGENTBASE_CHANNEL_CONCURRENCY, 64)),
+    runConcurrency: Math.max(1, int('AGENTBASE_RUN_CONCURRENCY', env.AGENTBASE_RUN_CONCURRENCY, 16)),
+    runQueueMax: Math.max(1, int('AGENTBASE_RUN_QUEUE_MAX', env.AGENTBASE_RUN_QUEUE_MAX, 1000)),
   }
+  if (config.passwordMemoryKib < 1024) throw new ConfigError(`AGENTBASE_PASSWORD_MEMORY_KIB must be at least 1024, got "${env.AGENTBASE_PASSWORD_MEMORY_KIB}"`)
   return { ...config, ...overrides }
 }

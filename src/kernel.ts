@@ -16,6 +16,7 @@ import { Metrics } from './http/metrics'
 import { Workers } from './scheduler/workers'
 import type { Principal } from './auth/principal'
 import { VERSION } from './version'
+import { flushTouched } from './auth/authenticate'
 
 /** Resolves an API key with a registered prefix (e.g. `bot_`) into a principal, or null if unknown. */
 export type KeyResolver = (key: string) => Principal | null
@@ -111,8 +112,17 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
     },
     close() {
       for (const c of closers.reverse()) { try { c() } catch { /* closing anyway */ } }
+      try { flushTouched(k) } catch { /* best effort: last-used times are advisory */ }
       db.close()
     },
   }
+  // API tokens' last-used times are batched off the request path (src/auth/authenticate.ts).
+  k.workers.register({
+    name: 'auth.touch-flush',
+    start() {
+      const timer = setInterval(() => flushTouched(k), 5000)
+      return () => { clearInterval(timer); flushTouched(k) }
+    },
+  })
   return k
 }

@@ -21,6 +21,8 @@ Commands:
   backup <file>               Write a consistent copy of the database (safe while serving)
   user create --email E --password P [--admin]
                               Create a user (an admin with --admin)
+  health [--url URL]          Check a running server's /health (exit 0 when healthy);
+                              default http://127.0.0.1:$PORT/health (for container HEALTHCHECKs)
   version                     Print the version
 
 Options for every command:
@@ -52,6 +54,7 @@ function parse(argv: string[]) {
         email: { type: 'string' },
         password: { type: 'string' },
         admin: { type: 'boolean' },
+        url: { type: 'string' },
       },
     })
   } catch (err) {
@@ -91,8 +94,11 @@ async function main(argv: string[]) {
       const s = serve(k)
       k.log.info('listening', { url: s.url, data_dir: k.config.dataDir, version: VERSION })
       const shutdown = (signal: string) => {
-        k.log.info('shutting down', { signal })
-        s.stop().then(() => process.exit(0))
+        k.log.info('shutting down', { signal, grace_ms: k.config.shutdownGraceMs })
+        s.stop().then(
+          () => process.exit(0),
+          (err) => { process.stderr.write(`agentbase: shutdown failed: ${(err as Error).message}\n`); process.exit(1) },
+        )
       }
       process.on('SIGTERM', () => shutdown('SIGTERM'))
       process.on('SIGINT', () => shutdown('SIGINT'))
@@ -117,12 +123,31 @@ async function main(argv: string[]) {
       only(cmd, values, [])
       const file = rest[0]
       if (!file) throw new UsageError('backup needs a target file: agentbase backup <file>')
+      if (rest.length > 1) throw new UsageError(`unexpected argument "${rest[1]}" for backup`)
       const target = resolve(file)
       if (existsSync(target)) fail(`${target} already exists; choose a new file`, 1)
-      const k = createKernel(config(values))
-      k.db.query('VACUUM INTO ?').run(target)
-      k.close()
+      const cfg = config(values)
+      const source = resolve(cfg.dataDir, 'agentbase.db')
+      if (!existsSync(source)) fail(`no database at ${source}; nothing to back up`, 1)
+      // VACUUM INTO reads one consistent snapshot (WAL lets the server keep writing meanwhile).
+      const { openDb } = await import('./db/open')
+      const db = openDb(source, cfg.sync)
+      try { db.query('VACUUM INTO ?').run(target) } finally { db.close() }
       console.log(`backup written to ${target}`)
+      return 0
+    }
+    case 'health': {
+      only(cmd, values, ['url', 'port'])
+      const url = values.url ? String(values.url) : `http://127.0.0.1:${config(values).port}/health`
+      let res: Response
+      try {
+        res = await fetch(url, { signal: AbortSignal.timeout(5000) })
+      } catch (err) {
+        fail(`${url} unreachable: ${(err as Error).message}`, 1)
+      }
+      const body = await res.text()
+      if (res.status !== 200) fail(`${url} answered ${res.status}: ${body.slice(0, 200)}`, 1)
+      console.log(body)
       return 0
     }
     case 'user': {

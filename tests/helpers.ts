@@ -1,15 +1,19 @@
+import { setDefaultTimeout } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, type Config } from '../src/config'
 import { createKernel, type Kernel } from '../src/kernel'
 import { createApp, type App } from '../src/app'
-import { createLogger } from '../src/log'
+import { createLogger, type Logger } from '../src/log'
 import type { Clock } from '../src/clock'
+
+// bunfig's [test] timeout is not applied by this bun; files that import the helpers get it here.
+setDefaultTimeout(30_000)
 
 export interface TestResponse<T = any> { status: number; body: T; headers: Headers; text: string }
 
-export interface ReqOptions { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string | Uint8Array }
+export interface ReqOptions { body?: unknown; token?: string; headers?: Record<string, string>; raw?: BodyInit }
 
 export interface TestApp {
   k: Kernel
@@ -26,17 +30,18 @@ export interface TestApp {
  * An isolated app over a temporary data dir. Env defaults suit tests: quiet logs, loopback allowed
  * for outbound calls, open registration so several users can sign up.
  */
-export function testApp(opts: { env?: Record<string, string>; config?: Partial<Config>; clock?: Clock } = {}): TestApp {
+export function testApp(opts: { env?: Record<string, string>; config?: Partial<Config>; clock?: Clock; log?: Logger } = {}): TestApp {
   const dir = mkdtempSync(join(tmpdir(), 'agentbase-test-'))
   const config = loadConfig({
     AGENTBASE_DATA_DIR: dir,
     AGENTBASE_OPEN_REGISTRATION: 'on',
     AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost',
     AGENTBASE_SYNC: 'normal',
+    AGENTBASE_PASSWORD_MEMORY_KIB: '1024', // cheap hashes keep suites fast; production default is 19 MiB
     LOG_LEVEL: 'silent',
     ...opts.env,
   }, opts.config)
-  const k = createKernel(config, { clock: opts.clock, log: createLogger(config.logLevel) })
+  const k = createKernel(config, { clock: opts.clock, log: opts.log ?? createLogger(config.logLevel) })
   const app = createApp(k)
   const req = async <T = any>(method: string, path: string, o: ReqOptions = {}): Promise<TestResponse<T>> => {
     const headers: Record<string, string> = { ...o.headers }
@@ -47,7 +52,7 @@ export function testApp(opts: { env?: Record<string, string>; config?: Partial<C
       headers['content-type'] ??= 'application/json'
     }
     if (o.token) headers.authorization = `Bearer ${o.token}`
-    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }))
+    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body, duplex: 'half' } as RequestInit))
     const text = await res.text()
     let parsed: any = text
     try { parsed = JSON.parse(text) } catch { /* not JSON */ }
@@ -70,3 +75,12 @@ export function testApp(opts: { env?: Record<string, string>; config?: Partial<C
     },
   }
 }
+
+/** Row counts of every table: compare before/after a request to prove it wrote nothing. */
+export function tableCounts(k: Kernel): Record<string, number> {
+  const tables = k.db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all()
+  return Object.fromEntries(tables.map(({ name }) => [name, k.db.query<{ n: number }, []>(`SELECT count(*) AS n FROM "${name}"`).get()!.n]))
+}
+
+/** Elysia runs onAfterResponse hooks (access log, metrics) in a setImmediate: wait for those queued so far. */
+export const afterResponses = () => new Promise<void>((r) => setImmediate(r))

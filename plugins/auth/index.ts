@@ -1,14 +1,19 @@
 import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
-import { authGuard, JWT_TTL } from '../../src/http/guard'
+import { authGuard, JWT_TTL_SECONDS } from '../../src/http/guard'
 import { clientIp } from '../../src/http/client-ip'
 import { enforceRate } from '../../src/http/rate-limit'
 import { iso } from '../../src/clock'
 import * as auth from './service'
 import { AdminUserPatch, Credentials, LoginBody, LoginResponse, User, UserEnvelope } from './model'
 
-const JWT_TTL_MS = 24 * 3600 * 1000
-if (JWT_TTL !== '24h') throw new Error('JWT_TTL_MS must match JWT_TTL')
+
+/** The session cookie (set directly: Elysia's cookie jar depends on source inference that minification defeats). */
+function sessionCookieHeader(k: Kernel, request: Request, value: string, expires: Date | null) {
+  const secure = new URL(request.url).protocol === 'https:' || !!k.config.publicUrl?.startsWith('https:') || (k.config.trustProxy && request.headers.get('x-forwarded-proto') === 'https')
+  const life = expires ? `Expires=${expires.toUTCString()}` : 'Max-Age=0'
+  return `${k.sessions.sessionCookieName}=${value}; Path=/; ${life}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`
+}
 
 export const authPlugin = (k: Kernel) =>
   new Elysia({ name: 'auth', seed: k, prefix: '/api', detail: { tags: ['Auth'] } })
@@ -23,22 +28,20 @@ export const authPlugin = (k: Kernel) =>
       response: { 201: UserEnvelope },
       detail: { summary: 'Register', description: 'The first user becomes admin. Later registration needs AGENTBASE_OPEN_REGISTRATION or an admin caller.' },
     })
-    .post('/auth/login', async ({ body, jwt, cookie, request, server }) => {
+    .post('/auth/login', async ({ body, jwt, set, request, server }) => {
       const { user, session } = await auth.login(k, body, clientIp(request, server, k.config.trustProxy))
-      const c = k.sessions.createSessionCookie(session.id)
-      const secure = new URL(request.url).protocol === 'https:' || request.headers.get('x-forwarded-proto') === 'https' && k.config.trustProxy
-      cookie[c.name].set({ value: c.value, httpOnly: true, sameSite: 'lax', path: '/', secure, expires: c.attributes.expires })
-      const token = await jwt.sign({ sub: user.id, sid: session.id })
-      return { token, expires_at: iso(k.clock.now() + JWT_TTL_MS), user }
+      set.headers['set-cookie'] = sessionCookieHeader(k, request, session.id, session.expiresAt)
+      const exp = Math.floor(k.clock.now() / 1000) + JWT_TTL_SECONDS
+      const token = await jwt.sign({ sub: user.id, sid: session.id, exp })
+      return { token, expires_at: iso(exp * 1000), user }
     }, {
       body: LoginBody,
       response: LoginResponse,
       detail: { summary: 'Log in', description: 'Returns a JWT and sets the session cookie. Failed logins are throttled per IP and per email.' },
     })
-    .post('/auth/logout', async ({ principal, cookie }) => {
+    .post('/auth/logout', async ({ principal, set, request }) => {
       if (principal.sessionId) await auth.logout(k, principal.sessionId)
-      const blank = k.sessions.createBlankSessionCookie()
-      cookie[blank.name].set({ value: '', httpOnly: true, path: '/', maxAge: 0 })
+      set.headers['set-cookie'] = sessionCookieHeader(k, request, '', null)
       return { logged_out: true }
     }, { auth: { session: true }, response: t.Object({ logged_out: t.Boolean() }), detail: { summary: 'Log out: ends the cookie session and the JWT at once' } })
     .get('/auth/me', ({ principal }) => ({

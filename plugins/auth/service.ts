@@ -4,6 +4,7 @@ import { hashPassword, verifyPassword, dummyHash } from '../../src/auth/password
 import { newId } from '../../src/db/ids'
 import { iso, nowIso } from '../../src/clock'
 import type { Principal } from '../../src/auth/principal'
+import { forgetTokens } from '../../src/auth/authenticate'
 import { toUserView, userStore, type UserRow } from './store'
 
 const normEmail = (e: string) => e.trim().toLowerCase()
@@ -19,7 +20,7 @@ export async function register(k: Kernel, input: { email: string; password: stri
   if (input.admin && !first && !opts.cli && !byAdmin) throw forbidden('Only admins can create admin users')
   const email = normEmail(input.email)
   if (users.byEmail(email)) throw conflict('An account with this email already exists')
-  const hash = await hashPassword(input.password)
+  const hash = await hashPassword(input.password, k.config.passwordMemoryKib)
   const now = nowIso(k.clock)
   const row: UserRow = {
     id: newId('usr'), email, password_hash: hash, role: first || input.admin ? 'admin' : 'user',
@@ -34,8 +35,11 @@ export async function register(k: Kernel, input: { email: string; password: stri
   return toUserView(row)
 }
 
-const FAIL_LIMIT = 5
-const FAIL_WINDOW_MS = 15 * 60 * 1000
+/** Failed logins allowed per window: few per email (guessing one account), more per IP (shared NATs). */
+export const LOGIN_FAIL_LIMIT = { email: 5, ip: 20 } as const
+export const LOGIN_FAIL_WINDOW_MS = 15 * 60 * 1000
+const FAIL_WINDOW_MS = LOGIN_FAIL_WINDOW_MS
+const limitOf = (key: string) => (key.startsWith('ip:') ? LOGIN_FAIL_LIMIT.ip : LOGIN_FAIL_LIMIT.email)
 
 /** Failed-login counters per IP and per email; a burst of failures locks that key for the window. */
 class LoginThrottle {
@@ -44,19 +48,22 @@ class LoginThrottle {
   private recent(key: string) {
     const now = this.k.clock.now()
     const list = (this.fails.get(key) ?? []).filter((t) => now - t < FAIL_WINDOW_MS)
-    this.fails.set(key, list)
+    if (list.length) this.fails.set(key, list)
+    else this.fails.delete(key) // bounded memory under email spraying
     return list
   }
   check(keys: string[]) {
     for (const key of keys) {
       const list = this.recent(key)
-      if (list.length >= FAIL_LIMIT) {
+      if (list.length >= limitOf(key)) {
         const retry = Math.ceil((list[0] + FAIL_WINDOW_MS - this.k.clock.now()) / 1000)
         throw new ApiError(429, `Too many failed logins; try again in ${retry} s`, 'login_throttled', undefined, { 'Retry-After': String(retry) })
       }
     }
   }
-  fail(keys: string[]) { for (const key of keys) this.recent(key).push(this.k.clock.now()) }
+  fail(keys: string[]) {
+    for (const key of keys) this.fails.set(key, [...this.recent(key), this.k.clock.now()])
+  }
   clear(key: string) { this.fails.delete(key) }
 }
 
@@ -66,7 +73,7 @@ export async function login(k: Kernel, input: { email: string; password: string 
   const keys = [`ip:${ip}`, `email:${email}`]
   throttle.check(keys)
   const user = userStore(k).byEmail(email)
-  const ok = user ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await dummyHash()), false)
+  const ok = user ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await dummyHash(k.config.passwordMemoryKib)), false)
   if (!user || !ok) {
     throttle.fail(keys)
     throw new ApiError(401, 'Wrong email or password', 'invalid_credentials')
@@ -82,9 +89,9 @@ export async function logout(k: Kernel, sessionId: string) {
 }
 
 export function me(k: Kernel, userId: string) {
-  const u = userStore(k).byId(userId)
+  const u = userStore(k).viewById(userId)
   if (!u) throw notFound('User')
-  return toUserView(u)
+  return u
 }
 
 export const listUsers = (k: Kernel) => userStore(k).list().map(toUserView)
@@ -100,6 +107,7 @@ export async function adminUpdateUser(k: Kernel, admin: Principal, id: string, p
   if (patch.role !== undefined) f.role = patch.role
   if (patch.monthly_token_quota !== undefined) f.monthly_token_quota = patch.monthly_token_quota
   users.update(id, f, nowIso(k.clock))
+  forgetTokens(k, { userId: id }) // role and disabled take effect on the next request
   if (patch.disabled) await k.sessions.invalidateUserSessions(id)
   return toUserView(users.byId(id)!)
 }

@@ -10,7 +10,31 @@ export const toUserView = (r: UserRow): UserView => ({
   id: r.id, email: r.email, role: r.role, monthly_token_quota: r.monthly_token_quota, disabled: !!r.disabled_at, created_at: r.created_at,
 })
 
+/**
+ * User views by id, kept briefly: `GET /api/auth/me` and friends are hot and users rarely change.
+ * Every write goes through `update` below, which drops the entry; the lifetime only bounds edits made
+ * outside this process.
+ */
+const VIEW_TTL_MS = 2000
+const views = new WeakMap<Kernel, Map<string, { view: UserView; at: number }>>()
+const viewCache = (k: Kernel) => {
+  let m = views.get(k)
+  if (!m) views.set(k, (m = new Map()))
+  return m
+}
+
 export const userStore = (k: Kernel) => ({
+  viewById: (id: string): UserView | null => {
+    const cache = viewCache(k)
+    const hit = cache.get(id)
+    if (hit && performance.now() - hit.at < VIEW_TTL_MS) return hit.view
+    const row = k.db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id)
+    if (!row) { cache.delete(id); return null }
+    if (cache.size >= 10_000) cache.clear()
+    const view = toUserView(row)
+    cache.set(id, { view, at: performance.now() })
+    return view
+  },
   count: () => k.db.query<{ n: number }, []>('SELECT count(*) AS n FROM users').get()!.n,
   byEmail: (email: string) => k.db.query<UserRow, [string]>('SELECT * FROM users WHERE email = ?').get(email),
   byId: (id: string) => k.db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id),
@@ -22,5 +46,6 @@ export const userStore = (k: Kernel) => ({
     const cols = Object.keys(f) as (keyof typeof f)[]
     if (!cols.length) return
     k.db.query(`UPDATE users SET ${cols.map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE id = ?`).run(...cols.map((c) => f[c] ?? null), now, id)
+    viewCache(k).delete(id)
   },
 })

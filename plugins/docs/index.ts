@@ -39,9 +39,18 @@ export const docsPlugin = (_k: Kernel) =>
           securitySchemes: {
             bearer: { type: 'http', scheme: 'bearer', description: 'A login JWT, an ab_pat_ API token, or a bot_ key' },
             apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Agent endpoint key (aek_) where allowed' },
+            metricsToken: { type: 'http', scheme: 'bearer', description: 'AGENTBASE_METRICS_TOKEN, when set' },
           },
         },
-        security: [{ bearer: [] }],
+        // Per-route security comes from the auth macro (src/http/guard.ts): public routes show none.
+        tags: [
+          { name: 'Auth', description: 'Accounts, login sessions (JWT and cookie)' },
+          { name: 'API tokens', description: 'Personal, workspace and admin tokens (ab_pat_...)' },
+          { name: 'Workspaces', description: 'Workspaces own MCP servers, connections, bots and endpoints' },
+          { name: 'Wallet', description: 'Balance and ledger' },
+          { name: 'Admin', description: 'Instance administration (admins)' },
+          { name: 'Operations', description: 'Health and metrics' },
+        ],
       },
     }))
     .get('/swagger', ({ set }) => {

@@ -3,6 +3,11 @@ import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
 import { safeEqual } from '../../src/auth/keys'
 
+const Health = t.Object({
+  status: t.String({ description: '"ok", or "degraded" when the database is unreachable' }),
+  database: t.String(), version: t.String(), uptime_s: t.Integer(),
+})
+
 export const opsPlugin = (k: Kernel) =>
   new Elysia({ name: 'ops', seed: k, detail: { tags: ['Operations'] } })
     .get('/health', ({ set }) => {
@@ -15,7 +20,7 @@ export const opsPlugin = (k: Kernel) =>
       }
       return { status: database === 'ok' ? 'ok' : 'degraded', database, version: k.version, uptime_s: Math.floor((k.clock.now() - k.startedAt) / 1000) }
     }, {
-      response: { 200: t.Object({ status: t.String(), database: t.String(), version: t.String(), uptime_s: t.Integer() }), 503: t.Any() },
+      response: { 200: Health, 503: Health },
       detail: { summary: 'Liveness and database reachability' },
     })
     .get('/metrics', ({ request, set }) => {
@@ -25,4 +30,7 @@ export const opsPlugin = (k: Kernel) =>
       }
       set.headers['content-type'] = 'text/plain; version=0.0.4; charset=utf-8'
       return k.metrics.render()
-    }, { detail: { summary: 'Prometheus metrics (bearer-protected when AGENTBASE_METRICS_TOKEN is set)' } })
+    }, {
+      response: t.String({ description: 'Prometheus text exposition format 0.0.4' }),
+      detail: { summary: 'Prometheus metrics (bearer-protected when AGENTBASE_METRICS_TOKEN is set)', security: [{}, { metricsToken: [] }] },
+    })

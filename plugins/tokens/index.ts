@@ -7,7 +7,7 @@ import { CreateToken, Token } from './model'
 export const tokensPlugin = (k: Kernel) =>
   new Elysia({ name: 'tokens', seed: k, prefix: '/api/tokens', detail: { tags: ['API tokens'] } })
     .use(authGuard(k))
-    .post('/', ({ principal, body, set }) => {
+    .post('', ({ principal, body, set }) => {
       const { token, key } = tokens.create(k, principal, body)
       set.status = 201
       return { token, key }
@@ -17,7 +17,7 @@ export const tokensPlugin = (k: Kernel) =>
       response: { 201: t.Object({ token: Token, key: t.String({ description: 'ab_pat_... shown only in this response' }) }) },
       detail: { summary: 'Create an API token (shown once)' },
     })
-    .get('/', ({ principal }) => ({ tokens: tokens.list(k, principal) }), {
+    .get('', ({ principal }) => ({ tokens: tokens.list(k, principal) }), {
       auth: { session: true },
       response: t.Object({ tokens: t.Array(Token) }),
       detail: { summary: 'List your API tokens' },

@@ -3,7 +3,7 @@ import { ApiError, badRequest, forbidden, notFound } from '../../src/http/errors
 import type { Principal } from '../../src/auth/principal'
 import { unknownScopes } from '../../src/auth/scopes'
 import { mintKey } from '../../src/auth/keys'
-import { TOKEN_RPM, flushTouched } from '../../src/auth/authenticate'
+import { TOKEN_RPM, flushTouched, forgetTokens } from '../../src/auth/authenticate'
 import { newId } from '../../src/db/ids'
 import { iso, nowIso } from '../../src/clock'
 import * as workspaces from '../workspaces/service'
@@ -66,6 +66,7 @@ export function list(k: Kernel, who: Principal): TokenView[] {
 export function revoke(k: Kernel, who: Principal, id: string) {
   const res = k.db.query('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL').run(nowIso(k.clock), id, who.userId)
   if (res.changes === 0) throw notFound('Token')
+  forgetTokens(k, { tokenId: id })
 }
 
 export { ApiError }

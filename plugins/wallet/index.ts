@@ -12,7 +12,7 @@ const Wallet = t.Object({ balance_cents: t.Number(), billing_enforced: t.Boolean
 export const walletPlugin = (k: Kernel) =>
   new Elysia({ name: 'wallet', seed: k, prefix: '/api/wallet', detail: { tags: ['Wallet'] } })
     .use(authGuard(k))
-    .get('/', ({ principal, query }) => wallet.summary(k, principal.userId, query.limit ?? 50), {
+    .get('', ({ principal, query }) => wallet.summary(k, principal.userId, query.limit ?? 50), {
       auth: 'wallet.read',
       query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 50 })) }),
       response: Wallet,

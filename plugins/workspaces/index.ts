@@ -9,10 +9,10 @@ const Envelope = t.Object({ workspace: Workspace })
 export const workspacesPlugin = (k: Kernel) =>
   new Elysia({ name: 'workspaces', seed: k, prefix: '/api/workspaces', detail: { tags: ['Workspaces'] } })
     .use(authGuard(k))
-    .get('/', ({ principal }) => ({ workspaces: workspaces.list(k, principal) }), {
+    .get('', ({ principal }) => ({ workspaces: workspaces.list(k, principal) }), {
       auth: 'workspaces.read', response: t.Object({ workspaces: t.Array(Workspace) }), detail: { summary: 'List your workspaces' },
     })
-    .post('/', ({ principal, body, set }) => {
+    .post('', ({ principal, body, set }) => {
       set.status = 201
       return { workspace: workspaces.create(k, principal, body) }
     }, { auth: 'workspaces.write', body: CreateWorkspace, response: { 201: Envelope }, detail: { summary: 'Create a workspace' } })

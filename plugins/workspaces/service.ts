@@ -1,7 +1,8 @@
 import type { Kernel } from '../../src/kernel'
-import { notFound } from '../../src/http/errors'
+import { forbidden, notFound } from '../../src/http/errors'
 import { canAccess, listScope, type Principal } from '../../src/auth/principal'
 import { newId } from '../../src/db/ids'
+import { forgetTokens } from '../../src/auth/authenticate'
 import { nowIso } from '../../src/clock'
 import type { WorkspaceView } from './model'
 
@@ -22,6 +23,7 @@ export function list(k: Kernel, who: Principal): WorkspaceView[] {
 }
 
 export function create(k: Kernel, who: Principal, input: { name: string; description?: string | null }): WorkspaceView {
+  if (who.workspaceId) throw forbidden('A workspace token reaches only its own workspace; it cannot create workspaces')
   const now = nowIso(k.clock)
   const ws: WorkspaceView = { id: newId('ws'), owner_id: who.userId, name: input.name, description: input.description ?? null, created_at: now, updated_at: now }
   k.db.query('INSERT INTO workspaces (id, owner_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
@@ -40,4 +42,5 @@ export function update(k: Kernel, who: Principal, id: string, patch: { name?: st
 export function remove(k: Kernel, who: Principal, id: string) {
   requireOwned(k, who, id)
   k.db.query('DELETE FROM workspaces WHERE id = ?').run(id)
+  forgetTokens(k, { workspaceId: id }) // its workspace tokens went with it (ON DELETE CASCADE)
 }

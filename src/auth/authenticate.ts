@@ -10,27 +10,54 @@ export const SESSION_RPM = 1200
 
 interface TokenRow {
   id: string; user_id: string; type: 'personal' | 'workspace' | 'admin'; workspace_id: string | null; scopes: string | null
-  rpm: number; expires_at: string | null; revoked_at: string | null; email: string; role: 'admin' | 'user'; disabled_at: string | null
+  rpm: number; expires_at: string | null; revoked_at: string | null
 }
+interface UserRow { email: string; role: 'admin' | 'user'; disabled_at: string | null }
+
+// Two primary-key lookups: measured ~10x cheaper in bun:sqlite than the equivalent JOIN (bench/auth.ts).
+const TOKEN_SQL = 'SELECT id, user_id, type, workspace_id, scopes, rpm, expires_at, revoked_at FROM api_tokens WHERE hash = ?'
+const USER_SQL = 'SELECT email, role, disabled_at FROM users WHERE id = ?'
 
 const invalid = () => new ApiError(401, 'Invalid API token', 'invalid_token')
 
-/** Personal/workspace/admin tokens (`ab_pat_`). One indexed read; last-used goes to a batch, not a write. */
-export function resolveApiToken(k: Kernel, key: string): Principal {
-  const row = k.db.query<TokenRow, [string]>(
-    `SELECT t.id, t.user_id, t.type, t.workspace_id, t.scopes, t.rpm, t.expires_at, t.revoked_at, u.email, u.role, u.disabled_at
-     FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?`,
-  ).get(hashKey(key))
+interface CachedToken { principal: Principal; expiresAt: number | null; workspaceId: string | null; at: number }
+
+/**
+ * Resolved tokens, kept briefly so the hot path does no SQL. Revocation and account changes go through
+ * `forgetTokens` (tokens, auth and workspaces services) and take effect at once; the short lifetime
+ * only bounds what a write made elsewhere (another tool, a cascade) could leave stale.
+ */
+class TokenCache {
+  static TTL_MS = 2000
+  static MAX = 10_000
+  entries = new Map<string, CachedToken>()
+}
+const caches = new WeakMap<Kernel, TokenCache>()
+function tokenCache(k: Kernel): TokenCache {
+  let c = caches.get(k)
+  if (!c) caches.set(k, (c = new TokenCache()))
+  return c
+}
+
+/** Drops cached tokens by token, owner or workspace: call after revoking, disabling, demoting or deleting. */
+export function forgetTokens(k: Kernel, which: { tokenId?: string; userId?: string; workspaceId?: string }) {
+  const { entries } = tokenCache(k)
+  for (const [hash, c] of entries) {
+    if (c.principal.tokenId === which.tokenId || c.principal.userId === which.userId || (which.workspaceId && c.workspaceId === which.workspaceId)) entries.delete(hash)
+  }
+}
+
+function loadToken(k: Kernel, hash: string): CachedToken {
+  const row = k.db.query<TokenRow, [string]>(TOKEN_SQL).get(hash)
   if (!row || row.revoked_at) throw invalid()
-  const now = k.clock.now()
-  if (row.expires_at && Date.parse(row.expires_at) <= now) throw new ApiError(401, 'API token has expired', 'token_expired')
-  if (row.disabled_at) throw new ApiError(401, 'This account is disabled', 'account_disabled')
-  if (row.type === 'admin' && row.role !== 'admin') throw invalid() // demoted admins' tokens stop at once
-  k.touched.set(row.id, iso(now))
-  return {
+  const user = k.db.query<UserRow, [string]>(USER_SQL).get(row.user_id)
+  if (!user) throw invalid()
+  if (user.disabled_at) throw new ApiError(401, 'This account is disabled', 'account_disabled')
+  if (row.type === 'admin' && user.role !== 'admin') throw invalid() // demoted admins' tokens stop at once
+  const principal: Principal = {
     userId: row.user_id,
-    email: row.email,
-    role: row.role,
+    email: user.email,
+    role: user.role,
     via: 'token',
     tokenId: row.id,
     tokenType: row.type,
@@ -40,6 +67,24 @@ export function resolveApiToken(k: Kernel, key: string): Principal {
     rpm: row.rpm,
     rateKey: `tok:${row.id}`,
   }
+  return { principal, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, workspaceId: row.workspace_id, at: performance.now() }
+}
+
+/** Personal/workspace/admin tokens (`ab_pat_`). No write on this path: last-used goes to a batch. */
+export function resolveApiToken(k: Kernel, key: string): Principal {
+  const hash = hashKey(key)
+  const cache = tokenCache(k)
+  let c = cache.entries.get(hash)
+  if (!c || performance.now() - c.at > TokenCache.TTL_MS) {
+    cache.entries.delete(hash)
+    c = loadToken(k, hash)
+    if (cache.entries.size >= TokenCache.MAX) cache.entries.clear()
+    cache.entries.set(hash, c)
+  }
+  const now = k.clock.now()
+  if (c.expiresAt !== null && c.expiresAt <= now) throw new ApiError(401, 'API token has expired', 'token_expired')
+  k.touched.set(c.principal.tokenId!, iso(now))
+  return { ...c.principal }
 }
 
 /** Flushes batched last-used timestamps in one transaction. */

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { randomString } from '../db/ids'
 
 /** API keys (DESIGN §4): shown once, stored as SHA-256 hex with a short visible prefix for listing. */
@@ -7,7 +7,8 @@ export function mintKey(prefix: 'ab_pat_' | 'aek_' | 'bot_' | 'whsec_'): { key: 
   return { key, hash: hashKey(key), display: key.slice(0, prefix.length + 6) }
 }
 
-export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex')
+/** SHA-256 hex (Bun's one-shot hasher: several times cheaper than node:crypto on the auth hot path). */
+export const hashKey = (key: string) => Bun.SHA256.hash(key, 'hex') as string
 
 /** Constant-time string comparison (lengths leak, contents don't). */
 export function safeEqual(a: string, b: string): boolean {

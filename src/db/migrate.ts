@@ -13,22 +13,33 @@ export function migrationStatus(db: Db, all: Migration[]) {
   return all.map((m) => ({ name: m.name, applied_at: applied.get(m.name) ?? null }))
 }
 
-/** Applies pending migrations in order, each in its own transaction. Stops at the first failure. */
+/**
+ * Applies pending migrations in order, each in its own transaction. Stops at the first failure.
+ * They run with synchronous=NORMAL (one fsync per migration halved the start of a fresh instance):
+ * each stays atomic, so a power cut can at worst undo the last ones, which then run again at start.
+ */
 export function migrate(db: Db, all: Migration[], now = () => new Date().toISOString()): string[] {
   ensureTable(db)
   const done = new Set(db.query<{ name: string }, []>('SELECT name FROM schema_migrations').all().map((r) => r.name))
+  const pending = all.filter((m) => !done.has(m.name))
+  if (!pending.length) return []
+  const sync = db.query<{ synchronous: number }, []>('PRAGMA synchronous').get()!.synchronous
+  db.exec('PRAGMA synchronous = NORMAL')
   const appliedNow: string[] = []
-  for (const m of all) {
-    if (done.has(m.name)) continue
-    try {
-      db.transaction(() => {
-        db.exec(m.sql)
-        db.query('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(m.name, now())
-      })()
-    } catch (err) {
-      throw new MigrationError(`migration ${m.name} failed: ${(err as Error).message}`)
+  try {
+    for (const m of pending) {
+      try {
+        db.transaction(() => {
+          db.exec(m.sql)
+          db.query('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(m.name, now())
+        })()
+      } catch (err) {
+        throw new MigrationError(`migration ${m.name} failed: ${(err as Error).message}`)
+      }
+      appliedNow.push(m.name)
     }
-    appliedNow.push(m.name)
+  } finally {
+    db.exec(`PRAGMA synchronous = ${Number(sync)}`)
   }
   return appliedNow
 }

@@ -52,7 +52,8 @@ export async function parseBody(request: Request, contentType: string, limit: nu
   const text = decoder.decode(bytes)
   rawBodies.set(request, text)
   if (type === 'application/json' || type.endsWith('+json')) {
-    if (text.trim() === '') return undefined
+    // null, not undefined: undefined would hand the (already read) body to Elysia's default parser.
+    if (text.trim() === '') return null
     try {
       return JSON.parse(text)
     } catch {
@@ -60,6 +61,6 @@ export async function parseBody(request: Request, contentType: string, limit: nu
     }
   }
   if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text))
-  if (type.startsWith('text/') || type === '') return text === '' ? undefined : text
+  if (type.startsWith('text/') || type === '') return text === '' ? null : text
   throw new ApiError(415, `Unsupported Content-Type "${type}"; send application/json`)
 }

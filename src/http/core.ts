@@ -12,6 +12,15 @@ export const requestId = (request: Request) => metas.get(request)?.id ?? ''
 const validId = /^[A-Za-z0-9._:-]{1,128}$/
 
 /**
+ * Elysia's numeric coercion (query/path numbers) reports type "property" without the field's name;
+ * find it in the query string by its value so the message still names the field.
+ */
+function nameCoercedField(request: Request, value: unknown, errors: any[]): [string, any[]] {
+  const name = [...new URL(request.url).searchParams].find(([, s]) => s.trim() !== '' && Number(s) === value)?.[0]
+  return name ? ['query', errors.map((e) => ({ ...e, path: `/${name}` }))] : ['parameter', errors]
+}
+
+/**
  * Cross-cutting HTTP conventions (DESIGN §5), applied to the whole app:
  * request ids, the JSON body parser with its limit, `{ error }` for every failure, access log, metrics.
  */
@@ -39,8 +48,9 @@ export const httpCore = (k: Kernel) =>
       }
       switch (code) {
         case 'VALIDATION': {
-          const v = error as unknown as { type: string; all: any[] }
-          const r = readableValidation(v.type, v.all ?? [])
+          const v = error as unknown as { type: string; all: any[]; value: unknown }
+          const [on, errors] = v.type === 'property' ? nameCoercedField(request, v.value, v.all ?? []) : [v.type, v.all ?? []]
+          const r = readableValidation(on, errors)
           const type = request.headers.get('content-type') ?? ''
           if (v.type === 'body' && type && !type.includes('json')) {
             set.status = 415

@@ -6,8 +6,11 @@ import { enforceRate } from './rate-limit'
 import { resolveApiToken, sessionPrincipal } from '../auth/authenticate'
 import { requireScope, type Principal } from '../auth/principal'
 import type { Scope } from '../auth/scopes'
+import { publicBase } from './client-ip'
+import { verifyHs256 } from '../auth/jwt'
 
 export const JWT_TTL = '24h'
+export const JWT_TTL_SECONDS = 24 * 3600
 
 /**
  * What a route needs: `true` (any signed-in caller), a scope name, or options.
@@ -19,6 +22,12 @@ export const JWT_TTL = '24h'
 export type AuthRequirement = true | Scope | { scope?: Scope; admin?: boolean; session?: boolean; apiKeyHeader?: boolean }
 
 const principals = new WeakMap<Request, Principal>()
+
+// OpenAPI security requirements the macros add to each route they guard (/swagger/json).
+type Security = Record<string, string[]>[]
+const BEARER: Security = [{ bearer: [] }]
+const BEARER_OR_KEY: Security = [{ bearer: [] }, { apiKey: [] }]
+const OPTIONAL_BEARER: Security = [{}, { bearer: [] }]
 
 function bearer(request: Request, apiKeyHeader: boolean): string | null {
   const h = request.headers.get('authorization')
@@ -32,18 +41,31 @@ function bearer(request: Request, apiKeyHeader: boolean): string | null {
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-/** Cookie-authenticated writes must come from our own origin (no CSRF). */
-function checkSameOrigin(request: Request) {
+/**
+ * Cookie-authenticated writes must come from our own origin (no CSRF). Our origin is the request's,
+ * or the public one (AGENTBASE_PUBLIC_URL, or X-Forwarded-* behind a trusted proxy).
+ */
+function checkSameOrigin(k: Kernel, request: Request) {
   if (safeMethods.has(request.method)) return
   const site = request.headers.get('sec-fetch-site')
-  if (site === 'same-origin' || site === 'none') return
   const origin = request.headers.get('origin')
-  if (origin && origin === new URL(request.url).origin) return
   if (!site && !origin) return // not a browser: no ambient-cookie risk
+  if (site === 'same-origin' || site === 'none') return
+  if (origin && (origin === new URL(request.url).origin || origin === new URL(publicBase(request, k.config.publicUrl, k.config.trustProxy)).origin)) return
   throw new ApiError(403, 'Cross-site request refused: cookie sessions only accept requests from this origin', 'csrf')
 }
 
-type JwtVerify = (token: string) => Promise<false | Record<string, unknown>>
+/**
+ * The session id from the Cookie header. Read directly rather than through Elysia's `cookie`: Elysia
+ * parses cookies only when it infers from a hook's source text that it uses them, and that inference
+ * misses in the minified binary.
+ */
+export const sessionCookie = (k: Kernel, request: Request) => {
+  const header = request.headers.get('cookie')
+  return header ? k.sessions.readSessionCookie(header) : null
+}
+
+export type JwtVerify = (token: string, options?: { currentDate?: Date; algorithms?: string[] }) => Promise<false | Record<string, unknown>>
 
 /** Finds the caller from a bearer credential or the session cookie; null when none was sent. */
 export async function resolvePrincipal(k: Kernel, request: Request, verify: JwtVerify, cookieSid: unknown, apiKeyHeader = false): Promise<Principal | null> {
@@ -57,7 +79,8 @@ export async function resolvePrincipal(k: Kernel, request: Request, verify: JwtV
         return p
       }
     }
-    const claims = await verify(token)
+    // Our clock (tests pin it) and only our algorithm: alg "none" and swapped algorithms are refused.
+    const claims = await verify(token, { currentDate: new Date(k.clock.now()), algorithms: ['HS256'] })
     if (!claims || typeof claims.sid !== 'string') throw new ApiError(401, 'Invalid or expired token', 'invalid_token')
     const p = await sessionPrincipal(k, claims.sid)
     if (!p || p.userId !== claims.sub) throw new ApiError(401, 'Session has ended; log in again', 'session_ended')
@@ -65,37 +88,47 @@ export async function resolvePrincipal(k: Kernel, request: Request, verify: JwtV
   }
   if (typeof cookieSid === 'string' && cookieSid) {
     const p = await sessionPrincipal(k, cookieSid)
-    if (p) checkSameOrigin(request)
+    if (p) checkSameOrigin(k, request)
     return p
   }
   return null
 }
 
-export const authGuard = (k: Kernel) =>
-  new Elysia({ name: 'auth-guard', seed: k })
+/** The JWT check to hand `resolvePrincipal` (login JWTs are signed with @elysiajs/jwt's `jwt.sign`). */
+export const jwtVerifier = (k: Kernel): JwtVerify => async (token) => verifyHs256(token, k.jwtSecret, k.clock.now()) ?? false
+
+export const authGuard = (k: Kernel) => {
+  const verify = jwtVerifier(k)
+  return new Elysia({ name: 'auth-guard', seed: k })
     .use(jwt({ name: 'jwt', secret: k.jwtSecret, exp: JWT_TTL, alg: 'HS256' }))
     .macro({
-      auth: (need: AuthRequirement) => ({
-        // transform runs before body validation: an unauthenticated caller learns nothing about schemas.
-        async transform({ request, jwt, cookie, set }) {
-          const opts = typeof need === 'object' ? need : { scope: need === true ? undefined : need }
-          const p = await resolvePrincipal(k, request, jwt.verify as JwtVerify, cookie[k.sessions.sessionCookieName]?.value, !!opts.apiKeyHeader)
-          if (!p) throw new ApiError(401, 'Authentication required: send Authorization: Bearer <token>', 'unauthorized')
-          if (opts.session && p.via !== 'session') throw new ApiError(403, 'This route needs a login session, not an API key', 'session_required')
-          if (opts.admin && (p.role !== 'admin' || (p.via !== 'session' && !p.instanceWide))) throw new ApiError(403, 'Admins only (a login session or an admin token)', 'admin_required')
-          if (opts.scope) requireScope(p, opts.scope)
-          enforceRate(k.limiter, set, p.rateKey, p.rpm)
-          principals.set(request, p)
-        },
-        resolve: ({ request }) => ({ principal: principals.get(request)! }),
-      }),
+      auth: (need: AuthRequirement) => {
+        const opts = typeof need === 'object' ? need : { scope: need === true ? undefined : need }
+        return {
+          detail: { security: opts.apiKeyHeader ? BEARER_OR_KEY : BEARER },
+          // transform runs before body validation: an unauthenticated caller learns nothing about schemas.
+          async transform({ request, set }) {
+            const p = await resolvePrincipal(k, request, verify, sessionCookie(k, request), !!opts.apiKeyHeader)
+            if (!p) throw new ApiError(401, 'Authentication required: send Authorization: Bearer <token>', 'unauthorized')
+            // Rate first: every authenticated answer (even a 403) carries the X-RateLimit-* headers and counts.
+            enforceRate(k.limiter, set, p.rateKey, p.rpm)
+            if (opts.session && p.via !== 'session') throw new ApiError(403, 'This route needs a login session, not an API key', 'session_required')
+            if (opts.admin && (p.role !== 'admin' || (p.via !== 'session' && !p.instanceWide))) throw new ApiError(403, 'Admins only (a login session or an admin token)', 'admin_required')
+            if (opts.scope) requireScope(p, opts.scope)
+            principals.set(request, p)
+          },
+          resolve: ({ request }) => ({ principal: principals.get(request)! }),
+        }
+      },
       /** Signed-in callers get a principal, anonymous ones null (e.g. registration). */
       optionalAuth: (on: boolean) => ({
-        async transform({ request, jwt, cookie }) {
+        detail: { security: OPTIONAL_BEARER },
+        async transform({ request }) {
           if (!on) return
-          const p = await resolvePrincipal(k, request, jwt.verify as JwtVerify, cookie[k.sessions.sessionCookieName]?.value)
+          const p = await resolvePrincipal(k, request, verify, sessionCookie(k, request))
           if (p) principals.set(request, p)
         },
         resolve: ({ request }) => ({ maybePrincipal: principals.get(request) ?? null }),
       }),
     })
+}

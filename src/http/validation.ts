@@ -8,6 +8,7 @@ function describe(e: ValueErrorLike): string {
   const v = e.value
   if (v === undefined) return 'is required'
   if (s.anyOf && s.anyOf.every((x: any) => 'const' in x)) return `must be one of ${s.anyOf.map((x: any) => JSON.stringify(x.const)).join(', ')}`
+  if (s.anyOf) return unionProblem(s.anyOf, v)
   if ('const' in s) return `must be ${JSON.stringify(s.const)}`
   if (s.type === 'string' && typeof v === 'string') {
     if (s.minLength !== undefined && v.length < s.minLength) return s.minLength === 1 ? 'must not be empty' : `must be at least ${s.minLength} characters`
@@ -27,6 +28,23 @@ function describe(e: ValueErrorLike): string {
   if (s.type === 'object' && v && typeof v === 'object' && s.additionalProperties === false) return 'has an unknown property'
   if (s.type) return `must be ${article(s.type)}`
   return (e.message ?? 'is invalid').replace(/^Expected/, 'must be').toLowerCase()
+}
+
+/** Unions: query numbers (Elysia's numeric string | number), nullable fields, alternatives. */
+function unionProblem(branches: any[], v: unknown): string {
+  const numeric = branches.find((b) => b.type === 'integer' || b.type === 'number')
+  if (numeric) {
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v
+    if (typeof n === 'number' && !Number.isNaN(n)) return describe({ schema: numeric, value: n })
+    return `must be ${article(numeric.type)}`
+  }
+  const concrete = branches.filter((b) => b.type && b.type !== 'null')
+  if (concrete.length === 1) {
+    const inner = describe({ schema: concrete[0], value: v })
+    return branches.some((b) => b.type === 'null') && inner.startsWith('must be a') && !inner.includes(' valid ') ? `${inner} or null` : inner
+  }
+  const types = [...new Set(branches.map((b) => b.type).filter(Boolean))]
+  return types.length ? `must be ${types.map(article).join(' or ')}` : 'is invalid'
 }
 
 const article = (type: string | string[]) => {
@@ -50,6 +68,8 @@ export function readableValidation(on: string, errors: ValueErrorLike[]): Readab
   const name = field(first.path)
   const where = on === 'body' ? '' : on === 'query' ? 'query parameter ' : on === 'params' ? 'path parameter ' : `${on} `
   const wrongType = on === 'body' && !name && typeof first.value !== 'object'
-  const message = name ? `${where}${name} ${describe(first)}` : on === 'body' ? (first.value === undefined ? 'request body is required' : `request body ${describe(first)}`) : `${on} is invalid`
+  const missingBody = on === 'body' && !name && (first.value === undefined || first.value === null)
+  if (missingBody) details.body = 'is required'
+  const message = name ? `${where}${name} ${describe(first)}` : missingBody ? 'request body is required' : on === 'body' ? `request body ${describe(first)}` : `${on} ${describe(first)}`
   return { message: message.charAt(0).toUpperCase() + message.slice(1), details, wrongType }
 }

@@ -37,7 +37,7 @@ export function inCidr(ip: string, cidr: string): boolean {
 export const BLOCKED_RANGES = [
   '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
   '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4', '255.255.255.255/32',
-  '::/128', '::1/128', 'fc00::/7', 'fe80::/10', 'ff00::/8', '64:ff9b::/96', '100::/64',
+  '::/96' /* unspecified, loopback, IPv4-compatible */, '::1/128', 'fc00::/7', 'fe80::/10', 'ff00::/8', '64:ff9b::/96', '100::/64',
 ]
 
 export const isBlockedIp = (ip: string) => BLOCKED_RANGES.some((r) => inCidr(ip, r))
