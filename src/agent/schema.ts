@@ -1,5 +1,6 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv'
-import addFormats from 'ajv-formats'
+import type Ajv from 'ajv'
+import type { ErrorObject, ValidateFunction } from 'ajv'
+import { createAjv } from './ajv'
 import type { JsonSchema } from './types'
 
 /**
@@ -7,25 +8,21 @@ import type { JsonSchema } from './types'
  * schema's text; the cache (and ajv's own) is dropped past a bound so a stream of MCP schemas cannot grow it.
  */
 const MAX_CACHED = 500
-let ajv = makeAjv()
+let ajv: Ajv | null = null
 const cache = new Map<string, ValidateFunction | null>()
 
-function makeAjv() {
-  const a = new Ajv({ strict: false, allErrors: true, validateFormats: true })
-  addFormats(a)
-  return a
-}
+const makeAjv = () => createAjv({ strict: false, allErrors: true, validateFormats: true })
 
 /** A validator for the schema, or null when the schema itself cannot be compiled (then nothing is enforced). */
 export function validatorFor(schema: JsonSchema | null | undefined): ValidateFunction | null {
   if (!schema || typeof schema !== 'object') return null
   const key = JSON.stringify(schema)
   if (cache.has(key)) return cache.get(key)!
-  if (cache.size >= MAX_CACHED) { cache.clear(); ajv = makeAjv() }
+  if (cache.size >= MAX_CACHED) { cache.clear(); ajv = null }
   let v: ValidateFunction | null = null
   try {
     const { $schema: _ignored, $id: _id, ...rest } = schema as Record<string, unknown>
-    v = ajv.compile(rest)
+    v = (ajv ??= makeAjv()).compile(rest)
   } catch {
     v = null
   }

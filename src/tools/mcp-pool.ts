@@ -1,12 +1,29 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
-import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { Kernel } from '../kernel'
 import { ApiError } from '../http/errors'
 import type { JsonSchema } from '../agent/types'
+
+/**
+ * The MCP SDK (and the zod it brings) is loaded on first use: most instances start without any MCP
+ * server, and it is the largest part of idle memory otherwise (bench/RESULTS.md, idle RSS).
+ */
+type Sdk = typeof import('@modelcontextprotocol/sdk/client/index.js') & typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js')
+  & typeof import('@modelcontextprotocol/sdk/client/sse.js') & typeof import('@modelcontextprotocol/sdk/client/stdio.js')
+  & typeof import('@modelcontextprotocol/sdk/types.js')
+let sdkModule: Sdk | null = null
+function sdk(): Sdk {
+  return (sdkModule ??= {
+    ...require('@modelcontextprotocol/sdk/client/index.js'),
+    ...require('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    ...require('@modelcontextprotocol/sdk/client/sse.js'),
+    ...require('@modelcontextprotocol/sdk/client/stdio.js'),
+    ...require('@modelcontextprotocol/sdk/types.js'),
+  } as Sdk)
+}
+/** Errors from the SDK can only exist once it is loaded. */
+const isMcpError = (err: unknown): err is InstanceType<Sdk['McpError']> => sdkModule !== null && err instanceof sdkModule.McpError
 
 /** Where an MCP server lives and how to reach it. `fingerprint` changes whenever its config does. */
 export interface McpTarget {
@@ -113,18 +130,18 @@ export class McpPool {
       if (!this.k.config.allowStdioMcp) throw new ApiError(403, 'stdio MCP servers are disabled on this instance (AGENTBASE_ALLOW_STDIO_MCP is off)', 'stdio_disabled')
       if (!t.stdioAllowed) throw new ApiError(403, 'Only admins may run stdio MCP servers', 'admin_required')
       if (!t.command) throw new ApiError(400, `MCP server "${t.label}" has no command`)
-      return this.connectWith(t, new StdioClientTransport({ command: t.command, args: t.args ?? [], env: t.env ?? undefined, stderr: 'ignore' }))
+      return this.connectWith(t, new (sdk().StdioClientTransport)({ command: t.command, args: t.args ?? [], env: t.env ?? undefined, stderr: 'ignore' }))
     }
     if (!t.url) throw new ApiError(400, `MCP server "${t.label}" has no URL`)
     const url = await this.k.outbound.check(t.url)
     const requestInit: RequestInit = { headers: { ...(t.headers ?? {}) } }
     try {
-      return await this.connectWith(t, new StreamableHTTPClientTransport(url, { fetch: this.guardedFetch, requestInit, reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 200, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 } }))
+      return await this.connectWith(t, new (sdk().StreamableHTTPClientTransport)(url, { fetch: this.guardedFetch, requestInit, reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 200, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 } }))
     } catch (first) {
       if (first instanceof ApiError && first.status !== 502) throw first
       // Older servers speak HTTP+SSE (GET the stream, POST to the endpoint it names).
       try {
-        return await this.connectWith(t, new SSEClientTransport(url, { fetch: this.guardedFetch, requestInit }))
+        return await this.connectWith(t, new (sdk().SSEClientTransport)(url, { fetch: this.guardedFetch, requestInit }))
       } catch {
         throw first
       }
@@ -132,7 +149,7 @@ export class McpPool {
   }
 
   private async connectWith(t: McpTarget, transport: Transport): Promise<Client> {
-    const client = new Client({ name: 'agentbase', version: this.k.version }, {
+    const client = new (sdk().Client)({ name: 'agentbase', version: this.k.version }, {
       capabilities: {},
       listChanged: { tools: { autoRefresh: false, debounceMs: 100, onChanged: () => this.serverToolsChanged(t) } },
     })
@@ -143,7 +160,7 @@ export class McpPool {
       client.close().catch(() => {})
       const msg = (err as Error).message
       if (err instanceof ApiError) throw err
-      if (timer.aborted || (err instanceof McpError && err.code === ErrorCode.RequestTimeout)) {
+      if (timer.aborted || (isMcpError(err) && err.code === sdk().ErrorCode.RequestTimeout)) {
         throw new ApiError(504, `MCP server "${t.label}" did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`, 'mcp_timeout')
       }
       throw new ApiError(502, `Could not connect to MCP server "${t.label}": ${clean(msg)}`, 'mcp_unreachable')
@@ -232,7 +249,8 @@ export class McpPool {
   private translate(t: McpTarget, err: unknown, entry: Entry | undefined): ApiError {
     if (err instanceof ApiError) return err
     const msg = clean((err as Error)?.message ?? String(err))
-    if (err instanceof McpError) {
+    if (isMcpError(err)) {
+      const { ErrorCode } = sdk()
       if (err.code === ErrorCode.RequestTimeout) return new ApiError(504, `MCP server "${t.label}" timed out`, 'mcp_timeout')
       if (err.code === ErrorCode.ConnectionClosed) return new ApiError(502, `MCP server "${t.label}" connection lost${entry?.lost ? `: ${entry.lost}` : ' (the server closed the connection or exited)'}`, 'mcp_connection_lost')
       return new ApiError(502, `MCP server "${t.label}" returned an error: ${msg}`, 'mcp_error')
@@ -261,7 +279,7 @@ export class McpPool {
     // Local processes are stopped right away (the process may exit before async closes run).
     for (const e of this.entries.values()) {
       const transport = e.client?.transport
-      if (transport instanceof StdioClientTransport && transport.pid) { try { process.kill(transport.pid, 'SIGTERM') } catch { /* already gone */ } }
+      if (sdkModule && transport instanceof sdkModule.StdioClientTransport && transport.pid) { try { process.kill(transport.pid, 'SIGTERM') } catch { /* already gone */ } }
     }
     for (const key of [...this.entries.keys()]) this.drop(key)
   }

@@ -1,10 +1,10 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv'
-import addFormats from 'ajv-formats'
+import type Ajv from 'ajv'
+import type { ErrorObject, ValidateFunction } from 'ajv'
+import { createAjv } from '../agent/ajv'
 import { ApiError } from '../http/errors'
 import type { JsonSchema } from '../agent/types'
 
-const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, coerceTypes: false })
-addFormats(ajv)
+let ajv: Ajv | null = null
 
 /** Compiled validators by schema text; bounded so a flood of distinct schemas cannot grow memory. */
 const cache = new Map<string, ValidateFunction | null>()
@@ -17,7 +17,7 @@ function compile(schema: JsonSchema): ValidateFunction | null {
   try {
     // Servers declare various drafts; the keywords that matter are shared, so validate without `$schema`.
     const { $schema: _ignored, ...rest } = schema as Record<string, unknown>
-    fn = ajv.compile(rest)
+    fn = (ajv ??= createAjv({ allErrors: false, strict: false, validateSchema: false, coerceTypes: false })).compile(rest)
   } catch {
     fn = null // an unusable schema: the tool itself validates
   }
