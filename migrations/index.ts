@@ -3,6 +3,7 @@ import m0001 from './0001_foundation.sql' with { type: 'text' }
 import m0003 from './0003_tools.sql' with { type: 'text' }
 import m0005 from './0005_bots.sql' with { type: 'text' }
 import m0006 from './0006_channels.sql' with { type: 'text' }
+import m0007 from './0007_bot_accounts_webhooks.sql' with { type: 'text' }
 
 export interface Migration { name: string; sql: string }
 
@@ -11,4 +12,5 @@ export const migrations: Migration[] = [
   { name: '0003_tools.sql', sql: m0003 },
   { name: '0005_bots.sql', sql: m0005 },
   { name: '0006_channels.sql', sql: m0006 },
+  { name: '0007_bot_accounts_webhooks.sql', sql: m0007 },
 ]

@@ -10,6 +10,8 @@ import { walletPlugin } from '../plugins/wallet/index'
 import { connectionsPlugin } from '../plugins/connections/index'
 import { mcpPlugin, mcpServersPlugin } from '../plugins/mcp/index'
 import { channelsPlugin } from '../plugins/channels/index'
+import { botAccountsPlugin } from '../plugins/bot-accounts/index'
+import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
@@ -26,6 +28,8 @@ export const createApp = (k: Kernel) =>
     .use(mcpServersPlugin(k))
     .use(mcpPlugin(k))
     .use(channelsPlugin(k))
+    .use(botAccountsPlugin(k))
+    .use(webhooksPlugin(k))
     .use(botsPlugin(k))
 
 export type App = ReturnType<typeof createApp>

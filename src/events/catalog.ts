@@ -1,0 +1,88 @@
+/**
+ * The documented catalog of events that domains publish (`k.events.publish(type, data, who)`) and that
+ * webhooks subscribe to. Each delivery's body is `{ type, timestamp, data }`; `data` is what the
+ * publisher passed. Examples show the shape receivers can rely on; publishers may add fields.
+ * A new event type (workflows, scheduled agents) is one entry here plus a publish call in its domain.
+ */
+export interface EventSpec {
+  description: string
+  /** The scope a bot account needs for its webhooks to receive this event when it did not cause it. */
+  scope: string | null
+  example: Record<string, unknown>
+}
+
+export const EVENT_CATALOG = {
+  'bot.message.received': {
+    description: 'A bot received a message from a platform user (Telegram, Discord, Slack, WhatsApp, web).',
+    scope: 'conversations.read',
+    example: { bot_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', conversation_id: 'bconv_Q2w3E4r5T6y7U8i9O0pA', message_id: 'bmsg_Z1x2C3v4B5n6M7a8S9dF', platform: 'telegram', user: { id: '123456789', name: 'Ada' }, text: 'What are your opening hours?' },
+  },
+  'bot.message.sent': {
+    description: 'A bot sent a reply to a platform user.',
+    scope: 'conversations.read',
+    example: { bot_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', conversation_id: 'bconv_Q2w3E4r5T6y7U8i9O0pA', message_id: 'bmsg_G1h2J3k4L5z6X7c8V9bN', platform: 'telegram', text: 'We are open 9:00-17:00, Monday to Friday.', run_id: 'run_P0o9I8u7Y6t5R4e3W2qA' },
+  },
+  'bot.conversation.started': {
+    description: 'A new conversation began between a bot and a platform user.',
+    scope: 'conversations.read',
+    example: { bot_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', conversation_id: 'bconv_Q2w3E4r5T6y7U8i9O0pA', platform: 'telegram', user: { id: '123456789', name: 'Ada' } },
+  },
+  'bot.status.changed': {
+    description: 'A bot was activated, paused, or went into an error state.',
+    scope: 'bots.read',
+    example: { bot_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', status: 'active', previous_status: 'paused', reason: null },
+  },
+  'run.completed': {
+    description: 'An agent run (endpoint call, bot reply, workflow step or scheduled agent) finished successfully.',
+    scope: 'endpoints.read',
+    example: { run_id: 'run_P0o9I8u7Y6t5R4e3W2qA', endpoint_id: 'aep_M1n2B3v4C5x6Z7l8K9jH', source: 'endpoint', model: 'gpt-4o-mini', usage: { input_tokens: 812, output_tokens: 164 }, cost_cents: 0.0221, duration_ms: 1840 },
+  },
+  'run.failed': {
+    description: 'An agent run failed (provider error, timeout, budget exceeded, tool loop limit).',
+    scope: 'endpoints.read',
+    example: { run_id: 'run_A9s8D7f6G5h4J3k2L1zX', endpoint_id: 'aep_M1n2B3v4C5x6Z7l8K9jH', source: 'endpoint', error: 'The model provider answered 429 Too Many Requests', code: 'upstream_failed', duration_ms: 412 },
+  },
+  'endpoint.status.changed': {
+    description: 'An agent endpoint was enabled or disabled.',
+    scope: 'endpoints.read',
+    example: { endpoint_id: 'aep_M1n2B3v4C5x6Z7l8K9jH', slug: 'support-triage', status: 'disabled', previous_status: 'active' },
+  },
+  'tool.call.failed': {
+    description: 'A tool call made by an agent failed (MCP server error, HTTP error, timeout, refused URL).',
+    scope: 'tools.read',
+    example: { tool: 'http_request', run_id: 'run_P0o9I8u7Y6t5R4e3W2qA', server_id: null, error: 'Request to api.example.com timed out after 15000 ms', duration_ms: 15002 },
+  },
+  'wallet.balance.low': {
+    description: 'The wallet balance fell below the low-balance threshold (1 dollar).',
+    scope: 'wallet.read',
+    example: { user_id: 'usr_R5t6Y7u8I9o0P1a2S3dF', balance_cents: 87.5, threshold_cents: 100 },
+  },
+  'webhook.test': {
+    description: 'A test event sent on request (POST .../test) to one webhook, whatever its event filter.',
+    scope: null,
+    example: { webhook_id: 'wh_T1e2S3t4W5e6B7h8O9oK', message: 'This is a test event from Agentbase.' },
+  },
+} satisfies Record<string, EventSpec>
+
+export type EventType = keyof typeof EVENT_CATALOG
+export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[]
+export const isEventType = (s: string): s is EventType => s in EVENT_CATALOG
+
+/** 400 message for unknown event names, listing the valid ones; null when all are known ("*" = all). */
+export function unknownEvents(names: string[]): string | null {
+  const bad = names.filter((n) => n !== '*' && !isEventType(n))
+  return bad.length ? `Unknown event${bad.length > 1 ? 's' : ''} ${bad.map((s) => `"${s}"`).join(', ')}; valid events: *, ${EVENT_TYPES.join(', ')}` : null
+}
+
+/**
+ * Whether a bot account's webhook receives an event: the ones the account caused, and the owner's
+ * other events its scopes let it read (a bot key acts for its owner within its scopes).
+ */
+export function botAccountSees(e: { type: string; bot_account_id: string | null }, accountId: string, scopes: string[]): boolean {
+  if (e.bot_account_id) return e.bot_account_id === accountId
+  const needs = (EVENT_CATALOG as Record<string, EventSpec>)[e.type]?.scope
+  return !!needs && scopes.includes(needs)
+}
+
+/** Whether a webhook subscribed to `events` receives `type` (webhook.test is only sent on request). */
+export const subscribes = (events: string[], type: string) => events.includes(type) || (events.includes('*') && type !== 'webhook.test')
