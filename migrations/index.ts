@@ -1,6 +1,7 @@
 // Every migration, embedded into the binary as text. Add new files here in order.
 import m0001 from './0001_foundation.sql' with { type: 'text' }
 import m0003 from './0003_tools.sql' with { type: 'text' }
+import m0004 from './0004_endpoints.sql' with { type: 'text' }
 import m0005 from './0005_bots.sql' with { type: 'text' }
 import m0006 from './0006_channels.sql' with { type: 'text' }
 import m0007 from './0007_bot_accounts_webhooks.sql' with { type: 'text' }
@@ -10,6 +11,7 @@ export interface Migration { name: string; sql: string }
 export const migrations: Migration[] = [
   { name: '0001_foundation.sql', sql: m0001 },
   { name: '0003_tools.sql', sql: m0003 },
+  { name: '0004_endpoints.sql', sql: m0004 },
   { name: '0005_bots.sql', sql: m0005 },
   { name: '0006_channels.sql', sql: m0006 },
   { name: '0007_bot_accounts_webhooks.sql', sql: m0007 },

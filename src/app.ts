@@ -13,6 +13,7 @@ import { channelsPlugin } from '../plugins/channels/index'
 import { botAccountsPlugin } from '../plugins/bot-accounts/index'
 import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
+import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
 export const createApp = (k: Kernel) =>
@@ -31,5 +32,6 @@ export const createApp = (k: Kernel) =>
     .use(botAccountsPlugin(k))
     .use(webhooksPlugin(k))
     .use(botsPlugin(k))
+    .use(agentEndpointsPlugin(k))
 
 export type App = ReturnType<typeof createApp>

@@ -1,0 +1,132 @@
+import { Elysia, t } from 'elysia'
+import type { Kernel } from '../../src/kernel'
+import { authGuard } from '../../src/http/guard'
+import { ApiError, badRequest } from '../../src/http/errors'
+import { setBodyLimit } from '../../src/http/body'
+import { enforceRate } from '../../src/http/rate-limit'
+import { clientIp } from '../../src/http/client-ip'
+import { sseResponse } from '../../src/http/sse'
+import { endpointsStore, runsStore, runEventsStore, type RunRow } from './store'
+import { assertBillable, extractInput, runStream, runSync, syncShape } from './execute'
+import { enqueue } from './queue'
+import { authorizeRun, authorizeRunRead, notFoundRun, runAccessToken } from './access'
+import { eventLog, isTerminal } from './event-log'
+import { Queued, RunStatus, SyncResult } from './model'
+
+/** Execution: POST /api/run/:slug (sync, SSE, async), GET /api/runs/:id and its SSE event stream. */
+
+export const RUN_BODY_LIMIT = 2 * 1024 * 1024
+setBodyLimit('POST', '/api/run/:slug', RUN_BODY_LIMIT)
+
+const READ_RPM = 600
+
+async function callbackUrlOf(k: Kernel, body: unknown): Promise<string | null> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return null
+  const v = (body as Record<string, unknown>).callback_url
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'string' || v.length > 2000 || !/^https?:\/\//i.test(v)) {
+    throw badRequest('Callback_url must be an http(s) URL of at most 2000 characters', { callback_url: 'must be an http(s) URL' })
+  }
+  await k.outbound.check(v)
+  return v
+}
+
+function statusView(k: Kernel, row: RunRow) {
+  const done = row.status !== 'queued' && row.status !== 'running'
+  return {
+    run_id: row.id, endpoint_id: row.endpoint_id, status: row.status, created_at: row.created_at, started_at: row.started_at, finished_at: row.finished_at,
+    ...(row.error !== null ? { error: row.error, code: row.error_code ?? 'error' } : {}),
+    ...(done ? (({ run_id: _id, ...rest }) => rest)(syncShape(row)) : {}),
+    ...(row.callback_url ? { callback: { url: row.callback_url, status: row.callback_status ?? 'pending', attempts: row.callback_attempts, last_status: row.callback_last_status } } : {}),
+  }
+}
+
+/** Replays a run's recorded events after `after`, then follows it live until its terminal event. */
+async function* follow(k: Kernel, runId: string, after: number, signal: AbortSignal) {
+  const log = eventLog(k)
+  let last = after
+  while (!signal.aborted) {
+    const rows = log.read(runId, last)
+    for (const r of rows) {
+      last = r.seq
+      yield JSON.parse(r.data) as { type: string }
+      if (isTerminal(r.type)) return
+    }
+    const status = runsStore(k.db).status(runId)
+    if (status === null) return // deleted with its endpoint
+    if (status !== 'queued' && status !== 'running' && !rows.length) return // finished and already sent
+    if (!rows.length) await log.wait(runId, signal, 5000)
+  }
+}
+
+export const runRoutes = (k: Kernel) =>
+  new Elysia({ name: 'agent-endpoints.run', seed: k, detail: { tags: ['Agent endpoints: execution'] } })
+    .use(authGuard(k))
+    .post('/api/run/:slug', async ({ params, body, request, server, set, jwt }) => {
+      const ep = endpointsStore(k.db).bySlug(params.slug)
+      if (!ep || ep.status !== 'active') throw new ApiError(404, 'Agent endpoint not found or not active', 'not_found')
+      const caller = await authorizeRun(k, ep, request, jwt.verify as any)
+      const ip = clientIp(request, server, k.config.trustProxy)
+      enforceRate(k.limiter, set, caller.rateKey(ip), ep.rate_limit_rpm, 'Rate limited: too many runs of this endpoint')
+      const input = extractInput(body)
+      if (input === null) throw new ApiError(400, 'Input required: send {"input": "..."} (or message, text, prompt)', 'input_required')
+      if (ep.async_mode) {
+        const callbackUrl = await callbackUrlOf(k, body)
+        assertBillable(k, ep)
+        const row = await enqueue(k, ep, input, ip, callbackUrl)
+        const q = `?access_token=${runAccessToken(k, row.id)}`
+        set.status = 202
+        return { run_id: row.id, status: 'queued' as const, status_url: `/api/runs/${row.id}${q}`, events_url: `/api/runs/${row.id}/events${q}` }
+      }
+      // The SSE Response passes through as is (response schemas describe the JSON answers).
+      if (ep.enable_streaming) return (await runStream(k, ep, input, { callerIp: ip, signal: request.signal })) as unknown as typeof SyncResult.static
+      return syncShape(await runSync(k, ep, input, 'sync', { callerIp: ip, signal: request.signal }))
+    }, {
+      params: t.Object({ slug: t.String({ minLength: 1, maxLength: 200 }) }),
+      response: { 200: SyncResult, 202: Queued },
+      detail: {
+        summary: 'Run an agent endpoint',
+        description: 'Auth: `Authorization: Bearer aek_...`, `X-API-Key: aek_...`, the owner\'s token (endpoints.run), or none for public endpoints. '
+          + 'Input from `input`, `message`, `text` or `prompt`, else the whole body. Body max 2 MB. Sync JSON, SSE (enable_streaming) or 202 + run id (async_mode; optional `callback_url`).',
+        security: [{}, { bearer: [] }, { apiKey: [] }],
+      },
+    })
+    .get('/api/runs/:id', async ({ params, query, request, jwt, cookie, set }) => {
+      const row = runsStore(k.db).get(params.id)
+      const ep = row && endpointsStore(k.db).get(row.endpoint_id)
+      if (!row || !ep) throw notFoundRun()
+      await authorizeRunRead(k, row, ep, request, jwt.verify as any, cookie[k.sessions.sessionCookieName]?.value, query.access_token)
+      enforceRate(k.limiter, set, `aep:${ep.id}:read`, READ_RPM, 'Rate limited: too many status reads for this endpoint')
+      return statusView(k, row)
+    }, {
+      params: t.Object({ id: t.String({ minLength: 1, maxLength: 100 }) }),
+      query: t.Object({ access_token: t.Optional(t.String({ maxLength: 100 })) }),
+      response: RunStatus,
+      detail: { summary: 'Status of a run; the result in the sync shape once it finished', security: [{ bearer: [] }, { apiKey: [] }, {}] },
+    })
+    .get('/api/runs/:id/events', async ({ params, query, request, jwt, cookie }) => {
+      const row = runsStore(k.db).get(params.id)
+      const ep = row && endpointsStore(k.db).get(row.endpoint_id)
+      if (!row || !ep) throw notFoundRun()
+      await authorizeRunRead(k, row, ep, request, jwt.verify as any, cookie[k.sessions.sessionCookieName]?.value, query.access_token)
+      const given = request.headers.get('last-event-id') ?? query.last_event_id
+      let after = 0
+      if (given !== undefined && given !== null && given !== '') {
+        if (!/^\d{1,9}$/.test(given)) throw badRequest('Last-Event-ID must be a non-negative integer (an event id from this stream)', { 'last-event-id': 'must be a non-negative integer' })
+        after = Number(given)
+      }
+      // Finished before the client's last id (its unrecorded tail was lost in a crash): send the final event again.
+      if (row.status !== 'queued' && row.status !== 'running') {
+        const final = runEventsStore(k.db).last(row.id)
+        if (final && after >= final.seq && after !== final.seq) after = final.seq - 1
+      }
+      return sseResponse(k, follow(k, row.id, after, request.signal), { signal: request.signal, firstId: after + 1 })
+    }, {
+      params: t.Object({ id: t.String({ minLength: 1, maxLength: 100 }) }),
+      query: t.Object({ access_token: t.Optional(t.String({ maxLength: 100 })), last_event_id: t.Optional(t.String({ maxLength: 12 })) }),
+      response: { 200: t.String({ description: 'text/event-stream (DESIGN §6): id (the event seq, for Last-Event-ID), event and data lines; data repeats the event name in `type`' }) },
+      detail: {
+        summary: 'The run\'s events as SSE: from the start (or after Last-Event-ID), then live until it ends',
+        security: [{ bearer: [] }, { apiKey: [] }, {}],
+      },
+    })
