@@ -7,7 +7,7 @@ import { testApp } from './helpers'
 import { startFakePlatforms } from './fixtures/fake-platforms'
 import { startFakeLlm } from './fixtures/fake-llm'
 import { telegramKit } from './fixtures/channel-kit'
-import { GroupCommitter } from '../plugins/channels/inbox'
+import { GroupCommit } from '../src/db/group-commit'
 import { MAX_ATTEMPTS, runtimeOf } from '../plugins/channels/worker'
 
 const fake = await startFakePlatforms()
@@ -34,7 +34,7 @@ async function until(ok: () => boolean, what: string) {
 }
 
 test('group commit: writes submitted together commit in one transaction and resolve only after it', async () => {
-  const gc = new GroupCommitter(t.k, 50)
+  const gc = new GroupCommit(t.k.db, { gatherMs: 50 })
   t.k.db.exec('CREATE TABLE IF NOT EXISTS gc_probe (v INTEGER NOT NULL UNIQUE)')
   const before = gc.batches
   const results = Array.from({ length: 20 }, (_, i) => gc.run(() => t.k.db.query('INSERT INTO gc_probe (v) VALUES (?)').run(i).changes))

@@ -337,7 +337,7 @@ describe('runs history and test runs', () => {
 
 describe('group commit (hot-path writes)', () => {
   test('writes of one event-loop turn share a transaction; a failing one does not undo the others', async () => {
-    const { GroupCommit } = await import('../plugins/agent-endpoints/batch')
+    const { GroupCommit } = await import('../src/db/group-commit')
     const db = env.t.k.db
     db.exec('CREATE TABLE IF NOT EXISTS gc_probe (v TEXT PRIMARY KEY)')
     const w = new GroupCommit(db)

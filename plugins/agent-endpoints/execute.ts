@@ -7,7 +7,7 @@ import { sseResponse } from '../../src/http/sse'
 import { newId } from '../../src/db/ids'
 import { iso } from '../../src/clock'
 import * as wallet from '../wallet/service'
-import { GroupCommit } from './batch'
+import { GroupCommit } from '../../src/db/group-commit'
 import { endpointsStore, runsStore, type EndpointRow, type RunRow } from './store'
 import { LIMITS } from './model'
 

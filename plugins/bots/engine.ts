@@ -13,7 +13,10 @@ import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import * as wallet from '../wallet/service'
 import { botStore, conversationStore, messageStore, type ConversationRow, type MessageRow } from './store'
 import { loadBot, type BotRecord } from './record'
-import { groupCommit } from './group-commit'
+import { GroupCommit } from '../../src/db/group-commit'
+
+/** Concurrent answers (different conversations) share one commit; each resolves after it. */
+const groupCommit = (k: Kernel) => k.singleton('bots.group-commit', () => new GroupCommit(k.db))
 
 export interface IncomingMessage {
   /** Platform chat/channel id (conversations are keyed by bot + chatId + userId). */

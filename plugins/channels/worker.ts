@@ -3,7 +3,11 @@ import { nowIso, iso } from '../../src/clock'
 import { handleIncoming } from '../bots/engine'
 import { loadBot } from '../bots/record'
 import { PlatformError } from './api'
-import { GroupCommitter } from './inbox'
+import { GroupCommit } from '../../src/db/group-commit'
+
+/** Deliveries arriving within this window (or until MAX_BATCH) share one commit before their acks. */
+export const GATHER_MS = 1
+export const MAX_BATCH = 512
 import { Lanes } from './lanes'
 import { inboxStore, type NewInboxItem } from './store'
 import { channels } from './service'
@@ -25,7 +29,7 @@ export const laneKey = (botId: string, chatId: string) => `${botId}\u0000${chatI
  * answer inbox items (one conversation at a time, in arrival order; a bounded pool across conversations).
  */
 export class ChannelRuntime {
-  readonly committer: GroupCommitter
+  readonly committer: GroupCommit
   readonly lanes: Lanes
   private abort = new AbortController()
   private purgeTimer: ReturnType<typeof setInterval> | null = null
@@ -35,7 +39,7 @@ export class ChannelRuntime {
   constructor(private k: Kernel) {
     this.lanes = new Lanes(k.config.channelConcurrency, (err, job) =>
       k.log.error('channel job failed', { lane_job: job.id ?? 'sync', error: (err as Error)?.message }))
-    this.committer = new GroupCommitter(k)
+    this.committer = new GroupCommit(k.db, { gatherMs: GATHER_MS, maxBatch: MAX_BATCH })
   }
 
   /**
