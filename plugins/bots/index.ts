@@ -51,10 +51,10 @@ export const botsPlugin = (k: Kernel) =>
   new Elysia({ name: 'bots', seed: k, prefix: '/api/bots', detail: { tags: ['Bots'] } })
     .use(botTemplatesPlugin(k))
     .use(authGuard(k))
-    .get('/', ({ principal }) => ({ bots: bots.list(k, principal) }), {
+    .get('', ({ principal }) => ({ bots: bots.list(k, principal) }), {
       auth: 'bots.read', response: t.Object({ bots: t.Array(Bot) }), detail: { summary: 'List your bots with conversation counts' },
     })
-    .post('/', ({ principal, body, set, request }) => {
+    .post('', ({ principal, body, set, request }) => {
       set.status = 201
       return { bot: bots.create(k, principal, body, { base: base(k, request) }) }
     }, {

@@ -16,7 +16,7 @@ const Params = t.Object({ templateId: t.String({ minLength: 1, maxLength: 100 })
 export const botTemplatesPlugin = (k: Kernel) =>
   new Elysia({ name: 'bot-templates', seed: k, prefix: '/templates', detail: { tags: ['Bot templates'] } })
     .use(authGuard(k))
-    .get('/', ({ query, maybePrincipal, request, server, set }) => {
+    .get('', ({ query, maybePrincipal, request, server, set }) => {
       if (!maybePrincipal) enforceRate(k.limiter, set, `bot-templates:${clientIp(request, server, k.config.trustProxy)}`, PUBLIC_TEMPLATE_RPM)
       return { templates: templates.list(k, maybePrincipal, query) }
     }, {
@@ -27,7 +27,7 @@ export const botTemplatesPlugin = (k: Kernel) =>
       if (!maybePrincipal) enforceRate(k.limiter, set, `bot-templates:${clientIp(request, server, k.config.trustProxy)}`, PUBLIC_TEMPLATE_RPM)
       return { template: templates.toTemplateView(templates.requireVisible(k, maybePrincipal, params.templateId)) }
     }, { optionalAuth: true, params: Params, response: Envelope, detail: { summary: 'Get a bot template (no auth)', security: [] } })
-    .post('/', ({ principal, body, set }) => {
+    .post('', ({ principal, body, set }) => {
       set.status = 201
       return { template: templates.create(k, principal, body) }
     }, { auth: 'bots.write', body: CreateTemplate, response: { 201: Envelope }, detail: { summary: 'Create your own bot template' } })

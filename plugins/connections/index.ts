@@ -27,11 +27,11 @@ export const connectionsPlugin = (k: Kernel) => {
       response: t.Object({ platforms: t.Array(PlatformInfo) }),
       detail: { summary: 'The platform registry: each platform\'s config schema, the tools it enables and a docs link' },
     })
-    .get('/', ({ principal }) => ({ connections: connections.list(k, principal) }), {
+    .get('', ({ principal }) => ({ connections: connections.list(k, principal) }), {
       auth: 'connections.read', response: t.Object({ connections: t.Array(Connection) }),
       detail: { summary: 'List your connections (status active, error with error_message, expired, disabled; config never returned)' },
     })
-    .post('/', async ({ principal, body, set }) => {
+    .post('', async ({ principal, body, set }) => {
       const c = await connections.create(k, principal, body)
       set.status = 201
       return { connection: c }
