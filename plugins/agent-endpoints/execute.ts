@@ -4,7 +4,7 @@ import { collect, emptyResult, preflight, run, type Collected } from '../../src/
 import type { AgentSpec, ProviderName, RunEvent, ToolCallSummary } from '../../src/agent/types'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import { sseResponse } from '../../src/http/sse'
-import { newId } from '../../src/db/ids'
+import { timeOrderedId } from '../../src/db/ids'
 import { iso } from '../../src/clock'
 import * as wallet from '../wallet/service'
 import { GroupCommit } from '../../src/db/group-commit'
@@ -47,9 +47,11 @@ export function specFor(k: Kernel, ep: EndpointRow): AgentSpec {
 }
 
 export function newRunRow(k: Kernel, ep: EndpointRow, mode: RunMode, input: string, callerIp: string | null, callbackUrl: string | null = null): RunRow {
-  const now = iso(k.clock.now())
+  const ms = k.clock.now()
+  const now = iso(ms)
   return {
-    id: newId('run'), endpoint_id: ep.id, owner_id: ep.owner_id, mode, status: mode === 'async' ? 'queued' : 'running', input,
+    // Time-ordered: run rows are the hot path's largest insert (see timeOrderedId).
+    id: timeOrderedId('run', ms), endpoint_id: ep.id, owner_id: ep.owner_id, mode, status: mode === 'async' ? 'queued' : 'running', input,
     output: null, output_parsed: 0, raw_output: null, tool_calls: '[]', tokens_input: 0, tokens_output: 0, iterations: 0, cost_micro: 0,
     charged_micro: 0, latency_ms: 0, caller_ip: callerIp, error: null, error_code: null, error_status: null, callback_url: callbackUrl,
     callback_status: null, callback_attempts: 0, callback_last_status: null, created_at: now, started_at: mode === 'async' ? null : now,

@@ -46,23 +46,61 @@ const INSERT_RUN = `INSERT INTO endpoint_runs (${RUN_COLS.join(', ')}) VALUES ($
 const FINISH_COLS = RUN_COLS.filter((c) => !['id', 'endpoint_id', 'owner_id', 'mode', 'input', 'created_at', 'caller_ip', 'callback_url'].includes(c))
 const FINISH_RUN = `UPDATE endpoint_runs SET ${FINISH_COLS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`
 
+/**
+ * Endpoint rows by slug for POST /api/run/:slug (one SELECT * of 31 columns per run was ~5% of a run's CPU).
+ * Every write below bumps the database's version, which drops the cache at once (a new key, a deactivation,
+ * an edit take effect on the next request). Writes that bypass this store (cascades from deleting a user or a
+ * workspace, hand-written SQL) are seen within SLUG_CACHE_MS; a run of an endpoint deleted meanwhile still
+ * fails to record (foreign key) and answers 404. Cached rows are frozen: callers never mutate them.
+ */
+const SLUG_CACHE_MS = 1000
+const SLUG_CACHE_MAX = 10_000
+interface SlugCache { version: number; rows: Map<string, { row: EndpointRow; version: number; at: number }> }
+const slugCaches = new WeakMap<Db, SlugCache>()
+const slugCache = (db: Db) => {
+  let c = slugCaches.get(db)
+  if (!c) slugCaches.set(db, (c = { version: 0, rows: new Map() }))
+  return c
+}
+const endpointsChanged = (db: Db) => { slugCache(db).version++ }
+
 export const endpointsStore = (db: Db) => ({
   insert(row: EndpointRow) {
+    endpointsChanged(db)
     db.query(INSERT_ENDPOINT).run(...ENDPOINT_COLS.map((c) => row[c]))
   },
   get: (id: string) => db.query<EndpointRow, [string]>('SELECT * FROM agent_endpoints WHERE id = ?').get(id),
-  bySlug: (slug: string) => db.query<EndpointRow, [string]>('SELECT * FROM agent_endpoints WHERE slug = ?').get(slug),
+  bySlug(slug: string): EndpointRow | null {
+    const cache = slugCache(db)
+    const now = performance.now()
+    const hit = cache.rows.get(slug)
+    if (hit && hit.version === cache.version && now - hit.at < SLUG_CACHE_MS) return hit.row
+    const row = db.query<EndpointRow, [string]>('SELECT * FROM agent_endpoints WHERE slug = ?').get(slug)
+    if (!row) { cache.rows.delete(slug); return null }
+    if (cache.rows.size >= SLUG_CACHE_MAX) cache.rows.delete(cache.rows.keys().next().value!)
+    cache.rows.set(slug, { row: Object.freeze(row), version: cache.version, at: now })
+    return row
+  },
   slugTaken: (slug: string) => !!db.query<{ one: number }, [string]>('SELECT 1 AS one FROM agent_endpoints WHERE slug = ?').get(slug),
   list: (ownerId: string | null, workspaceId: string | null) => db.query<EndpointRow, [string | null, string | null]>(
     'SELECT * FROM agent_endpoints WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2) ORDER BY created_at DESC, rowid DESC',
   ).all(ownerId, workspaceId),
   update(row: EndpointRow) {
+    endpointsChanged(db)
     db.query(UPDATE_ENDPOINT).run(...MUTABLE_COLS.map((c) => row[c]), row.id)
   },
-  setStatus: (id: string, status: string, at: string) => db.query('UPDATE agent_endpoints SET status = ?, updated_at = ? WHERE id = ?').run(status, at, id),
-  setKey: (id: string, hash: string, prefix: string, sealed: string, at: string) =>
-    db.query('UPDATE agent_endpoints SET key_hash = ?, key_prefix = ?, key_sealed = ?, updated_at = ? WHERE id = ?').run(hash, prefix, sealed, at, id),
-  remove: (id: string) => db.query('DELETE FROM agent_endpoints WHERE id = ?').run(id),
+  setStatus(id: string, status: string, at: string) {
+    endpointsChanged(db)
+    return db.query('UPDATE agent_endpoints SET status = ?, updated_at = ? WHERE id = ?').run(status, at, id)
+  },
+  setKey(id: string, hash: string, prefix: string, sealed: string, at: string) {
+    endpointsChanged(db)
+    return db.query('UPDATE agent_endpoints SET key_hash = ?, key_prefix = ?, key_sealed = ?, updated_at = ? WHERE id = ?').run(hash, prefix, sealed, at, id)
+  },
+  remove(id: string) {
+    endpointsChanged(db)
+    return db.query('DELETE FROM agent_endpoints WHERE id = ?').run(id)
+  },
 })
 
 export const runsStore = (db: Db) => ({

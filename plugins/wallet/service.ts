@@ -1,7 +1,7 @@
 import type { Kernel } from '../../src/kernel'
 import { ApiError, notFound } from '../../src/http/errors'
-import { newId } from '../../src/db/ids'
-import { nowIso } from '../../src/clock'
+import { timeOrderedId } from '../../src/db/ids'
+import { iso } from '../../src/clock'
 
 /** Money is integer micro-cents (1 cent = 1,000,000); the API shows cents as numbers. */
 export const MICRO_PER_CENT = 1_000_000
@@ -19,14 +19,15 @@ export function balanceMicro(k: Kernel, userId: string): number {
 
 function move(k: Kernel, userId: string, kind: 'credit' | 'debit', micro: number, reason: string, ref?: { type: string; id: string }, note?: string | null) {
   if (micro <= 0) return balanceMicro(k, userId)
-  const now = nowIso(k.clock)
+  const ms = k.clock.now()
+  const now = iso(ms)
   const delta = kind === 'credit' ? micro : -micro
   const row = k.db.query<{ b: number }, [string, number, string, number, string]>(
     `INSERT INTO wallets (user_id, balance_micro, updated_at) VALUES (?, ?, ?)
      ON CONFLICT(user_id) DO UPDATE SET balance_micro = balance_micro + ?, updated_at = ? RETURNING balance_micro AS b`,
   ).get(userId, delta, now, delta, now)!
   k.db.query('INSERT INTO wallet_ledger (id, user_id, kind, amount_micro, balance_after_micro, reason, ref_type, ref_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-    .run(newId('wle'), userId, kind, micro, row.b, reason, ref?.type ?? null, ref?.id ?? null, note ?? null, now)
+    .run(timeOrderedId('wle', ms), userId, kind, micro, row.b, reason, ref?.type ?? null, ref?.id ?? null, note ?? null, now)
   return row.b
 }
 

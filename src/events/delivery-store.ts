@@ -1,25 +1,13 @@
 import type { Db } from '../db/open'
 import { botAccountSees, subscribes } from './catalog'
+import { SORTABLE, sortableHead, timeOrderedId } from '../db/ids'
 
-/** The URL-safe alphabet of newId, in byte order, so ids that start with the time sort by time. */
-const SORTED = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'
-let pool = new Uint8Array(0)
-let poolAt = 0
 /**
- * Delivery ids (also the `webhook-id` header): `whd_` + 20 URL-safe chars like newId, but the first 8
- * encode the creation time in milliseconds and the last 12 come from a CSPRNG (72 bits). Time-ordered
- * keys keep the primary key and the attempt-log index writes on a few adjacent pages instead of one
- * random page per delivery, which is most of the cost of recording a batch.
+ * Delivery ids (also the `webhook-id` header): time-ordered like timeOrderedId (src/db/ids.ts), so the
+ * primary key and the attempt-log index writes land on a few adjacent pages instead of one random page
+ * per delivery, which is most of the cost of recording a batch.
  */
-export function deliveryId(nowMs: number, prefix = 'whd'): string {
-  if (poolAt + 12 > pool.length) { pool = crypto.getRandomValues(new Uint8Array(4096)); poolAt = 0 }
-  let time = ''
-  let t = Math.max(0, Math.floor(nowMs))
-  for (let i = 0; i < 8; i++) { time = SORTED[t % 64] + time; t = Math.floor(t / 64) }
-  let out = prefix + '_' + time
-  for (let i = 0; i < 12; i++) out += SORTED[pool[poolAt++] & 63]
-  return out
-}
+export const deliveryId = (nowMs: number, prefix = 'whd'): string => timeOrderedId(prefix, nowMs)
 
 /**
  * Bookkeeping of the queue itself (dispatching outbox events into deliveries, recording attempt
@@ -103,14 +91,11 @@ export const payloadOf = (type: string, timestamp: string, dataJson: string) =>
  * event was pruned still makes another id).
  */
 export function eventDeliveryId(seq: number, eventId: string, webhookId: string): string {
-  let s = Math.max(0, Math.floor(seq))
-  let head = ''
-  for (let i = 0; i < 8; i++) { head = SORTED[s % 64] + head; s = Math.floor(s / 64) }
-  let out = 'whd_' + head
+  let out = 'whd_' + sortableHead(seq)
   const key = eventId + '\n' + webhookId
   for (let seed = 1; seed <= 3; seed++) {
     let h = Bun.hash.murmur32v3(key, seed) // 3 x 24 bits
-    for (let i = 0; i < 4; i++) { out += SORTED[h & 63]; h >>>= 6 }
+    for (let i = 0; i < 4; i++) { out += SORTABLE[h & 63]; h >>>= 6 }
   }
   return out
 }
