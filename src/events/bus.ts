@@ -1,7 +1,7 @@
 import type { Clock } from '../clock'
 import { iso } from '../clock'
 import type { Db } from '../db/open'
-import { newId } from '../db/ids'
+import { timeOrderedId } from '../db/ids'
 
 export interface DomainEvent {
   id: string
@@ -29,14 +29,15 @@ export class EventBus {
   }
 
   publish(type: string, data: Record<string, unknown>, who: { ownerId: string; botAccountId?: string | null }): DomainEvent {
+    const now = this.clock.now()
     const e: DomainEvent = {
-      id: newId('evt'),
+      id: timeOrderedId('evt', now), // in insert order: the outbox index stays on a few hot pages
       seq: ++this.seq,
       type,
       owner_id: who.ownerId,
       bot_account_id: who.botAccountId ?? null,
       data,
-      created_at: iso(this.clock.now()),
+      created_at: iso(now),
     }
     this.db.query('INSERT INTO events (id, seq, type, owner_id, bot_account_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(e.id, e.seq, e.type, e.owner_id, e.bot_account_id, JSON.stringify(e.data), e.created_at)
