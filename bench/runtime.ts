@@ -8,6 +8,9 @@
  *    run() + sseResponse()) <- fake LLM (another child) streaming tokens stamped with their send time.
  *    Latency = client receive time - token send time, per text.delta.
  *
+ * Options (environment): BENCH_ONLY=stream runs only part 2; BENCH_RELAY=1 makes the SSE server pipe the upstream
+ * body through untouched (the floor of this path); BENCH_SSE_BUN_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles it.
+ *
  * Roles (internal): `bun bench/runtime.ts fake` and `bun bench/runtime.ts sse <fakeOpenaiBase>`.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -53,12 +56,22 @@ if (role === 'fake') {
         return Response.json({ cpu_us: cpu.user + cpu.system, tokens, streams })
       }
       streams++
+      if (process.env.BENCH_RELAY) return relay(req)
       return sseResponse(k, run(k, spec('stamp'), { message: 'stream please' }, { signal: req.signal }), {
         signal: req.signal,
         onEvent: (_id, e) => { if (e.type === 'text.delta') tokens++ },
       })
     },
   })
+  // BENCH_RELAY=1: the floor of this path — the same upstream request with its SSE body piped through untouched
+  // (no parsing, no events); the client reads the stamps from the OpenAI chunks instead.
+  const relayBody = JSON.stringify({ model: 'stamp', messages: [{ role: 'user', content: 'stream please' }], stream: true, stream_options: { include_usage: true } })
+  const relay = async (req: Request) => {
+    const up = await fetch(`${process.argv[3]}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' }, body: relayBody, signal: req.signal })
+    tokens += TOKENS_PER_STREAM
+    return new Response(up.body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } })
+  }
+  process.on('SIGTERM', () => process.exit(0)) // lets --cpu-prof write its profile
   console.log(`http://127.0.0.1:${server.port}`)
 } else {
   const children: Array<{ kill(): void }> = []
@@ -70,8 +83,8 @@ if (role === 'fake') {
   process.exit(0)
 }
 
-async function spawnRole(args: string[]) {
-  const proc = Bun.spawn([process.execPath, import.meta.path, ...args], { stdout: 'pipe', stderr: 'inherit' })
+async function spawnRole(args: string[], bunArgs: string[] = []) {
+  const proc = Bun.spawn([process.execPath, ...bunArgs, import.meta.path, ...args], { stdout: 'pipe', stderr: 'inherit' })
   const reader = proc.stdout.getReader()
   let line = ''
   while (!line.includes('\n')) line += new TextDecoder().decode((await reader.read()).value)
@@ -95,6 +108,8 @@ async function main(children: Array<{ kill(): void }>) {
   console.log(`agentbase runtime bench — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores, ${new Date().toISOString()}, load average ${(await Bun.file("/proc/loadavg").text().catch(() => "?")).split(" ").slice(0, 3).join(" ")}`)
   const fake = await spawnRole(['fake'])
   children.push(fake.proc)
+  // BENCH_ONLY=stream skips part 1.
+  if (process.env.BENCH_ONLY !== 'stream') {
   const { k, cleanup } = kernelFor(fake.url)
   try {
     // ---- 1. overhead
@@ -142,9 +157,11 @@ async function main(children: Array<{ kill(): void }>) {
   } finally {
     cleanup()
   }
+  }
 
   // ---- 2. streaming pass-through latency
-  const sse = await spawnRole(['sse', fake.url])
+  // BENCH_SSE_BUN_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the agent SSE server.
+  const sse = await spawnRole(['sse', fake.url], (process.env.BENCH_SSE_BUN_ARGS ?? '').split(' ').filter(Boolean))
   children.push(sse.proc)
   const STREAMS = 100
   const SECONDS = 8
@@ -164,6 +181,11 @@ async function main(children: Array<{ kill(): void }>) {
             const now = performance.timeOrigin + performance.now()
             lat.push(now - Number.parseFloat(JSON.parse(e.data).text))
           } else if (e.event === 'run.completed') completed = true
+          else if (e.event === undefined) { // BENCH_RELAY: raw OpenAI chunks
+            if (e.data === '[DONE]') { completed = true; return }
+            const stamp = JSON.parse(e.data).choices?.[0]?.delta?.content
+            if (stamp) lat.push(performance.timeOrigin + performance.now() - Number.parseFloat(stamp))
+          }
         },
       })
       const dec = new TextDecoder()
@@ -174,7 +196,7 @@ async function main(children: Array<{ kill(): void }>) {
   }))
   const after = await stats()
   lat.sort((a, b) => a - b)
-  console.log(`\n## Streaming pass-through (${STREAMS} concurrent SSE streams, ${TOKENS_PER_STREAM} tokens each every ${TOKEN_DELAY_MS} ms, ${SECONDS} s)`)
+  console.log(`\n## Streaming pass-through${process.env.BENCH_RELAY ? ' — RELAY floor (upstream body piped untouched)' : ''} (${STREAMS} concurrent SSE streams, ${TOKENS_PER_STREAM} tokens each every ${TOKEN_DELAY_MS} ms, ${SECONDS} s)`)
   console.log('| streams completed | failed | tokens | p50 ms | p90 ms | p99 ms | max ms |\n|---:|---:|---:|---:|---:|---:|---:|')
   console.log(`| ${streams} | ${failed} | ${lat.length} | ${pct(lat, 50).toFixed(3)} | ${pct(lat, 90).toFixed(3)} | ${pct(lat, 99).toFixed(3)} | ${lat[lat.length - 1].toFixed(3)} |`)
   const cpuPerToken = (after.cpu_us - before.cpu_us) / Math.max(1, after.tokens - before.tokens)

@@ -3,6 +3,7 @@ import { ApiError } from '../http/errors'
 import { newId, randomString } from '../db/ids'
 import { callLlm, resolveLlm, type LlmToolCall, type LlmTurn, type ResolvedLlm } from '../llm/index'
 import { abortReason } from '../llm/http'
+import { TextDeltaEvent } from '../http/sse'
 import { costMicro } from '../llm/pricing'
 import { parseJsonAnswer, validate } from './schema'
 import { runTools } from './tool-calls'
@@ -192,7 +193,7 @@ async function execute(
       const turn: LlmTurn = await callLlm(llm, {
         model: spec.model, system, messages: convo, tools: defs, maxTokens: spec.maxTokens, temperature: spec.temperature,
         stream: opts.stream !== false, signal, deadline, retry: spec.retry ?? undefined,
-      }, (text) => emit({ type: 'text.delta', run_id: runId, text }))
+      }, (text) => emit(new TextDeltaEvent(runId, text)))
       result.stop_reason = turn.stopReason
       if (turn.usage) {
         usage.tokens_input += turn.usage.input
