@@ -17,15 +17,8 @@ export async function botsEnv(opts: { env?: Record<string, string>; clock?: Cloc
   return { t, llm, close() { t.close(); llm.close() } }
 }
 
-export interface Who { token: string; id: string; email: string; ws: string }
-
-/** A registered user with one workspace. */
-export async function userWithWorkspace(t: TestApp): Promise<Who> {
-  const u = await t.user()
-  const ws = await t.req('POST', '/api/workspaces', { token: u.token, body: { name: 'ws' } })
-  if (ws.status !== 201) throw new Error(`workspace: ${ws.status} ${ws.text}`)
-  return { ...u, ws: ws.body.workspace.id }
-}
+import type { Who } from './helpers'
+export { userWithWorkspace, type Who } from './helpers'
 
 /** Creates a custom-platform bot on OpenAI gpt-4o-mini (priced, so costs are non-zero); returns its id. */
 export async function createBot(t: TestApp, who: Who, extra: Record<string, unknown> = {}): Promise<string> {

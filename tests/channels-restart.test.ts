@@ -10,45 +10,20 @@ import { Database } from 'bun:sqlite'
 import { startFakePlatforms } from './fixtures/fake-platforms'
 import { startFakeLlm } from './fixtures/fake-llm'
 import { telegramKit, TELEGRAM_SECRET } from './fixtures/channel-kit'
+import { killAll, startServerProcess } from './fixtures/server-process'
 
 const fake = await startFakePlatforms()
 const llm = await startFakeLlm()
 const dir = mkdtempSync(join(tmpdir(), 'agentbase-restart-'))
-const procs: Array<ReturnType<typeof Bun.spawn>> = []
 afterAll(() => {
-  for (const p of procs) { try { p.kill(9) } catch { /* gone */ } }
+  killAll()
   fake.close(); llm.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
-/** Starts `bun src/main.ts serve` on a free port; resolves with its base URL once it listens. */
-async function startServer(): Promise<{ url: string; proc: ReturnType<typeof Bun.spawn> }> {
-  const proc = Bun.spawn(['node_modules/.bin/bun', 'src/main.ts', 'serve'], {
-    env: {
-      ...process.env, AGENTBASE_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', AGENTBASE_OPEN_REGISTRATION: 'on',
-      AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost', TELEGRAM_API_URL: fake.env.TELEGRAM_API_URL,
-      OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_PUBLIC_URL: 'https://bots.example.com',
-    },
-    stdout: 'pipe', stderr: 'inherit',
-  })
-  procs.push(proc)
-  const reader = proc.stdout.getReader()
-  const dec = new TextDecoder()
-  let buf = ''
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline) {
-    const { done, value } = await reader.read()
-    if (done) break
-    buf += dec.decode(value)
-    const m = /"msg":"listening"[^\n]*"url":"([^"]+)"/.exec(buf)
-    if (m) {
-      // keep draining stdout so the child never blocks on a full pipe
-      ;(async () => { try { for (;;) { const r = await reader.read(); if (r.done) break } } catch { /* closed */ } })()
-      return { url: m[1], proc }
-    }
-  }
-  throw new Error(`server did not start: ${buf.slice(-2000)}`)
-}
+const startServer = () => startServerProcess(dir, {
+  TELEGRAM_API_URL: fake.env.TELEGRAM_API_URL, OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_PUBLIC_URL: 'https://bots.example.com',
+})
 
 async function api(url: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
   const res = await fetch(url + path, {

@@ -17,14 +17,8 @@ export async function epEnv(opts: { env?: Record<string, string>; clock?: Clock;
   return { t, llm, close() { t.close(); llm.close() } }
 }
 
-export interface Who { token: string; id: string; email: string; ws: string }
-
-export async function userWithWorkspace(t: TestApp): Promise<Who> {
-  const u = await t.user()
-  const ws = await t.req('POST', '/api/workspaces', { token: u.token, body: { name: 'ws' } })
-  if (ws.status !== 201) throw new Error(`workspace: ${ws.status} ${ws.text}`)
-  return { ...u, ws: ws.body.workspace.id }
-}
+import type { Who } from './helpers'
+export { userWithWorkspace, type Who } from './helpers'
 
 export interface Ep { id: string; slug: string; key: string; endpoint: any }
 

@@ -10,39 +10,19 @@ import { join } from 'node:path'
 import { Database } from 'bun:sqlite'
 import { startFakeLlm } from './fixtures/fake-llm'
 import { parseSse } from './endpoints-kit'
+import { freePort, killAll, startServerProcess } from './fixtures/server-process'
 
 const llm = await startFakeLlm()
 const dir = mkdtempSync(join(tmpdir(), 'agentbase-ep-restart-'))
-const procs: Array<ReturnType<typeof Bun.spawn>> = []
 afterAll(() => {
-  for (const p of procs) { try { p.kill(9) } catch { /* gone */ } }
+  killAll()
   llm.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('') })
-  const port = s.port!
-  s.stop(true)
-  return port
-}
-
-async function startServer(port: number) {
-  const proc = Bun.spawn(['node_modules/.bin/bun', 'src/main.ts', 'serve'], {
-    env: {
-      ...process.env, AGENTBASE_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', AGENTBASE_OPEN_REGISTRATION: 'on',
-      AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost', OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_RUN_CONCURRENCY: '1',
-    },
-    stdout: 'ignore', stderr: 'inherit',
-  })
-  procs.push(proc)
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 400; i++) {
-    try { if ((await fetch(`${url}/health`)).ok) return { url, proc } } catch { /* not yet */ }
-    await Bun.sleep(50)
-  }
-  throw new Error('server did not start')
-}
+const startServer = (port: number) => startServerProcess(dir, {
+  PORT: String(port), OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_RUN_CONCURRENCY: '1',
+})
 
 async function api(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } })

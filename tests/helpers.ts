@@ -84,3 +84,13 @@ export function tableCounts(k: Kernel): Record<string, number> {
 
 /** Elysia runs onAfterResponse hooks (access log, metrics) in a setImmediate: wait for those queued so far. */
 export const afterResponses = () => new Promise<void>((r) => setImmediate(r))
+
+export interface Who { token: string; id: string; email: string; ws: string }
+
+/** A registered user with one workspace. */
+export async function userWithWorkspace(t: TestApp): Promise<Who> {
+  const u = await t.user()
+  const ws = await t.req('POST', '/api/workspaces', { token: u.token, body: { name: 'ws' } })
+  if (ws.status !== 201) throw new Error(`workspace: ${ws.status} ${ws.text}`)
+  return { ...u, ws: ws.body.workspace.id }
+}

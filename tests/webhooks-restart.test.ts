@@ -8,44 +8,20 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startReceiver } from './fixtures/webhook-receiver'
+import { freePort, killAll, startServerProcess } from './fixtures/server-process'
 
 const dir = mkdtempSync(join(tmpdir(), 'agentbase-wh-restart-'))
 const rx = startReceiver()
-const procs: Array<ReturnType<typeof Bun.spawn>> = []
 afterAll(() => {
-  for (const p of procs) { try { p.kill(9) } catch { /* gone */ } }
+  killAll()
   rx.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = s.port!
-  s.stop(true)
-  return port
-}
-
 const port = freePort()
 const base = `http://127.0.0.1:${port}`
 
-async function startServer() {
-  const proc = Bun.spawn(['node_modules/.bin/bun', 'src/main.ts', 'serve'], {
-    env: {
-      ...process.env, AGENTBASE_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', AGENTBASE_OPEN_REGISTRATION: 'on',
-      AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost', LOG_LEVEL: 'error',
-    },
-    stdout: 'ignore', stderr: 'inherit',
-  })
-  procs.push(proc)
-  const until = Date.now() + 20_000
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return proc
-    } catch { /* not up yet */ }
-    if (Date.now() > until) throw new Error('server did not start')
-    await Bun.sleep(50)
-  }
-}
+const startServer = async () => (await startServerProcess(dir, { PORT: String(port) })).proc
 
 const api = async (method: string, path: string, token?: string, body?: unknown) => {
   const res = await fetch(base + path, {
