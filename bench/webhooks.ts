@@ -1,6 +1,6 @@
 // Webhook delivery benchmark: `npx bun bench/webhooks.ts`
 //  1. throughput: signed deliveries/s through the real engine (outbox -> delivery rows committed ->
-//     first attempt straight from memory, node:crypto signature -> attempt log, group-committed) to a
+//     first attempt straight from memory, native HMAC signature -> attempt log, group-committed) to a
 //     local receiver answering 200 at once, vs unsigned bare fetch POSTs of the same bodies at the same
 //     concurrency, in the same run (target: >= 70%); plus the send path alone (sign + guard + POST);
 //  2. idle latency: publish (committed) -> 2xx recorded, one event at a time (target: p99 < 50 ms).

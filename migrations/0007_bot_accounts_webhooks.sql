@@ -40,8 +40,13 @@ CREATE TABLE webhooks (
 );
 CREATE INDEX webhooks_owner ON webhooks(owner_id, bot_account_id);
 
+-- Deliveries are written twice per attempt on the hot path (dispatch, result), so the schema is kept
+-- lean: an INTEGER PRIMARY KEY (the attempt log and the queue refer to it), the whd_ id as a unique
+-- column (looked up by the API and the manual retry), the partial due index, and the per-webhook index
+-- on webhook_id alone (rowid order within it is insertion order: newest first without a sort).
 CREATE TABLE webhook_deliveries (
-  id TEXT PRIMARY KEY,                      -- whd_ (also the webhook-id header: stable across retries)
+  rid INTEGER PRIMARY KEY,                  -- the row's id; attempts refer to it
+  id TEXT NOT NULL UNIQUE,                  -- whd_ (also the webhook-id header: stable across retries)
   webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
   event_id TEXT NOT NULL,                   -- dispatched once: events are marked in the same transaction
   event_type TEXT NOT NULL,
@@ -58,16 +63,16 @@ CREATE TABLE webhook_deliveries (
   updated_at TEXT NOT NULL
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
-CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, created_at);
+CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id);
 
+-- One row per attempt, clustered by (delivery, attempt): a single small b-tree, appended in order.
 CREATE TABLE webhook_delivery_attempts (
-  id INTEGER PRIMARY KEY,
-  delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+  delivery INTEGER NOT NULL REFERENCES webhook_deliveries(rid) ON DELETE CASCADE,
   attempt INTEGER NOT NULL,
   status INTEGER,                           -- HTTP status, NULL when no response
   latency_ms INTEGER NOT NULL,
   response_excerpt TEXT,
   error TEXT,
-  created_at TEXT NOT NULL
-);
-CREATE INDEX webhook_delivery_attempts_delivery ON webhook_delivery_attempts(delivery_id, attempt);
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (delivery, attempt)
+) WITHOUT ROWID;

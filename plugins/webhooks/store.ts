@@ -8,7 +8,7 @@ export interface WebhookRow {
 }
 
 interface DeliveryRow {
-  id: string; webhook_id: string; event_id: string; event_type: string; payload: string; status: 'pending' | 'success' | 'failed'
+  rid: number; id: string; webhook_id: string; event_id: string; event_type: string; payload: string; status: 'pending' | 'success' | 'failed'
   attempts: number; next_attempt_at: string | null; last_status: number | null; last_latency_ms: number | null; last_error: string | null
   delivered_at: string | null; created_at: string; updated_at: string
 }
@@ -63,7 +63,8 @@ export const getDelivery = (db: Db, id: string) => db.query<DeliveryRow, [string
 
 export function listDeliveries(db: Db, webhookId: string, status: string | null, limit: number) {
   return db.query<DeliveryRow, [string, string | null, number]>(
-    'SELECT * FROM webhook_deliveries WHERE webhook_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, rowid DESC LIMIT ?3',
+    // Newest first: rid order is insertion order, which the webhook_id index yields without a sort.
+    'SELECT * FROM webhook_deliveries WHERE webhook_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY rid DESC LIMIT ?3',
   ).all(webhookId, status, limit)
 }
 
@@ -72,9 +73,9 @@ export const requeue = (db: Db, id: string, now: string) =>
   db.query("UPDATE webhook_deliveries SET status = 'pending', cycle_attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?").run(now, now, id)
 
 export function deliveryView(db: Db, r: DeliveryRow): DeliveryView {
-  const attempts = db.query<AttemptRow, [string]>(
-    'SELECT attempt, status, latency_ms, response_excerpt, error, created_at FROM webhook_delivery_attempts WHERE delivery_id = ? ORDER BY attempt',
-  ).all(r.id)
+  const attempts = db.query<AttemptRow, [number]>(
+    'SELECT attempt, status, latency_ms, response_excerpt, error, created_at FROM webhook_delivery_attempts WHERE delivery = ? ORDER BY attempt',
+  ).all(r.rid)
   return {
     id: r.id, webhook_id: r.webhook_id, event_id: r.event_id, event_type: r.event_type, status: r.status, attempts: r.attempts,
     next_attempt_at: r.status === 'pending' ? sec(r.next_attempt_at) : null, last_status: r.last_status, last_latency_ms: r.last_latency_ms,

@@ -4,7 +4,7 @@ import { SORTABLE, sortableHead, timeOrderedId } from '../db/ids'
 
 /**
  * Delivery ids (also the `webhook-id` header): time-ordered like timeOrderedId (src/db/ids.ts), so the
- * primary key and the attempt-log index writes land on a few adjacent pages instead of one random page
+ * unique id index writes land on a few adjacent pages instead of one random page
  * per delivery, which is most of the cost of recording a batch.
  */
 export const deliveryId = (nowMs: number, prefix = 'whd'): string => timeOrderedId(prefix, nowMs)
@@ -161,7 +161,7 @@ export function dispatchEvents(db: Db, nowMs: number, batch = 500): number {
 /** Pending deliveries due at `nowMs` whose webhook is enabled (and whose bot account, if any, is active), oldest first. */
 export function dueDeliveries(db: Db, nowMs: number, limit: number): DueDelivery[] {
   return db.query<DueDelivery, [string, number]>(
-    `SELECT d.id, d.rowid AS rowid, d.webhook_id, d.payload, d.attempts, d.cycle_attempts, w.url, w.secret
+    `SELECT d.id, d.rid AS rowid, d.webhook_id, d.payload, d.attempts, d.cycle_attempts, w.url, w.secret
      FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN bot_accounts b ON b.id = w.bot_account_id
      WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1 AND (w.bot_account_id IS NULL OR b.is_active = 1)
      ORDER BY d.next_attempt_at LIMIT ?`,
@@ -194,12 +194,13 @@ export function retryDelay(cycleAttemptsDone: number, retryAfterMs: number | nul
  */
 export function recordRows(db: Db, results: AttemptResult[], disableAfterDays: number) {
   const logAttempt = db.query(
-    'INSERT INTO webhook_delivery_attempts (delivery_id, attempt, status, latency_ms, response_excerpt, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO webhook_delivery_attempts (delivery, attempt, status, latency_ms, response_excerpt, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   )
   const set = `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, cycle_attempts = cycle_attempts + 1, next_attempt_at = ?,
        last_status = ?, last_latency_ms = ?, last_error = ?, delivered_at = coalesce(?, delivered_at), updated_at = ?`
-  const updateByRowid = db.query(`${set} WHERE rowid = ? AND id = ? AND status = 'pending'`)
-  const updateById = db.query(`${set} WHERE id = ? AND status = 'pending'`)
+  const updateByRowid = db.query(`${set} WHERE rid = ? AND id = ? AND status = 'pending'`)
+  // Without a (matching) rowid: by id, and RETURNING says the row's key for the attempt log (the rare path).
+  const updateById = db.query<{ rid: number }, Array<string | number | null>>(`${set} WHERE id = ? AND status = 'pending' RETURNING rid`)
   const healthy = db.query('UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL')
   const failing = db.query<{ failing_since: string }, [string, string]>(
     'UPDATE webhooks SET failing_since = coalesce(failing_since, ?) WHERE id = ? RETURNING failing_since',
@@ -218,10 +219,10 @@ export function recordRows(db: Db, results: AttemptResult[], disableAfterDays: n
     const error = r.error ?? (ok ? null : r.status !== null ? describeStatus(r.status) : 'No response')
     const delivered = ok ? now : null
     // By rowid when known (one b-tree search instead of two); by id when it is not, or no longer matches.
-    let changed = d.rowid ? updateByRowid.run(status, next, r.status, r.latencyMs, error, delivered, now, d.rowid, d.id).changes : 0
-    if (!changed) changed = updateById.run(status, next, r.status, r.latencyMs, error, delivered, now, d.id).changes
-    if (!changed) continue // deleted (webhook removed) or finalised meanwhile
-    logAttempt.run(d.id, d.attempts + 1, r.status, r.latencyMs, r.excerpt, r.error ?? (ok ? null : error), now)
+    let rid = d.rowid && updateByRowid.run(status, next, r.status, r.latencyMs, error, delivered, now, d.rowid, d.id).changes ? d.rowid : undefined
+    rid ??= updateById.get(status, next, r.status, r.latencyMs, error, delivered, now, d.id)?.rid
+    if (rid === undefined) continue // deleted (webhook removed) or finalised meanwhile
+    logAttempt.run(rid, d.attempts + 1, r.status, r.latencyMs, r.excerpt, r.error ?? (ok ? null : error), now)
     if (ok) {
       if (!cleared.has(d.webhook_id)) { healthy.run(d.webhook_id); cleared.add(d.webhook_id) }
       continue

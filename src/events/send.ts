@@ -17,7 +17,7 @@ export function parseRetryAfter(v: string | null, now: number): number | null {
 }
 
 /**
- * One attempt of one delivery, per Standard Webhooks 1.0: signed with node:crypto HMAC-SHA256
+ * One attempt of one delivery, per Standard Webhooks 1.0: signed with native HMAC-SHA256
  * (`HmacSigner`, byte-equal to the `standardwebhooks` package; `webhook-id` = the delivery id, stable
  * across retries; `webhook-timestamp` = this attempt), through the outbound guard, no redirects, a
  * timeout, and a capped response excerpt.
