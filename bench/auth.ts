@@ -128,6 +128,7 @@ async function main() {
     const starts: number[] = []
     const cpus: number[] = []
     let idleRss = 0
+    let idleSplit = ''
     for (let i = 0; i < 7; i++) {
       const p = await freePort()
       const t0 = performance.now()
@@ -139,6 +140,7 @@ async function main() {
         for (let j = 0; j < 20; j++) await fetch(`http://127.0.0.1:${p}/health`)
         await Bun.sleep(1000)
         idleRss = rssMb(s.pid)
+        idleSplit = `anonymous ${rssMb(s.pid, 'RssAnon').toFixed(1)} MB, file-backed ${rssMb(s.pid, 'RssFile').toFixed(1)} MB`
       }
       s.kill()
       await s.exited
@@ -160,7 +162,7 @@ ${rows.join('\n')}
 | authenticated / bare | ${(100 * results[2][1].rps / bareRps).toFixed(0)}% | >= 50% |
 | cold start to first 200 /health (median of 7, fresh data dir) | ${median.toFixed(0)} ms (min ${starts[0].toFixed(0)}, max ${starts.at(-1)!.toFixed(0)}) | < 300 ms |
 | CPU time (user+sys) the server spent until then, median | ${cpus[3].toFixed(0)} ms | |
-| idle RSS after start + 20 requests | ${idleRss.toFixed(1)} MB | < 60 MB |
+| idle RSS after start + 20 requests | ${idleRss.toFixed(1)} MB (${idleSplit}) | < 60 MB |
 | RSS after the load runs, idle 1 s | ${rssAfterLoad.toFixed(1)} MB | |
 | binary size (dist/agentbase) | ${size.toFixed(1)} MB | |`)
   } finally {
@@ -175,7 +177,7 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+function rssMb(pid: number, field = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) / 1024 : NaN
 }

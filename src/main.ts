@@ -92,6 +92,11 @@ async function main(argv: string[]) {
       if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" for serve`)
       const k = createKernel(config(values))
       const s = serve(k)
+      // Once, after start-up: collect its garbage (migrations, route compilation; ~1 MB) and drop the code
+      // compiled for start-up only and return freed pages to the OS (Bun.shrink; ~2.7 MB). Functions used
+      // later are reloaded from the embedded bytecode on their next call. Idle RSS ~61 -> ~58 MB; a few ms.
+      Bun.gc(true)
+      Bun.shrink()
       k.log.info('listening', { url: s.url, data_dir: k.config.dataDir, version: VERSION })
       const shutdown = (signal: string) => {
         k.log.info('shutting down', { signal, grace_ms: k.config.shutdownGraceMs })

@@ -1,5 +1,4 @@
 import { Elysia } from 'elysia'
-import { swagger } from '@elysiajs/swagger'
 import bundleJs from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
 import presetJs from 'swagger-ui-dist/swagger-ui-standalone-preset.js' with { type: 'file' }
 import css from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
@@ -22,37 +21,69 @@ const assets: Record<string, { path: string; type: string }> = {
   'swagger-ui.css': { path: css, type: 'text/css; charset=utf-8' },
 }
 
+const documentation = {
+  info: { title: 'Agentbase API', description: 'Self-hosted AI agents, bots, endpoints, tools and webhooks. Errors are always `{ "error": "...", "code": "..." }`.', version: VERSION },
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'A login JWT, an ab_pat_ API token, or a bot_ key' },
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Agent endpoint key (aek_) where allowed' },
+      metricsToken: { type: 'http', scheme: 'bearer', description: 'AGENTBASE_METRICS_TOKEN, when set' },
+    },
+  },
+  // Per-route security comes from the auth macro (src/http/guard.ts): public routes show none.
+  tags: [
+    { name: 'Auth', description: 'Accounts, login sessions (JWT and cookie)' },
+    { name: 'API tokens', description: 'Personal, workspace and admin tokens (ab_pat_...)' },
+    { name: 'Workspaces', description: 'Workspaces own MCP servers, connections, bots and endpoints' },
+    { name: 'Wallet', description: 'Balance and ledger' },
+    { name: 'Admin', description: 'Instance administration (admins)' },
+    { name: 'Operations', description: 'Health and metrics' },
+  ],
+} as const
+
+const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE']
+type RouteLike = { method: string; path: string; hooks: any }
+
 /**
- * OpenAPI at /swagger/json (built by @elysiajs/swagger from every route's schemas) and a Swagger UI page
+ * The OpenAPI document, built on the first GET /swagger/json (and again when routes were added) from every
+ * route's schemas, with @elysiajs/swagger's own converter (`@elysiajs/swagger/utils`, loaded on first use:
+ * the idle server never evaluates it; the plugin itself would also load @scalar/themes at start-up).
+ * Same output as `swagger({ specPath: '/swagger/json', exclude: [/^\/swagger/], excludeStaticFile: true })`.
+ */
+async function openApi(app: Elysia, cache: { paths: Record<string, any>; total: number }) {
+  // import(), not require(): require() picks the package's CommonJS build and with it a second copy of elysia.
+  const { registerSchemaPath, filterPaths } = await import('@elysiajs/swagger/utils')
+  // The plugin did the same: this instance's router history is the whole app's once it is used.
+  const routes = (app as any).getGlobalRoutes() as RouteLike[]
+  const models = (app as any).getGlobalDefinitions?.().type
+  if (routes.length !== cache.total) {
+    cache.total = routes.length
+    for (const route of routes) {
+      if (route.hooks?.detail?.hide === true || route.method === 'OPTIONS') continue
+      if (!METHODS.includes(route.method) && route.method !== 'ALL') continue
+      for (const method of route.method === 'ALL' ? METHODS : [route.method]) {
+        registerSchemaPath({ schema: cache.paths, hook: route.hooks, method, path: route.path, models, contentType: route.hooks.type } as any)
+      }
+    }
+  }
+  return {
+    openapi: '3.0.3',
+    ...documentation,
+    tags: [...documentation.tags],
+    paths: filterPaths(cache.paths, { excludeStaticFile: true, exclude: [/^\/swagger/] }),
+    components: { ...documentation.components, schemas: { ...models } },
+  }
+}
+
+/**
+ * OpenAPI at /swagger/json (built on first request from every route's schemas) and a Swagger UI page
  * at /swagger served from assets embedded in the binary: it renders with no internet.
  */
-export const docsPlugin = (_k: Kernel) =>
-  new Elysia({ name: 'docs' })
-    .use(swagger({
-      path: '/swagger/cdn-ui',
-      specPath: '/swagger/json',
-      exclude: [/^\/swagger/],
-      excludeStaticFile: true,
-      documentation: {
-        info: { title: 'Agentbase API', version: VERSION, description: 'Self-hosted AI agents, bots, endpoints, tools and webhooks. Errors are always `{ "error": "...", "code": "..." }`.' },
-        components: {
-          securitySchemes: {
-            bearer: { type: 'http', scheme: 'bearer', description: 'A login JWT, an ab_pat_ API token, or a bot_ key' },
-            apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Agent endpoint key (aek_) where allowed' },
-            metricsToken: { type: 'http', scheme: 'bearer', description: 'AGENTBASE_METRICS_TOKEN, when set' },
-          },
-        },
-        // Per-route security comes from the auth macro (src/http/guard.ts): public routes show none.
-        tags: [
-          { name: 'Auth', description: 'Accounts, login sessions (JWT and cookie)' },
-          { name: 'API tokens', description: 'Personal, workspace and admin tokens (ab_pat_...)' },
-          { name: 'Workspaces', description: 'Workspaces own MCP servers, connections, bots and endpoints' },
-          { name: 'Wallet', description: 'Balance and ledger' },
-          { name: 'Admin', description: 'Instance administration (admins)' },
-          { name: 'Operations', description: 'Health and metrics' },
-        ],
-      },
-    }))
+export const docsPlugin = (_k: Kernel) => {
+  const cache = { paths: {} as Record<string, any>, total: 0 }
+  const app = new Elysia({ name: 'docs' })
+  return app
+    .get('/swagger/json', () => openApi(app as Elysia, cache), { detail: { hide: true } })
     .get('/swagger', ({ set }) => {
       set.headers['content-type'] = 'text/html; charset=utf-8'
       return page
@@ -67,3 +98,4 @@ export const docsPlugin = (_k: Kernel) =>
       set.headers['cache-control'] = 'public, max-age=86400'
       return Bun.file(a.path)
     }, { detail: { hide: true } })
+}
