@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { tableCounts, testApp, type ReqOptions } from './helpers'
+import { expectRefused, testApp } from './helpers'
 import { READ_ONLY_SCOPES } from '../src/auth/scopes'
 import { hashKey } from '../src/auth/keys'
 
@@ -88,16 +88,7 @@ const cases: Scenario[] = [
 
 describe('route walk: errors are clear, right status, nothing written', () => {
   for (const c of cases) {
-    test(c.name, async () => {
-      const before = tableCounts(t.k)
-      const o: ReqOptions = { token: c.as() }
-      if (c.body !== undefined) o.body = c.body
-      const r = await t.req(c.method, c.path(), o)
-      expect(r.status).toBe(c.status)
-      expect(typeof r.body.error).toBe('string')
-      if (c.error) expect(r.body.error).toMatch(c.error)
-      expect(tableCounts(t.k)).toEqual(before)
-    })
+    test(c.name, () => expectRefused(t, c))
   }
 })
 

@@ -4,21 +4,13 @@
  * refused with nothing stored, duplicates answered once, ordering within a chat, fallback, spending cap.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { testApp } from './helpers'
-import { startFakePlatforms } from './fixtures/fake-platforms'
-import { startFakeLlm } from './fixtures/fake-llm'
+import { channelsEnv } from './fixtures/channel-env'
 import { kits, telegramKit, type Delivered, type PlatformKit } from './fixtures/channel-kit'
-import { runtimeOf } from '../plugins/channels/worker'
 
-const fake = await startFakePlatforms()
-const llm = await startFakeLlm()
-const t = testApp({ env: { ...fake.env, OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test' } })
-runtimeOf(t.k).sendBackoffMs = 5
-t.k.workers.start('channels.inbox')
-const owner = await t.user()
-const ws = (await t.req('POST', '/api/workspaces', { token: owner.token, body: { name: 'Bots' } })).body.workspace
+const env = await channelsEnv()
+const { fake, llm, t, owner, ws } = env
 
-afterAll(() => { t.close(); fake.close(); llm.close() })
+afterAll(() => env.close())
 
 let n = 0
 const next = () => ++n

@@ -4,24 +4,16 @@
  * url_verification, replay window, own messages and threads; platform_config validation.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { testApp } from './helpers'
-import { startFakePlatforms } from './fixtures/fake-platforms'
-import { startFakeLlm } from './fixtures/fake-llm'
+import { channelsEnv } from './fixtures/channel-env'
 import {
   discordKit, ed25519Sign, metaSign, slackKit, slackSign, SLACK_SECRET, telegramKit, TELEGRAM_SECRET, whatsappKit, whatsappPayload,
   WHATSAPP_SECRET, type Delivered, type PlatformKit,
 } from './fixtures/channel-kit'
-import { runtimeOf } from '../plugins/channels/worker'
 import { splitText } from '../plugins/channels/types'
 
-const fake = await startFakePlatforms()
-const llm = await startFakeLlm()
-const t = testApp({ env: { ...fake.env, OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test' } })
-runtimeOf(t.k).sendBackoffMs = 5
-t.k.workers.start('channels.inbox')
-const owner = await t.user()
-const ws = (await t.req('POST', '/api/workspaces', { token: owner.token, body: { name: 'Bots' } })).body.workspace
-afterAll(() => { t.close(); fake.close(); llm.close() })
+const env = await channelsEnv()
+const { fake, llm, t, owner, ws } = env
+afterAll(() => env.close())
 
 let n = 0
 const next = () => ++n

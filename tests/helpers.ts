@@ -94,3 +94,18 @@ export async function userWithWorkspace(t: TestApp): Promise<Who> {
   if (ws.status !== 201) throw new Error(`workspace: ${ws.status} ${ws.text}`)
   return { ...u, ws: ws.body.workspace.id }
 }
+
+export interface RefusalScenario { method: string; path: () => string; as: () => string | undefined; body?: unknown; status: number; error?: RegExp }
+
+/** A request that must be refused: the expected status, a readable `{ error }`, and no table changed. */
+export async function expectRefused(t: TestApp, c: RefusalScenario) {
+  const { expect } = await import('bun:test')
+  const before = tableCounts(t.k)
+  const o: ReqOptions = { token: c.as() }
+  if (c.body !== undefined) o.body = c.body
+  const r = await t.req(c.method, c.path(), o)
+  expect(r.status).toBe(c.status)
+  expect(typeof r.body.error).toBe('string')
+  if (c.error) expect(r.body.error).toMatch(c.error)
+  expect(tableCounts(t.k)).toEqual(before)
+}

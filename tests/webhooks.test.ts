@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Webhook } from 'standardwebhooks'
-import { tableCounts, testApp, type ReqOptions } from './helpers'
+import { expectRefused, testApp } from './helpers'
 import { startReceiver } from './fixtures/webhook-receiver'
 import { EVENT_TYPES } from '../src/events/catalog'
 
@@ -111,16 +111,7 @@ describe('route walk: errors are clear, right status, nothing written', () => {
     roKey = (await t.req('POST', '/api/tokens', { token: alice.token, body: { name: 'ro', scopes: ['bots.read'] } })).body.key
   })
   for (const c of cases) {
-    test(c.name, async () => {
-      const before = tableCounts(t.k)
-      const o: ReqOptions = { token: c.as() }
-      if (c.body !== undefined) o.body = c.body
-      const r = await t.req(c.method, c.path(), o)
-      expect(r.status).toBe(c.status)
-      expect(typeof r.body.error).toBe('string')
-      if (c.error) expect(r.body.error).toMatch(c.error)
-      expect(tableCounts(t.k)).toEqual(before)
-    })
+    test(c.name, () => expectRefused(t, c))
   }
 })
 
