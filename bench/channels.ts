@@ -18,9 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Elysia } from 'elysia'
-import { loadConfig } from '../src/config'
-import { createKernel } from '../src/kernel'
-import { createApp } from '../src/app'
+import { benchApp } from './_app'
 import { openDb } from '../src/db/open'
 import { safeEqual } from '../src/auth/keys'
 import { startFakePlatforms } from '../tests/fixtures/fake-platforms'
@@ -52,19 +50,7 @@ async function baselineServer() {
 
 /** The real app over a fresh data dir (synchronous=FULL), with an active Telegram bot. */
 async function ourServer(withWorker: boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'agentbase-bench-ours-'))
-  const k = createKernel(loadConfig({
-    ...process.env, AGENTBASE_DATA_DIR: dir, AGENTBASE_SYNC: 'full', LOG_LEVEL: 'error', AGENTBASE_OPEN_REGISTRATION: 'on',
-    AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost', OPENAI_API_KEY: 'sk-bench',
-  }))
-  const app = createApp(k)
-  const call = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await app.handle(new Request(`http://127.0.0.1${path}`, { method, body: body ? JSON.stringify(body) : undefined, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }))
-    return res.json() as Promise<any>
-  }
-  await call('POST', '/api/auth/register', { email: 'bench@example.com', password: 'correct-horse-battery' })
-  const { token } = await call('POST', '/api/auth/login', { email: 'bench@example.com', password: 'correct-horse-battery' })
-  const ws = (await call('POST', '/api/workspaces', { name: 'bench' }, token)).workspace
+  const { dir, k, app, call, token, ws } = await benchApp('ours')
   const bot = (await call('POST', '/api/bots', { name: 'bench', platform: 'telegram', workspace_id: ws.id, system_prompt: 'Be brief.', platform_config: telegramKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini' }, token)).bot
   await call('POST', `/api/bots/${bot.id}/activate`, undefined, token)
   app.listen({ port: 0, hostname: '127.0.0.1' })

@@ -23,9 +23,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Elysia } from 'elysia'
-import { loadConfig } from '../src/config'
-import { createKernel } from '../src/kernel'
-import { createApp } from '../src/app'
+import { benchApp } from './_app'
 import { openDb } from '../src/db/open'
 import { hashKey, mintKey, safeEqual } from '../src/auth/keys'
 import { newId } from '../src/db/ids'
@@ -120,20 +118,8 @@ function bareServer() {
 
 /** The real app over a fresh data dir (synchronous=FULL) with one active endpoint. */
 async function ourServer() {
-  const dir = mkdtempSync(join(tmpdir(), 'agentbase-bench-ep-ours-'))
   const streaming = process.env.BENCH_STREAMING === '1'
-  const k = createKernel(loadConfig({
-    ...process.env, AGENTBASE_DATA_DIR: dir, AGENTBASE_SYNC: process.env.BENCH_SYNC ?? 'full', LOG_LEVEL: 'error', AGENTBASE_OPEN_REGISTRATION: 'on',
-    AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost', OPENAI_API_KEY: 'sk-bench',
-  }))
-  const app = createApp(k)
-  const call = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await app.handle(new Request(`http://127.0.0.1${path}`, { method, body: body ? JSON.stringify(body) : undefined, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }))
-    return res.json() as Promise<any>
-  }
-  await call('POST', '/api/auth/register', { email: 'bench@example.com', password: 'correct-horse-battery' })
-  const { token } = await call('POST', '/api/auth/login', { email: 'bench@example.com', password: 'correct-horse-battery' })
-  const ws = (await call('POST', '/api/workspaces', { name: 'bench' }, token)).workspace
+  const { dir, k, app, call, token, ws } = await benchApp('ep-ours', { AGENTBASE_SYNC: process.env.BENCH_SYNC ?? 'full' })
   const created = await call('POST', '/api/agent-endpoints', {
     name: 'bench', slug: 'bench', workspace_id: ws.id, system_prompt: 'You summarize.', rate_limit_rpm: 1_000_000, enable_streaming: streaming, timeout_ms: 60000,
   }, token)
