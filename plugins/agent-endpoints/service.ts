@@ -2,6 +2,7 @@ import type { Kernel } from '../../src/kernel'
 import { badRequest, conflict, notFound } from '../../src/http/errors'
 import { canAccess, listScope, type Principal } from '../../src/auth/principal'
 import { mintKey } from '../../src/auth/keys'
+import { assertOwnKeyForBaseUrl } from '../../src/llm/resolve'
 import { newId, randomString } from '../../src/db/ids'
 import { nowIso } from '../../src/clock'
 import { validatorFor } from '../../src/agent/schema'
@@ -87,8 +88,9 @@ function checkSchemas(input: { input_schema?: unknown; output_schema?: unknown }
   }
 }
 
-async function checkLlm(k: Kernel, provider: string, baseUrl: string | null) {
+async function checkLlm(k: Kernel, provider: string, baseUrl: string | null, hasOwnKey: boolean) {
   if (provider === 'custom' && !baseUrl) throw badRequest('llm_base_url is required when llm_provider is "custom"', { llm_base_url: 'is required for llm_provider "custom"' })
+  assertOwnKeyForBaseUrl(k.config, provider, baseUrl, hasOwnKey, 'llm_base_url')
   if (baseUrl) await k.outbound.check(baseUrl)
 }
 
@@ -117,7 +119,7 @@ export async function create(k: Kernel, who: Principal, input: CreateEndpointInp
     if (input.output_format === undefined) v.output_format = tpl.output_format as any
   }
   const baseUrl = input.llm_base_url ?? null
-  await checkLlm(k, v.llm_provider, baseUrl)
+  await checkLlm(k, v.llm_provider, baseUrl, !!input.llm_api_key)
   const slug = input.slug ?? uniqueSlug(k, name)
   if (input.slug && endpointsStore(k.db).slugTaken(slug)) throw slugConflict(slug)
   const { key, hash, display } = mintKey('aek_')
@@ -168,7 +170,7 @@ export async function update(k: Kernel, who: Principal, id: string, patch: Updat
   if (patch.enable_streaming !== undefined) next.enable_streaming = patch.enable_streaming ? 1 : 0
   if (patch.async_mode !== undefined) next.async_mode = patch.async_mode ? 1 : 0
   if (patch.llm_api_key !== undefined) next.llm_api_key_sealed = patch.llm_api_key === null ? null : k.secrets.seal(patch.llm_api_key)
-  if (patch.llm_provider !== undefined || patch.llm_base_url !== undefined) await checkLlm(k, next.llm_provider, next.llm_base_url)
+  if (patch.llm_provider !== undefined || patch.llm_base_url !== undefined || patch.llm_api_key !== undefined) await checkLlm(k, next.llm_provider, next.llm_base_url, next.llm_api_key_sealed !== null)
   if (patch.slug !== undefined && patch.slug !== row.slug) {
     if (endpointsStore(k.db).slugTaken(patch.slug)) throw slugConflict(patch.slug)
     next.slug = patch.slug

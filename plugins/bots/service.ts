@@ -1,6 +1,7 @@
 /** Bot rules: CRUD, lifecycle (activate/pause/delete), views without secrets. No Elysia here. */
 import type { Kernel } from '../../src/kernel'
 import { badRequest, notFound } from '../../src/http/errors'
+import { assertOwnKeyForBaseUrl } from '../../src/llm/resolve'
 import { canAccess, listScope, type Principal } from '../../src/auth/principal'
 import { newId, randomString } from '../../src/db/ids'
 import { nowIso } from '../../src/clock'
@@ -40,9 +41,11 @@ function sealPlatformConfig(k: Kernel, platform: string, cfg: Record<string, unk
   return Object.keys(out).length ? k.secrets.sealJson(out) : null
 }
 
-function checkLlm(provider: string, config: { base_url?: string } | undefined) {
+/** `ownKey`: the bot runs on its own key (billing_mode byok with llm_api_key set); otherwise on the platform key. */
+function checkLlm(k: Kernel, provider: string, config: { base_url?: string } | undefined, ownKey: boolean) {
   if (provider === 'custom' && !config?.base_url) throw badRequest('llm_config.base_url is required for the custom provider', { 'llm_config.base_url': 'is required for llm_provider "custom"' })
   if (config?.base_url && !/^https?:\/\//i.test(config.base_url)) throw badRequest('llm_config.base_url must be an http(s) URL', { 'llm_config.base_url': 'must be an http(s) URL' })
+  assertOwnKeyForBaseUrl(k.config, provider, config?.base_url, ownKey, 'llm_config.base_url')
 }
 
 /** The API shape: no secrets, only has_* flags. */
@@ -85,7 +88,7 @@ export function list(k: Kernel, who: Principal): BotView[] {
 export function create(k: Kernel, who: Principal, input: CreateBotInput, opts: { templateId?: string | null; base?: string } = {}): BotView {
   const ws = workspaces.requireOwned(k, who, input.workspace_id)
   const provider = input.llm_provider ?? BOT_DEFAULTS.llm_provider
-  checkLlm(provider, input.llm_config)
+  checkLlm(k, provider, input.llm_config, (input.billing_mode ?? BOT_DEFAULTS.billing_mode) === 'byok' && !!input.llm_api_key)
   const platformConfig = sealPlatformConfig(k, input.platform, input.platform_config, null)
   const now = nowIso(k.clock)
   const row: BotRow = {
@@ -118,7 +121,10 @@ export function update(k: Kernel, who: Principal, id: string, input: UpdateBotIn
   for (const f of direct) if (input[f] !== undefined) (patch as Record<string, unknown>)[f] = input[f]
   const provider = input.llm_provider ?? row.llm_provider
   const llmConfig = input.llm_config ?? JSON.parse(row.llm_config || '{}')
-  if (input.llm_provider !== undefined || input.llm_config !== undefined) checkLlm(provider, llmConfig)
+  const ownKey = (input.billing_mode ?? row.billing_mode) === 'byok' && (input.llm_api_key !== undefined ? !!input.llm_api_key : !!row.llm_api_key)
+  if (input.llm_provider !== undefined || input.llm_config !== undefined || input.billing_mode !== undefined || input.llm_api_key !== undefined) {
+    checkLlm(k, provider, llmConfig, ownKey)
+  }
   if (input.llm_config !== undefined) patch.llm_config = JSON.stringify(input.llm_config)
   if (input.llm_api_key !== undefined) patch.llm_api_key = input.llm_api_key === null ? null : k.secrets.seal(input.llm_api_key)
   if (input.platform_config !== undefined) patch.platform_config = sealPlatformConfig(k, row.platform, input.platform_config, openBot(k, row).platform_config)

@@ -3,7 +3,7 @@ import { openaiTurn } from './openai'
 import { anthropicTurn } from './anthropic'
 
 export type { LlmRequest, LlmTurn, LlmToolCall, LlmUsage, ResolvedLlm, RetryOptions } from './types'
-export { resolveLlm, resolveLlmSync, KEY_ENV } from './resolve'
+export { resolveLlm, resolveLlmSync, KEY_ENV, assertOwnKeyForBaseUrl, isUserBaseUrl } from './resolve'
 export { retryDefaults } from './http'
 
 /** One model turn over the provider's wire format; `onText` receives text as it arrives. */
