@@ -93,7 +93,7 @@ async function sendOnly(bodies: string[], concurrency: number) {
   const worker = async () => {
     while (next < bodies.length) {
       const i = next++
-      const r = await sender.send({ id: `whd_bench${i}`, webhook_id: 'wh_bench', payload: bodies[i], attempts: 0, cycle_attempts: 0, url, secret })
+      const r = await sender.send({ id: `whd_bench${i}`, webhook_id: 'wh_bench', payload: bodies[i], attempts: 0, cycle_attempts: 0, url, secret, owner_id: 'usr_bench' })
       if (r.status !== 200) throw new Error(`send failed: ${r.status} ${r.error}`)
     }
   }

@@ -30,6 +30,8 @@ export interface Config {
   runConcurrency: number
   /** Async runs waiting in the queue before POST /api/run/:slug answers 429. */
   runQueueMax: number
+  /** Fair shares of outbound traffic (src/tools/outbound-limits.ts): per owner, per user-chosen host, owner queue. */
+  outboundLimits: { perOwner: number; perHost: number; ownerQueue: number }
 }
 
 type Env = Record<string, string | undefined>
@@ -98,6 +100,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     channelConcurrency: Math.max(1, int('AGENTBASE_CHANNEL_CONCURRENCY', env.AGENTBASE_CHANNEL_CONCURRENCY, 64)),
     runConcurrency: Math.max(1, int('AGENTBASE_RUN_CONCURRENCY', env.AGENTBASE_RUN_CONCURRENCY, 16)),
     runQueueMax: Math.max(1, int('AGENTBASE_RUN_QUEUE_MAX', env.AGENTBASE_RUN_QUEUE_MAX, 1000)),
+    outboundLimits: {
+      perOwner: int('AGENTBASE_OUTBOUND_PER_OWNER', env.AGENTBASE_OUTBOUND_PER_OWNER, 32),
+      perHost: int('AGENTBASE_OUTBOUND_PER_HOST', env.AGENTBASE_OUTBOUND_PER_HOST, 64),
+      ownerQueue: int('AGENTBASE_OUTBOUND_QUEUE_PER_OWNER', env.AGENTBASE_OUTBOUND_QUEUE_PER_OWNER, 256),
+    },
+  }
+  for (const [name, v] of [['AGENTBASE_OUTBOUND_PER_OWNER', config.outboundLimits.perOwner], ['AGENTBASE_OUTBOUND_PER_HOST', config.outboundLimits.perHost]] as const) {
+    if (v < 1) throw new ConfigError(`${name} must be at least 1, got "${env[name]}"`)
   }
   if (config.passwordMemoryKib < 1024) throw new ConfigError(`AGENTBASE_PASSWORD_MEMORY_KIB must be at least 1024, got "${env.AGENTBASE_PASSWORD_MEMORY_KIB}"`)
   return { ...config, ...overrides }

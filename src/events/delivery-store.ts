@@ -61,6 +61,8 @@ export const isoMs = (ms: number) => new Date(ms).toISOString()
 export interface DueDelivery {
   id: string; webhook_id: string; payload: string; attempts: number; cycle_attempts: number
   url: string; secret: string
+  /** The webhook's owner: each owner gets a fair share of the attempts in flight (src/events/delivery.ts). */
+  owner_id: string
   /** The row's rowid when known (a faster update than by id; checked against the id, so a stale one is harmless). */
   rowid?: number
 }
@@ -144,7 +146,7 @@ export function dispatchRows(db: Db, nowMs: number, batch: number): Dispatched {
       let id = eventDeliveryId(e.seq, e.id, h.id)
       let r = insert.run(id, h.id, e.id, e.type, payload, now, now, now)
       if (!r.changes) { id = deliveryId(nowMs); r = insert.run(id, h.id, e.id, e.type, payload, now, now, now) } // a 72-bit collision: a random id
-      if (r.changes) created.push({ id, rowid: Number(r.lastInsertRowid), webhook_id: h.id, payload, attempts: 0, cycle_attempts: 0, url: h.url, secret: h.secret })
+      if (r.changes) created.push({ id, rowid: Number(r.lastInsertRowid), webhook_id: h.id, payload, attempts: 0, cycle_attempts: 0, url: h.url, secret: h.secret, owner_id: e.owner_id })
     }
   }
   // The batch is every undispatched event up to its last rowid, so one statement marks it.
@@ -161,7 +163,7 @@ export function dispatchEvents(db: Db, nowMs: number, batch = 500): number {
 /** Pending deliveries due at `nowMs` whose webhook is enabled (and whose bot account, if any, is active), oldest first. */
 export function dueDeliveries(db: Db, nowMs: number, limit: number): DueDelivery[] {
   return db.query<DueDelivery, [string, number]>(
-    `SELECT d.id, d.rid AS rowid, d.webhook_id, d.payload, d.attempts, d.cycle_attempts, w.url, w.secret
+    `SELECT d.id, d.rid AS rowid, d.webhook_id, d.payload, d.attempts, d.cycle_attempts, w.url, w.secret, w.owner_id
      FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN bot_accounts b ON b.id = w.bot_account_id
      WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1 AND (w.bot_account_id IS NULL OR b.is_active = 1)
      ORDER BY d.next_attempt_at LIMIT ?`,

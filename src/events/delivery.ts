@@ -15,6 +15,8 @@ export interface DeliveryOptions {
   perUrl?: number
   /** Attempts in flight overall. */
   maxInFlight?: number
+  /** Attempts in flight for one owner (default AGENTBASE_OUTBOUND_PER_OWNER): one tenant's slow receivers cannot take every slot. */
+  perOwner?: number
 }
 
 const PRUNE_EVERY_MS = 3600_000
@@ -34,6 +36,7 @@ class Fifo<T> {
   private head = 0
   get size() { return this.items.length - this.head }
   push(x: T) { this.items.push(x) }
+  peek(): T { return this.items[this.head] }
   take(): T {
     const x = this.items[this.head++]
     if (this.head >= 1024 && this.head * 2 >= this.items.length) { this.items = this.items.slice(this.head); this.head = 0 }
@@ -58,6 +61,7 @@ export class DeliveryEngine {
   readonly timeoutMs: number
   readonly perUrl: number
   readonly maxInFlight: number
+  readonly perOwner: number
   /** Per-URL queues of deliveries ready to send. */
   private queues = new Map<string, Fifo<DueDelivery>>()
   private queued = 0
@@ -65,6 +69,7 @@ export class DeliveryEngine {
   private known = new Set<string>()
   private sending = new Map<string, Promise<void>>()
   private perUrlCount = new Map<string, number>()
+  private perOwnerCount = new Map<string, number>()
   private results: AttemptResult[] = []
   /** The queues must be re-read from SQLite (something changed, or retries may be due). */
   private stale = true
@@ -88,6 +93,7 @@ export class DeliveryEngine {
     this.timeoutMs = opts.timeoutMs ?? 15_000
     this.perUrl = opts.perUrl ?? 8
     this.maxInFlight = opts.maxInFlight ?? 64
+    this.perOwner = opts.perOwner ?? k.config.outboundLimits.perOwner
     this.sender = new SignedSender(k, this.timeoutMs)
     k.metrics.gauge('agentbase_webhook_deliveries_pending', () => (this.closed ? 0 : pendingCount(k.db)))
     k.metrics.gauge('agentbase_webhook_deliveries_in_flight', () => this.sending.size)
@@ -265,17 +271,18 @@ export class DeliveryEngine {
     for (const d of dueDeliveries(this.k.db, this.k.clock.now(), this.known.size + QUEUE_BATCH)) this.enqueue(d)
   }
 
-  /** Starts attempts for queued deliveries, within the global and per-URL limits. */
+  /** Starts attempts for queued deliveries, within the global, per-URL and per-owner limits. */
   private pump() {
     if (this.closed || this.halted) return
     if (this.stale && !this.k.db.inTransaction) this.refill()
     for (const [url, q] of this.queues) {
       let n = this.perUrlCount.get(url) ?? 0
-      while (q.size && n < this.perUrl && this.sending.size < this.maxInFlight) {
+      while (q.size && n < this.perUrl && this.sending.size < this.maxInFlight && (this.perOwnerCount.get(q.peek().owner_id) ?? 0) < this.perOwner) {
         const d = q.take()
         this.queued--
         n++
         this.perUrlCount.set(url, n)
+        this.perOwnerCount.set(d.owner_id, (this.perOwnerCount.get(d.owner_id) ?? 0) + 1)
         this.sending.set(d.id, this.sender.send(d).then((r) => this.finished(url, r)))
       }
       if (!q.size) this.queues.delete(url)
@@ -288,6 +295,10 @@ export class DeliveryEngine {
     const left = (this.perUrlCount.get(url) ?? 1) - 1
     if (left > 0) this.perUrlCount.set(url, left)
     else this.perUrlCount.delete(url)
+    const owner = r.delivery.owner_id
+    const mine = (this.perOwnerCount.get(owner) ?? 1) - 1
+    if (mine > 0) this.perOwnerCount.set(owner, mine)
+    else this.perOwnerCount.delete(owner)
     this.sending.delete(r.delivery.id)
     this.results.push(r)
     // Group commit: wait a moment for company, unless the batch is full or nothing else is in flight.

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import type { Kernel } from '../kernel'
 import { ApiError } from '../http/errors'
-import { readCapped } from '../tools/outbound'
+import { guardedFetch, readCapped } from '../tools/outbound'
 import type { AttemptResult, DueDelivery } from './delivery-store'
 import { HmacSigner } from './sign'
 
@@ -66,10 +66,8 @@ export class SignedSender {
       const signature = this.signer(d).sign(d.id, ts, d.payload)
       if (!this.passedIpUrls.has(d.url)) await this.guard(d.url)
       // Redirects are never followed (3xx is a failure), so nothing reaches a place the guard would refuse.
-      const res = await fetch(d.url, {
+      const res = await guardedFetch(d.url, {
         method: 'POST',
-        redirect: 'manual',
-        signal: timeout,
         headers: {
           'content-type': 'application/json',
           'user-agent': this.userAgent,
@@ -78,7 +76,7 @@ export class SignedSender {
           'webhook-signature': signature,
         },
         body: d.payload,
-      })
+      }, { guard: null /* checked just above */, signal: timeout })
       status = res.status
       // Small answers with a declared length are read whole; anything else is read under the cap.
       const declared = Number(res.headers.get('content-length') ?? NaN)

@@ -68,7 +68,7 @@ async function readJson(llm: ResolvedLlm, res: Response): Promise<LlmTurn> {
 }
 
 const post = (llm: ResolvedLlm, req: LlmRequest) =>
-  postLlm(llm.url, llm.headers, anthropicBody(req), { provider: llm.provider, signal: req.signal, deadline: req.deadline, retry: req.retry })
+  postLlm(llm.url, llm.headers, anthropicBody(req), { provider: llm.provider, guard: llm.outbound?.guard, signal: req.signal, deadline: req.deadline, retry: req.retry })
 
 /** One model turn; `onText` gets text as it arrives (once, whole, for a JSON reply). */
 export async function anthropicTurn(llm: ResolvedLlm, req: LlmRequest, onText?: (text: string) => void): Promise<LlmTurn> {

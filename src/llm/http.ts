@@ -2,6 +2,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { ApiError } from '../http/errors'
 import type { ProviderName } from '../agent/types'
 import type { RetryOptions } from './types'
+import { guardedFetch, isRedirect, type OutboundGuard } from '../tools/outbound'
 
 /** Module defaults for retries; tests and surfaces may lower them (or pass `spec.retry`). */
 export const retryDefaults: Required<RetryOptions> = { baseMs: 500, maxRetries: 3 }
@@ -44,6 +45,8 @@ function providerMessage(text: string): string {
 
 export interface PostOptions {
   provider: ProviderName
+  /** Set for user-chosen base URLs: the outbound guard checks the host (after DNS) before every attempt. */
+  guard?: OutboundGuard | null
   signal: AbortSignal
   deadline: number
   retry?: RetryOptions
@@ -63,14 +66,20 @@ export async function postLlm(url: string, headers: Record<string, string>, body
     let failure: ApiError
     let wait: number | null = null
     try {
-      res = await fetch(url, { method: 'POST', headers, body: payload, signal: o.signal })
+      res = await guardedFetch(url, { method: 'POST', headers, body: payload }, { guard: o.guard ?? null, signal: o.signal })
     } catch (err) {
       if (o.signal.aborted) throw abortReason(o.signal)
+      if (err instanceof ApiError) throw err // the guard refused the URL
       failure = new ApiError(502, `Could not reach the LLM provider (${o.provider}): ${(err as Error).message}`, 'llm_unreachable')
       res = undefined as never
     }
     if (res) {
       if (res.ok) return res
+      if (isRedirect(res.status)) {
+        // Never followed (it would carry the prompt and the key elsewhere) and never quoted: the hop was refused.
+        await res.body?.cancel().catch(() => {})
+        throw new ApiError(502, `The LLM provider (${o.provider}) answered with a redirect (HTTP ${res.status}); redirects are not followed: use the final URL as the base URL`, 'llm_redirect_refused')
+      }
       const text = await res.text().catch(() => '')
       if (res.status === 401 || res.status === 403) {
         throw new ApiError(502, `The LLM provider rejected the API key (${o.provider} answered HTTP ${res.status})`, 'llm_auth_failed')

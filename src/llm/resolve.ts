@@ -4,6 +4,7 @@ import type { AgentSpec, ProviderName } from '../agent/types'
 import { PROVIDERS } from '../agent/types'
 import { ApiError } from '../http/errors'
 import type { ResolvedLlm } from './types'
+import { hostKey, outboundLimits } from '../tools/outbound-limits'
 
 /** The environment variable holding each provider's platform key (DESIGN §8). */
 export const KEY_ENV: Record<ProviderName, string | null> = {
@@ -96,9 +97,13 @@ export function resolveLlmSync(k: Kernel, spec: AgentSpec): ResolvedLlm & { user
   return { provider, wire: 'openai', url: openaiUrl(base), headers, userBaseUrl }
 }
 
-/** resolveLlmSync plus the outbound guard for base URLs that came from a user (custom or overridden). */
+/**
+ * resolveLlmSync plus the outbound guard for base URLs that came from a user (custom or overridden), checked here
+ * (fail before the run starts) and again on every call; calls hold the owner's outbound share.
+ */
 export async function resolveLlm(k: Kernel, spec: AgentSpec): Promise<ResolvedLlm> {
   const r = resolveLlmSync(k, spec)
   if (r.userBaseUrl) await k.outbound.check(r.url)
-  return { provider: r.provider, wire: r.wire, url: r.url, headers: r.headers }
+  const outbound = { guard: r.userBaseUrl ? k.outbound : null, limiter: outboundLimits(k), ownerId: spec.ownerId ?? null, host: r.userBaseUrl ? hostKey(r.url) : null }
+  return { provider: r.provider, wire: r.wire, url: r.url, headers: r.headers, outbound }
 }

@@ -1,3 +1,5 @@
+import type { OutboundGuard } from '../tools/outbound'
+import type { OutboundLimiter } from '../tools/outbound-limits'
 import type { ChatMessage, ProviderName, ToolDefinition } from '../agent/types'
 
 /** Which wire protocol a provider speaks. */
@@ -10,6 +12,11 @@ export interface ResolvedLlm {
   /** Full URL of the chat endpoint (`.../chat/completions` or `.../v1/messages`). */
   url: string
   headers: Record<string, string>
+  /**
+   * How the request leaves (src/tools/outbound.ts): `guard` is set for user-chosen base URLs (checked on every
+   * call); `limiter` + `ownerId` give the call its owner's fair share; `host` is null for operator-configured bases.
+   */
+  outbound?: { guard: OutboundGuard | null; limiter: OutboundLimiter | null; ownerId: string | null; host: string | null }
 }
 
 export interface RetryOptions {

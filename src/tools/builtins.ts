@@ -1,6 +1,7 @@
 import type { Kernel } from '../kernel'
 import type { ToolContext, ToolDefinition, ToolResult, ToolSet } from '../agent/types'
 import { safeFetch } from './outbound'
+import { outboundLimits } from './outbound-limits'
 
 /** Built-in tools every agent may use: `http_request` (through the outbound guard) and `current_time`. */
 
@@ -47,7 +48,7 @@ async function httpRequest(k: Kernel, args: Record<string, unknown>, ctx: ToolCo
     if (!FORBIDDEN_HEADERS.has(name.toLowerCase())) headers[name] = String(value)
   }
   const body = args.body === undefined || method === 'GET' || method === 'HEAD' ? undefined : String(args.body)
-  const res = await safeFetch(k.outbound, String(args.url), { method, headers, body }, { timeoutMs: HTTP_TOOL_TIMEOUT_MS, maxBytes: HTTP_TOOL_MAX_BYTES, signal: ctx.signal })
+  const res = await safeFetch(k.outbound, String(args.url), { method, headers, body }, { timeoutMs: HTTP_TOOL_TIMEOUT_MS, maxBytes: HTTP_TOOL_MAX_BYTES, signal: ctx.signal, slot: { limiter: outboundLimits(k), owner: ctx.ownerId } })
   const type = res.headers.get('content-type') ?? ''
   const note = res.truncated ? `\n[body truncated at ${HTTP_TOOL_MAX_BYTES} bytes]` : ''
   return {

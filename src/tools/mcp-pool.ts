@@ -4,6 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { Kernel } from '../kernel'
 import { ApiError } from '../http/errors'
 import type { JsonSchema } from '../agent/types'
+import { guardedFetch } from './outbound'
 
 /**
  * The MCP SDK (and the zod it brings) is loaded on first use: most instances start without any MCP
@@ -107,8 +108,7 @@ export class McpPool {
 
   /** A guarded fetch: every request the transport makes passes the outbound guard; redirects are re-checked. */
   private guardedFetch = async (url: string | URL, init?: RequestInit) => {
-    await this.k.outbound.check(String(url))
-    const res = await fetch(url, { ...init, redirect: 'manual' })
+    const res = await guardedFetch(String(url), init ?? {}, { guard: this.k.outbound, signal: init?.signal ?? undefined })
     // Answers to our requests (tool results) are capped; the long-lived GET notification stream is not.
     if ((init?.method ?? 'GET').toUpperCase() !== 'POST' || !res.body) return res
     const declared = Number(res.headers.get('content-length') ?? NaN)

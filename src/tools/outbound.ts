@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { ApiError } from '../http/errors'
 import { inCidr, isBlockedIp } from './ip'
+import { hostKey, type OutboundLimiter } from './outbound-limits'
 
 /**
  * The one guard for everything fetched on a user's behalf (DESIGN §7): http(s) only; addresses that
@@ -56,39 +57,67 @@ export class OutboundGuard {
   }
 }
 
+export const isRedirect = (status: number) => status >= 300 && status < 400
+
+export interface GuardedFetchOptions {
+  /** The guard for user-chosen URLs (every hop is checked after DNS resolution); null for operator-configured URLs. */
+  guard: OutboundGuard | null
+  /** GET redirects to follow, each re-checked by the guard (default 0: a 3xx is returned to the caller, never followed). */
+  maxRedirects?: number
+  signal?: AbortSignal
+}
+
+/**
+ * The one outbound client for requests made on a user's behalf (SECURITY.md promise 4): `redirect: "manual"`
+ * always, so nothing is ever fetched that the guard did not see. A redirect is followed only for GET, only within
+ * `maxRedirects`, and only after the guard passed its target; otherwise the 3xx comes back for the caller to
+ * refuse (its body unread: a refused hop's text never reaches anyone). Network errors propagate as thrown.
+ */
+export async function guardedFetch(url: string, init: RequestInit, o: GuardedFetchOptions): Promise<Response> {
+  const maxRedirects = o.maxRedirects ?? 0
+  const method = (init.method ?? 'GET').toUpperCase()
+  let current = url
+  for (let hop = 0; ; hop++) {
+    if (o.guard) await o.guard.check(current)
+    const res = await fetch(current, { ...init, redirect: 'manual', signal: o.signal })
+    const location = res.headers.get('location')
+    if (!isRedirect(res.status) || !location || hop >= maxRedirects || method !== 'GET' || !o.guard) return res
+    await res.body?.cancel().catch(() => {})
+    current = new URL(location, current).toString()
+  }
+}
+
 export interface SafeFetchOptions {
   timeoutMs?: number
   maxBytes?: number
   maxRedirects?: number
   signal?: AbortSignal
+  /** Whose behalf: the request holds one of the owner's outbound slots (src/tools/outbound-limits.ts) while it runs. */
+  slot?: { limiter: OutboundLimiter; owner: string | null }
 }
 
 export interface SafeResponse { status: number; headers: Headers; body: string; truncated: boolean; url: string }
 
-/** fetch through the guard: redirects re-checked hop by hop, a timeout, and a capped body. */
+/** guardedFetch with a timeout, a capped body, and the owner's and host's fair share; redirects re-checked hop by hop. */
 export async function safeFetch(guard: OutboundGuard, url: string, init: RequestInit = {}, opts: SafeFetchOptions = {}): Promise<SafeResponse> {
   const { timeoutMs = 15000, maxBytes = 256 * 1024, maxRedirects = 3 } = opts
   const timeout = AbortSignal.timeout(timeoutMs)
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout
-  let current = url
-  for (let hop = 0; ; hop++) {
-    await guard.check(current)
+  const release = opts.slot ? await opts.slot.limiter.acquire({ owner: opts.slot.owner, host: hostKey(url), signal }) : null
+  try {
     let res: Response
     try {
-      res = await fetch(current, { ...init, redirect: 'manual', signal })
+      res = await guardedFetch(url, init, { guard, maxRedirects, signal })
     } catch (err) {
-      if (timeout.aborted) throw new ApiError(504, `Request to ${new URL(current).host} timed out after ${timeoutMs} ms`)
+      if (err instanceof ApiError) throw err
+      if (timeout.aborted) throw new ApiError(504, `Request to ${new URL(url).host} timed out after ${timeoutMs} ms`)
       if (opts.signal?.aborted) throw err
-      throw new ApiError(502, `Request to ${new URL(current).host} failed: ${(err as Error).message}`)
-    }
-    const location = res.headers.get('location')
-    if (res.status >= 300 && res.status < 400 && location && hop < maxRedirects && (init.method ?? 'GET').toUpperCase() === 'GET') {
-      await res.body?.cancel()
-      current = new URL(location, current).toString()
-      continue
+      throw new ApiError(502, `Request to ${new URL(url).host} failed: ${(err as Error).message}`)
     }
     const { text, truncated } = await readCapped(res, maxBytes)
-    return { status: res.status, headers: res.headers, body: text, truncated, url: current }
+    return { status: res.status, headers: res.headers, body: text, truncated, url: res.url || url }
+  } finally {
+    release?.()
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Kernel } from '../kernel'
 import type { JsonSchema, ToolContext, ToolDefinition, ToolResult, ToolSet } from '../agent/types'
+import { outboundLimits } from './outbound-limits'
 import { ApiError } from '../http/errors'
 import { newId } from '../db/ids'
 import { builtinTools } from './builtins'
@@ -183,7 +184,10 @@ export class WorkspaceToolSet implements ToolSet {
     let result: ToolResult | null = null
     let failure: ApiError | null = null
     try {
-      const work = tool.run!(args, { ...ctx, signal: abort.signal })
+      // MCP and connection tools call out on the owner's behalf: they hold one of its outbound slots (builtins take theirs per request).
+      const work = tool.kind === 'builtin'
+        ? tool.run!(args, { ...ctx, signal: abort.signal })
+        : outboundLimits(this.k).run({ owner: this.ownerId, host: null, signal: abort.signal }, () => tool.run!(args, { ...ctx, signal: abort.signal }))
       work.catch(() => {}) // a late rejection after the timeout must not become unhandled
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {

@@ -1,0 +1,85 @@
+import { afterAll, expect, test } from 'bun:test'
+import { startReceiver } from './fixtures/webhook-receiver'
+import { createEndpoint, epEnv, userWithWorkspace } from './endpoints-kit'
+import { collect, run } from '../src/agent/run'
+import { outboundLimits } from '../src/tools/outbound-limits'
+
+/**
+ * Issue 11 item 4: one tenant's slow upstream must not stall everyone's outbound traffic. Tenant A floods runs
+ * against a model that never answers, and webhook deliveries to receivers that never answer; tenant B's run and
+ * B's webhook still complete. No timing asserts: A's upstreams hang until the end, so B finishing at all (within a
+ * generous bound far below any timeout) proves B did not wait behind A. A past its queue share gets 429s.
+ */
+
+const env = await epEnv({
+  env: { AGENTBASE_OUTBOUND_PER_OWNER: '8', AGENTBASE_OUTBOUND_QUEUE_PER_OWNER: '40', AGENTBASE_BILLING: 'off' },
+})
+const { t } = env
+// One provider host for everyone (the platform's): A's model never answers, everyone else's does.
+env.llm.defaultReply = (r) => (r.body.model === 'slow-model' ? { hang: true } : { text: 'B answered' })
+const slowRequests = () => env.llm.requests.filter((r) => r.body.model === 'slow-model').length
+const rx = startReceiver()
+const stopWorkers: Array<() => Promise<void> | void> = []
+const flood = new AbortController()
+afterAll(async () => {
+  flood.abort()
+  for (const s of stopWorkers) await s()
+  rx.close(); env.close()
+})
+
+const a = await userWithWorkspace(t)
+const b = await userWithWorkspace(t)
+
+/** Resolves with `p`, or rejects after `ms` (a bound far above B's real latency, far below A's hang). */
+const within = <T>(p: Promise<T>, ms: number, what: string) =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms))])
+
+test("300 hanging runs of one tenant: another tenant's run completes; the flood is held to its share and told 429 past its queue", async () => {
+  const specA = { systemPrompt: '', provider: 'openai' as const, model: 'slow-model', ownerId: a.id, timeoutMs: 60_000 }
+  const runsA = Array.from({ length: 300 }, () => collect(run(t.k, specA, { message: 'slow' }, { signal: flood.signal })))
+  await within((async () => { while (slowRequests() < 8) await Bun.sleep(5) })(), 10_000, "A's first requests")
+
+  const ep = await createEndpoint(t, b, { name: 'B endpoint' })
+  const r = await within(t.req('POST', `/api/run/${ep.slug}`, { headers: { authorization: `Bearer ${ep.key}` }, body: { input: 'hi' } }), 10_000, "tenant B's run")
+  expect(r.status).toBe(200)
+  expect(r.body.output).toBe('B answered')
+
+  // A holds exactly its share upstream; the rest wait or were refused.
+  expect(slowRequests()).toBe(8)
+  expect(outboundLimits(t.k).ownerLoad(a.id)).toEqual({ active: 8, waiting: 40 })
+  const refused = await within(Promise.all(runsA.slice(48)), 10_000, "A's refused runs")
+  for (const x of refused) {
+    expect(x.ok).toBe(false)
+    if (!x.ok) { expect(x.status).toBe(429); expect(x.code).toBe('outbound_busy') }
+  }
+  flood.abort()
+  await within(Promise.all(runsA), 10_000, "A's cancelled runs")
+  expect(outboundLimits(t.k).ownerLoad(a.id)).toEqual({ active: 0, waiting: 0 })
+})
+
+test("one tenant's hanging webhook receivers: another tenant's delivery still goes out", async () => {
+  let release!: () => void
+  const hung = new Promise<void>((r) => { release = r })
+  rx.respond = async (req) => {
+    if (req.path.startsWith('/a')) await hung
+    return new Response('ok')
+  }
+  for (let i = 0; i < 10; i++) {
+    const h = await t.req('POST', '/api/webhooks', { token: a.token, body: { url: `${rx.url}/a${i}`, events: ['*'] } })
+    expect(h.status).toBe(201)
+    rx.secrets.set(`/a${i}`, h.body.secret)
+  }
+  const hb = await t.req('POST', '/api/webhooks', { token: b.token, body: { url: `${rx.url}/b`, events: ['*'] } })
+  rx.secrets.set('/b', hb.body.secret)
+  for (let i = 0; i < 20; i++) t.k.db.transaction(() => t.k.events.publish('run.completed', { run_id: `run_a${i}` }, { ownerId: a.id }))()
+
+  t.k.workers.start('webhooks.delivery')
+  stopWorkers.push(() => { release(); return t.k.workers.stopAll() })
+  await within((async () => { while (rx.open < 8) await Bun.sleep(5) })(), 10_000, "A's first deliveries")
+
+  t.k.db.transaction(() => t.k.events.publish('run.completed', { run_id: 'run_b' }, { ownerId: b.id }))()
+  await within((async () => { while (!rx.received.some((x) => x.path === '/b')) await Bun.sleep(5) })(), 10_000, "tenant B's delivery")
+  expect(rx.received.find((x) => x.path === '/b')!.verified).toBe(true)
+  expect(rx.maxOpen).toBeLessThanOrEqual(8 + 1) // A's share, plus B's one
+  release()
+})
