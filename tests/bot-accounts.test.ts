@@ -31,7 +31,7 @@ const create = async (token: string, body: Record<string, unknown>) => {
 }
 
 test('create answers the reference shape: bot (camelCase) and a bot_ key', () => {
-  expect(Object.keys(bot).sort()).toEqual(['avatarUrl', 'createdAt', 'description', 'id', 'isActive', 'keyPrefix', 'name', 'rateLimitRpm', 'scopes', 'slug', 'updatedAt'])
+  expect(Object.keys(bot).sort()).toEqual(['avatarUrl', 'createdAt', 'description', 'id', 'isActive', 'keyPrefix', 'name', 'rateLimitRpm', 'scopes', 'slug', 'updatedAt', 'workspaceId'])
   expect(bot.id).toMatch(/^bacc_/)
   expect(bot).toMatchObject({ name: 'MathProver', slug: 'math-prover', description: 'Verifies mathematical proofs', avatarUrl: 'https://example.com/a.png', isActive: true, rateLimitRpm: 60 })
   expect(bot.scopes).toEqual(READ_ONLY_SCOPES)

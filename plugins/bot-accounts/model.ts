@@ -18,6 +18,7 @@ export const CreateBotAccount = t.Object({
   avatarUrl: t.Optional(t.Nullable(t.String({ maxLength: 2048, description: 'Avatar image URL (http or https)' }))),
   scopes: t.Optional(scopesField),
   rateLimitRpm: t.Optional(t.Integer({ minimum: 1, maximum: MAX_RPM_ADMIN, description: `Requests per minute (default 60; at most ${MAX_RPM_USER} unless you are an admin)` })),
+  workspaceId: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "Bind the account to one of your workspaces: its key reaches only that workspace (a workspace token's accounts are always bound to its workspace)" })),
 }, { additionalProperties: false })
 
 export const UpdateBotAccount = t.Object({
@@ -39,6 +40,7 @@ export const BotAccount = t.Object({
   isActive: t.Boolean(),
   rateLimitRpm: t.Integer(),
   keyPrefix: t.String({ description: 'The first characters of the API key, for recognising it' }),
+  workspaceId: t.Nullable(t.String({ description: 'The workspace the key is limited to; null: all of the owner\'s resources' })),
   createdAt: t.String(),
   updatedAt: t.String(),
 })

@@ -1,7 +1,8 @@
 import type { Kernel } from '../../src/kernel'
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../../src/http/errors'
-import { canAccess, listScope, type Principal } from '../../src/auth/principal'
-import { READ_ONLY_SCOPES, unknownScopes, type Scope } from '../../src/auth/scopes'
+import { canAccess, listScope, mintableScopes, type Principal } from '../../src/auth/principal'
+import * as workspaces from '../workspaces/service'
+import { unknownScopes, type Scope } from '../../src/auth/scopes'
 import { hashKey, mintKey } from '../../src/auth/keys'
 import { newId } from '../../src/db/ids'
 import { nowIso } from '../../src/clock'
@@ -27,7 +28,7 @@ export function resolveBotKey(k: Kernel, key: string): Principal | null {
     via: 'bot_account',
     botAccountId: row.id,
     scopes: JSON.parse(row.scopes) as Scope[],
-    workspaceId: null,
+    workspaceId: row.workspace_id, // a bound account acts only inside its workspace
     instanceWide: false,
     rpm: row.rate_limit_rpm,
     rateKey: `bacc:${row.id}`,
@@ -43,7 +44,7 @@ export function requireUser(who: Principal) {
 export function requireOwned(k: Kernel, who: Principal, botId: string): store.BotAccountRow {
   requireUser(who)
   const row = store.getById(k.db, botId)
-  if (!row || !canAccess(who, row.owner_id)) throw notFound('Bot account')
+  if (!row || !canAccess(who, row.owner_id, row.workspace_id)) throw notFound('Bot account')
   return row
 }
 
@@ -51,6 +52,12 @@ function checkScopes(scopes: string[]): string {
   const bad = unknownScopes(scopes)
   if (bad) throw badRequest(bad, { scopes: 'contains unknown scopes' })
   return JSON.stringify([...new Set(scopes)])
+}
+
+/** Known scopes (400 otherwise) that `who` holds itself (403 otherwise), as stored JSON; undefined: the narrowed default. */
+function grantScopes(who: Principal, requested: string[] | undefined): string {
+  if (requested) checkScopes(requested)
+  return checkScopes(mintableScopes(who, requested))
 }
 
 function checkAvatar(url: string | null | undefined): string | null {
@@ -70,14 +77,16 @@ const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed: bot_accou
 
 export function create(k: Kernel, who: Principal, input: CreateBotAccountInput): { bot: BotAccountView; apiKey: string } {
   requireUser(who)
-  const scopes = checkScopes(input.scopes ?? READ_ONLY_SCOPES)
+  // Never wider than the creator: its workspace binding is inherited, its scopes inherited or narrowed.
+  const scopes = grantScopes(who, input.scopes)
+  const workspaceId = input.workspaceId ? workspaces.requireOwned(k, who, input.workspaceId).id : who.workspaceId
   const avatar = checkAvatar(input.avatarUrl)
   const rpm = checkRpm(who, input.rateLimitRpm ?? DEFAULT_RPM)
   if (store.slugTaken(k.db, input.slug)) throw conflict('Slug already taken')
   const { key, hash, display } = mintKey('bot_')
   const now = nowIso(k.clock)
   const row: store.BotAccountRow = {
-    id: newId('bacc'), owner_id: who.userId, name: input.name, slug: input.slug, description: input.description ?? null, avatar_url: avatar,
+    id: newId('bacc'), owner_id: who.userId, workspace_id: workspaceId, name: input.name, slug: input.slug, description: input.description ?? null, avatar_url: avatar,
     scopes, is_active: 1, rate_limit_rpm: rpm, key_hash: hash, key_prefix: display, created_at: now, updated_at: now,
   }
   try {
@@ -91,7 +100,8 @@ export function create(k: Kernel, who: Principal, input: CreateBotAccountInput):
 
 export function list(k: Kernel, who: Principal): BotAccountView[] {
   requireUser(who)
-  return store.listOwned(k.db, listScope(who).ownerId).map(store.toView)
+  const { ownerId, workspaceId } = listScope(who)
+  return store.listOwned(k.db, ownerId, workspaceId).map(store.toView)
 }
 
 export const get = (k: Kernel, who: Principal, botId: string) => store.toView(requireOwned(k, who, botId))
@@ -103,7 +113,7 @@ export function update(k: Kernel, who: Principal, botId: string, patch: UpdateBo
     name: patch.name ?? row.name,
     description: patch.description !== undefined ? patch.description : row.description,
     avatar_url: patch.avatarUrl !== undefined ? checkAvatar(patch.avatarUrl) : row.avatar_url,
-    scopes: patch.scopes ? checkScopes(patch.scopes) : row.scopes,
+    scopes: patch.scopes ? grantScopes(who, patch.scopes) : row.scopes,
     is_active: patch.isActive === undefined ? row.is_active : patch.isActive ? 1 : 0,
     rate_limit_rpm: patch.rateLimitRpm !== undefined ? checkRpm(who, patch.rateLimitRpm) : row.rate_limit_rpm,
     updated_at: nowIso(k.clock),

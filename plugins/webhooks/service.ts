@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Webhook as Signer } from 'standardwebhooks'
 import type { Kernel } from '../../src/kernel'
-import { ApiError, badRequest, conflict, notFound } from '../../src/http/errors'
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../../src/http/errors'
 import type { Principal } from '../../src/auth/principal'
 import { newId } from '../../src/db/ids'
 import { iso, nowIso } from '../../src/clock'
@@ -18,9 +18,15 @@ import { MAX_WEBHOOKS_PER_OWNER, type CreateWebhookInput, type DeliveryView, typ
  */
 export interface Reach { ownerId: string | null; createOwner: string; botAccountId?: string }
 
-/** User-level routes: a person reaches all their webhooks; a bot key only its own account's. */
+/**
+ * User-level routes: a person reaches all their webhooks; a bot key only its own account's. A workspace token
+ * reaches none: owner-level webhooks receive every workspace's events, which is more than the token may read.
+ */
 export function userReach(who: Principal): Reach {
   if (who.via === 'bot_account' && who.botAccountId) return { ownerId: who.userId, createOwner: who.userId, botAccountId: who.botAccountId }
+  if (who.workspaceId) {
+    throw forbidden("A workspace token cannot list or create owner-level webhooks (they receive every workspace's events); use a login session or a personal token, or a bot account's webhooks")
+  }
   return { ownerId: who.instanceWide ? null : who.userId, createOwner: who.userId }
 }
 

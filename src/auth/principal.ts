@@ -1,5 +1,6 @@
 import { ApiError } from '../http/errors'
 import type { Scope } from './scopes'
+import { READ_ONLY_SCOPES } from './scopes'
 
 /** Who is calling: a user through a session/JWT, a personal/workspace/admin token, or a bot account key. */
 export interface Principal {
@@ -42,3 +43,17 @@ export function canAccess(p: Principal, ownerId: string, workspaceId?: string | 
 
 /** Filter for list queries: owner null means every owner (admin tokens); workspace null means any. */
 export const listScope = (p: Principal) => ({ ownerId: p.instanceWide ? null : p.userId, workspaceId: p.workspaceId })
+
+/**
+ * Scopes for a credential `p` mints (SECURITY.md promise 3: inherited or narrowed, never widened). `requested`
+ * undefined: the read-only default, cut down to what `p` holds. A scope `p` lacks: 403 naming it.
+ */
+export function mintableScopes(p: Principal, requested: string[] | undefined): string[] {
+  if (requested === undefined) return p.scopes === null ? [...READ_ONLY_SCOPES] : READ_ONLY_SCOPES.filter((s) => p.scopes!.includes(s))
+  if (p.scopes === null) return requested
+  const wider = requested.filter((s) => !p.scopes!.includes(s as Scope))
+  if (wider.length) {
+    throw new ApiError(403, `This credential cannot grant scopes it does not hold: ${wider.map((s) => `"${s}"`).join(', ')}`, 'scope_escalation')
+  }
+  return requested
+}

@@ -78,7 +78,7 @@ export interface AttemptResult {
 }
 
 interface EventRow { rid: number; id: string; seq: number; type: string; owner_id: string; bot_account_id: string | null; data: string; created_at: string }
-interface HookRow { id: string; bot_account_id: string | null; events: string; url: string; secret: string; bot_scopes: string | null; bot_active: number | null }
+interface HookRow { id: string; bot_account_id: string | null; events: string; url: string; secret: string; bot_scopes: string | null; bot_active: number | null; bot_ws: string | null }
 
 /** The exact body of every attempt: `{ type, timestamp, data }` (data is the publisher's JSON, verbatim). */
 export const payloadOf = (type: string, timestamp: string, dataJson: string) =>
@@ -120,7 +120,7 @@ export function dispatchRows(db: Db, nowMs: number, batch: number): Dispatched {
   const created: DueDelivery[] = []
   if (!events.length) return { events: 0, created }
   const hooksOf = db.query<HookRow, [string]>(
-    `SELECT w.id, w.bot_account_id, w.events, w.url, w.secret, b.scopes AS bot_scopes, b.is_active AS bot_active
+    `SELECT w.id, w.bot_account_id, w.events, w.url, w.secret, b.scopes AS bot_scopes, b.is_active AS bot_active, b.workspace_id AS bot_ws
      FROM webhooks w LEFT JOIN bot_accounts b ON b.id = w.bot_account_id WHERE w.owner_id = ? AND w.enabled = 1`,
   )
   const insert = db.query<unknown, [string, string, string, string, string, string, string, string]>(
@@ -141,7 +141,8 @@ export function dispatchRows(db: Db, nowMs: number, batch: number): Dispatched {
     let payload: string | null = null
     for (const h of hooks) {
       if (!subscribes(h.list, e.type)) continue
-      if (h.bot_account_id && !botAccountSees(e, h.bot_account_id, h.scopes)) continue
+      // A workspace-bound account reads nothing owner-wide (events carry no workspace): only what it caused.
+      if (h.bot_account_id && !botAccountSees(e, h.bot_account_id, h.bot_ws ? [] : h.scopes)) continue
       payload ??= payloadOf(e.type, e.created_at, e.data)
       let id = eventDeliveryId(e.seq, e.id, h.id)
       let r = insert.run(id, h.id, e.id, e.type, payload, now, now, now)
