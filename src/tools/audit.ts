@@ -42,8 +42,25 @@ export function redact(value: unknown, secrets: string[] = [], depth = 0): unkno
   return value
 }
 
+/** Query/form parameter names that carry credentials: token, api_key, access_key, client_secret, sig, X-Amz-Signature... */
+const SECRET_PARAM = /^(?:[\w.-]*[_.-])?(?:token|secret|password|passwd|pwd|pass|key|apikey|sig|signature|credentials?|auth|authorization|session|sessionid|code)$/i
+
+/**
+ * Credentials inside URLs and query strings: userinfo (`https://user:pass@host`) and the values of parameters whose
+ * names look secret (`?api_key=...&page=2` -> `?api_key=[redacted]&page=2`). Other parameters stay readable.
+ */
+export function scrubUrls(text: string): string {
+  return text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\/\s@?#"'<>\\]+@/gi, '$1[redacted]@')
+    .replace(/(^|[?&;])([\w.%-]{1,64})=([^&#\s"'<>\\]+)/g, (m, lead: string, name: string) => {
+      let decoded = name
+      try { decoded = decodeURIComponent(name) } catch { /* keep as is */ }
+      return SECRET_PARAM.test(decoded) ? `${lead}${name}=[redacted]` : m
+    })
+}
+
 export function scrub(text: string, secrets: string[] = []): string {
-  let out = text
+  let out = scrubUrls(text)
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]')
   // Common credential shapes even when we were not told about them.
   return out
