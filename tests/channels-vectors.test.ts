@@ -52,15 +52,15 @@ test('Slack: the example request passes the real route while the clock is at its
 
 test('Discord: RFC 8032 test 1 key signs the published empty-message signature; our verifier checks timestamp + body', () => {
   expect(ed25519Sign('')).toBe(RFC8032_EMPTY_SIG)
-  const body = '{"type":1}', ts = '1710000000'
+  const body = '{"type":1}', ts = '1710000000', NOW = 1710000000 * 1000
   const sig = ed25519Sign(ts + body)
-  expect(verifyDiscord(RFC8032_PUBLIC, sig, ts, body)).toBe(true)
-  expect(verifyDiscord(RFC8032_PUBLIC.toUpperCase(), sig, ts, body)).toBe(true)
-  expect(verifyDiscord(RFC8032_PUBLIC, sig, '1710000001', body)).toBe(false)
-  expect(verifyDiscord(RFC8032_PUBLIC, sig, ts, '{"type":2}')).toBe(false)
-  expect(verifyDiscord(RFC8032_PUBLIC, 'zz', ts, body)).toBe(false)
-  expect(verifyDiscord(RFC8032_PUBLIC, null, ts, body)).toBe(false)
-  expect(verifyDiscord('3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', sig, ts, body)).toBe(false) // RFC 8032 test 2 key
+  expect(verifyDiscord(RFC8032_PUBLIC, sig, ts, body, NOW)).toBe(true)
+  expect(verifyDiscord(RFC8032_PUBLIC.toUpperCase(), sig, ts, body, NOW)).toBe(true)
+  expect(verifyDiscord(RFC8032_PUBLIC, sig, '1710000001', body, NOW)).toBe(false)
+  expect(verifyDiscord(RFC8032_PUBLIC, sig, ts, '{"type":2}', NOW)).toBe(false)
+  expect(verifyDiscord(RFC8032_PUBLIC, 'zz', ts, body, NOW)).toBe(false)
+  expect(verifyDiscord(RFC8032_PUBLIC, null, ts, body, NOW)).toBe(false)
+  expect(verifyDiscord('3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', sig, ts, body, NOW)).toBe(false) // RFC 8032 test 2 key
 })
 
 test('WhatsApp: the known answer, and the GET handshake rules', () => {

@@ -22,9 +22,13 @@ function publicKey(hex: string): KeyObject {
   return key
 }
 
-/** Ed25519 over `timestamp + raw body` with the application's public key (hex). */
-export function verifyDiscord(publicKeyHex: string, signatureHex: string | null, timestamp: string | null, raw: string): boolean {
+/** Signed timestamps further than this from our clock are refused (as for Slack): a captured request cannot be replayed later. */
+export const DISCORD_REPLAY_WINDOW_S = 300
+
+/** Ed25519 over `timestamp + raw body` with the application's public key (hex), and the timestamp within 300 s of `nowMs`. */
+export function verifyDiscord(publicKeyHex: string, signatureHex: string | null, timestamp: string | null, raw: string, nowMs: number): boolean {
   if (!signatureHex || !timestamp || !HEX128.test(signatureHex) || !HEX64.test(publicKeyHex)) return false
+  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowMs / 1000 - Number(timestamp)) > DISCORD_REPLAY_WINDOW_S) return false
   try {
     return edVerify(null, Buffer.from(timestamp + raw, 'utf8'), publicKey(publicKeyHex.toLowerCase()), Buffer.from(signatureHex, 'hex'))
   } catch {
@@ -64,8 +68,8 @@ export const discord: Channel = {
     return problems
   },
 
-  verify(_k, bot, d) {
-    return verifyDiscord(cfgStr(bot.platform_config, 'public_key'), d.headers.get('x-signature-ed25519'), d.headers.get('x-signature-timestamp'), d.raw)
+  verify(k, bot, d) {
+    return verifyDiscord(cfgStr(bot.platform_config, 'public_key'), d.headers.get('x-signature-ed25519'), d.headers.get('x-signature-timestamp'), d.raw, k.clock.now())
   },
 
   parse(_k, bot, d) {
