@@ -76,7 +76,7 @@ describe('GET /api/runs/:id access', () => {
     { name: "owner's JWT", headers: () => ({ authorization: `Bearer ${alice.token}` }), status: 200 },
     { name: 'access_token from status_url', headers: () => ({}), query: () => `?access_token=${token}`, status: 200 },
     { name: 'nothing', headers: () => ({}), status: 401 },
-    { name: 'wrong access_token', headers: () => ({}), query: () => `?access_token=${'A'.repeat(32)}`, status: 401 },
+    { name: 'wrong access_token (exactly like a missing run)', headers: () => ({}), query: () => `?access_token=${'A'.repeat(32)}`, status: 404 },
     { name: "someone else's JWT", headers: () => ({ authorization: `Bearer ${bob.token}` }), status: 404 },
     { name: "another endpoint's key", headers: () => ({ 'x-api-key': 'aek_not_this_endpoint' }), status: 404 },
   ]

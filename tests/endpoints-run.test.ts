@@ -37,7 +37,7 @@ describe('errors table', () => {
     { name: '401 wrong key (Bearer)', slug: () => 'main', headers: () => ({ authorization: 'Bearer aek_wrongwrongwrong' }), body: { input: 'x' }, status: 401, error: /^Invalid API key$/ },
     { name: '401 wrong key (X-API-Key)', slug: () => 'main', headers: () => ({ 'x-api-key': 'aek_wrong' }), body: { input: 'x' }, status: 401, error: /^Invalid API key$/ },
     { name: "401 another endpoint's key", slug: () => 'main', headers: () => ({ 'x-api-key': draft.key }), body: { input: 'x' }, status: 401, error: /^Invalid API key$/ },
-    { name: "401 someone else's login token", slug: () => 'main', headers: () => ({ authorization: `Bearer ${bob.token}` }), body: { input: 'x' }, status: 401, error: /^Invalid API key$/ },
+    { name: "404 someone else's login token (exactly like a missing slug)", slug: () => 'main', headers: () => ({ authorization: `Bearer ${bob.token}` }), body: { input: 'x' }, status: 404, error: /^Agent endpoint not found or not active$/ },
     { name: '401 not a Bearer header', slug: () => 'main', headers: () => ({ authorization: `Basic ${btoa('a:b')}` }), body: { input: 'x' }, status: 401, error: /Bearer/ },
     { name: '403 unsupported auth mode', slug: () => legacy.slug, headers: () => ({ 'x-api-key': legacy.key }), body: { input: 'x' }, status: 403, error: /unsupported auth mode/ },
     { name: '404 unknown slug', slug: () => 'no-such-endpoint', headers: key, body: { input: 'x' }, status: 404, error: /^Agent endpoint not found or not active$/ },

@@ -48,7 +48,9 @@ export async function authorizeRun(k: Kernel, ep: EndpointRow, request: Request,
   }
   if (bearer) {
     const p = await resolvePrincipal(k, request, verify, undefined)
-    if (!p || !canAccess(p, ep.owner_id, ep.workspace_id)) throw new ApiError(401, 'Invalid API key', 'invalid_api_key')
+    if (!p) throw new ApiError(401, 'Invalid API key', 'invalid_api_key')
+    // Someone else's endpoint answers exactly like a missing one to a signed-in caller (no existence oracle).
+    if (!canAccess(p, ep.owner_id, ep.workspace_id)) throw notFoundEndpoint()
     requireScope(p, 'endpoints.run')
     return { kind: 'owner', rateKey: byKey.rateKey }
   }
@@ -67,7 +69,7 @@ export const runAccessToken = (k: Kernel, runId: string) =>
 export async function authorizeRunRead(k: Kernel, run: RunRow, ep: EndpointRow, request: Request, verify: Verify, cookieSid: unknown, accessToken?: string) {
   if (accessToken) {
     if (safeEqual(accessToken, runAccessToken(k, run.id))) return
-    throw new ApiError(401, 'Invalid access_token for this run', 'invalid_token')
+    throw notFoundRun() // a wrong token tells nothing about whether the run exists
   }
   const { key, bearer } = credentials(request)
   if (key) {
@@ -81,3 +83,4 @@ export async function authorizeRunRead(k: Kernel, run: RunRow, ep: EndpointRow, 
 }
 
 export const notFoundRun = () => new ApiError(404, 'Run not found', 'not_found')
+export const notFoundEndpoint = () => new ApiError(404, 'Agent endpoint not found or not active', 'not_found')

@@ -9,7 +9,7 @@ import { sseResponse } from '../../src/http/sse'
 import { endpointsStore, runsStore, runEventsStore, type RunRow } from './store'
 import { assertBillable, extractInput, runStream, runSync, syncShape } from './execute'
 import { enqueue } from './queue'
-import { authorizeRun, authorizeRunRead, notFoundRun, runAccessToken } from './access'
+import { authorizeRun, authorizeRunRead, notFoundEndpoint, notFoundRun, runAccessToken } from './access'
 import { eventLog, isTerminal } from './event-log'
 import { Queued, RunStatus, SyncResult } from './model'
 
@@ -64,7 +64,7 @@ export const runRoutes = (k: Kernel) =>
     .use(authGuard(k))
     .post('/api/run/:slug', async ({ params, body, request, server, set, jwt }) => {
       const ep = endpointsStore(k.db).bySlug(params.slug)
-      if (!ep || ep.status !== 'active') throw new ApiError(404, 'Agent endpoint not found or not active', 'not_found')
+      if (!ep || ep.status !== 'active') throw notFoundEndpoint()
       const caller = await authorizeRun(k, ep, request, jwt.verify as any)
       const ip = clientIp(request, server, k.config.trustProxy)
       enforceRate(k.limiter, set, caller.rateKey(ip), ep.rate_limit_rpm, 'Rate limited: too many runs of this endpoint')

@@ -36,9 +36,12 @@ export function botReach(k: Kernel, who: Principal, botId: string): Reach {
   return { ownerId: bot.owner_id, createOwner: bot.owner_id, botAccountId: bot.id }
 }
 
+const reaches = (reach: Reach, row: store.WebhookRow) =>
+  (!reach.ownerId || row.owner_id === reach.ownerId) && (!reach.botAccountId || row.bot_account_id === reach.botAccountId)
+
 function requireWebhook(k: Kernel, reach: Reach, id: string): store.WebhookRow {
   const row = store.getById(k.db, id)
-  if (!row || (reach.ownerId && row.owner_id !== reach.ownerId) || (reach.botAccountId && row.bot_account_id !== reach.botAccountId)) throw notFound('Webhook')
+  if (!row || !reaches(reach, row)) throw notFound('Webhook')
   return row
 }
 
@@ -146,8 +149,8 @@ export function listDeliveries(k: Kernel, reach: Reach, id: string, status?: str
 export function retryDelivery(k: Kernel, reach: Reach, deliveryId: string): DeliveryView {
   const d = store.getDelivery(k.db, deliveryId)
   const hook = d && store.getById(k.db, d.webhook_id)
-  if (!d || !hook) throw notFound('Delivery')
-  requireWebhook(k, reach, hook.id)
+  // Someone else's delivery answers exactly like a missing one (not "Webhook not found"): no existence oracle.
+  if (!d || !hook || !reaches(reach, hook)) throw notFound('Delivery')
   requireSendable(k, hook, 'before retrying')
   store.requeue(k.db, d.id, isoMs(k.clock.now()))
   deliveries(k).wake()
