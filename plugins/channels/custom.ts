@@ -36,7 +36,8 @@ export const custom: Channel = {
     }
   },
   ack: () => ({}),
-  async reply() { /* answered synchronously in the HTTP response */ },
+  maxText: Number.MAX_SAFE_INTEGER,
+  async send() { return null /* answered synchronously in the HTTP response */ },
   async register() { return { warnings: [], manual_setup_required: false } },
   async unregister() {},
 }

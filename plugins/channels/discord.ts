@@ -1,6 +1,6 @@
 import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto'
 import { callApi, PlatformError, retryAfterMs } from './api'
-import { cfgStr, splitText, type Channel, type InboundMessage } from './types'
+import { cfgStr, type Channel, type InboundMessage } from './types'
 
 export const DISCORD_MAX_TEXT = 2000
 const HEX64 = /^[0-9a-fA-F]{64}$/
@@ -98,12 +98,13 @@ export const discord: Channel = {
 
   ack: () => ({ type: DEFERRED_CHANNEL_MESSAGE }),
 
-  async reply(k, _bot, msg, text) {
+  maxText: DISCORD_MAX_TEXT,
+
+  async send(k, _bot, msg, text) {
     // Follow-up messages through the interaction webhook (the token is the credential; valid 15 min).
-    for (const part of splitText(text, DISCORD_MAX_TEXT)) {
-      const r = await callApi('Discord', `${k.config.platformApis.discord}/webhooks/${msg.reply.application_id}/${msg.reply.token}`, { method: 'POST', body: { content: part } })
-      if (r.status >= 300) throw new PlatformError('Discord', r.status, `follow-up message: ${r.json?.message ?? `HTTP ${r.status}`}`, retryAfterMs(r.json?.retry_after))
-    }
+    const r = await callApi('Discord', `${k.config.platformApis.discord}/webhooks/${msg.reply.application_id}/${msg.reply.token}`, { method: 'POST', body: { content: text } })
+    if (r.status >= 300) throw new PlatformError('Discord', r.status, `follow-up message: ${r.json?.message ?? `HTTP ${r.status}`}`, retryAfterMs(r.json?.retry_after))
+    return r.json?.id != null ? String(r.json.id) : null
   },
 
   async register(k, bot, webhookUrl) {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { safeEqual } from '../../src/auth/keys'
 import { callApi, PlatformError, retryAfterMs } from './api'
-import { cfgStr, splitText, type Channel, type InboundMessage } from './types'
+import { cfgStr, type Channel, type InboundMessage } from './types'
 
 /** Slack accepts up to 40,000 characters but truncates beyond; 4,000 keeps messages readable. */
 export const SLACK_MAX_TEXT = 4000
@@ -69,10 +69,11 @@ export const slack: Channel = {
 
   ack: () => ({ ok: true }),
 
-  async reply(k, bot, msg, text) {
-    for (const part of splitText(text, SLACK_MAX_TEXT)) {
-      await call(k, cfgStr(bot.platform_config, 'bot_token'), 'chat.postMessage', { channel: msg.reply.channel, text: part, thread_ts: msg.reply.thread_ts })
-    }
+  maxText: SLACK_MAX_TEXT,
+
+  async send(k, bot, msg, text) {
+    const r = await call(k, cfgStr(bot.platform_config, 'bot_token'), 'chat.postMessage', { channel: msg.reply.channel, text, thread_ts: msg.reply.thread_ts })
+    return typeof r?.ts === 'string' ? r.ts : null
   },
 
   async register(k, bot, webhookUrl) {

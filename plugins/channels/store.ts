@@ -20,6 +20,10 @@ export interface InboxRow {
   reply: string | null
   replied_at: string | null
   error: string | null
+  /** Messages of the reply the platform confirmed, and the one in flight (marked before its call). */
+  sent_parts: number
+  sending_part: number | null
+  platform_ids: string | null
 }
 
 export interface NewInboxItem { botId: string; platform: string; message: InboundMessage }
@@ -40,8 +44,15 @@ export function inboxStore(k: Kernel) {
     open: () => db.query<InboxRow, []>("SELECT * FROM channel_inbox WHERE status IN ('pending', 'processing') ORDER BY id").all(),
     start: (id: number, at: string) =>
       db.query("UPDATE channel_inbox SET status = 'processing', attempts = attempts + 1, started_at = ? WHERE id = ?").run(at, id),
+    /** Stores the reply and marks its first message in flight (one write: the mark costs no extra commit). */
     saveReply: (id: number, conversationId: string | null, reply: string[]) =>
-      db.query('UPDATE channel_inbox SET conversation_id = ?, reply = ? WHERE id = ?').run(conversationId, JSON.stringify(reply), id),
+      db.query('UPDATE channel_inbox SET conversation_id = ?, reply = ?, sent_parts = 0, sending_part = 0 WHERE id = ?').run(conversationId, JSON.stringify(reply), id),
+    /** Marks message `part` in flight, before its call: a crash from here on may leave it delivered but unrecorded. */
+    markSending: (id: number, part: number) => db.query('UPDATE channel_inbox SET sending_part = ? WHERE id = ?').run(part, id),
+    /** Message `part` was confirmed by the platform (its id recorded); `next` is marked in flight in the same write. */
+    partSent: (id: number, part: number, platformId: string | null, next: number | null) =>
+      db.query(`UPDATE channel_inbox SET sent_parts = ?1 + 1, sending_part = ?2,
+                platform_ids = json_insert(coalesce(platform_ids, '[]'), '$[#]', ?3) WHERE id = ?4 AND sent_parts = ?1`).run(part, next, platformId, id),
     finish: (id: number, status: 'done' | 'failed', at: string, error: string | null, replied: boolean) =>
       db.query('UPDATE channel_inbox SET status = ?1, finished_at = ?2, error = ?3, replied_at = CASE WHEN ?4 THEN ?2 ELSE replied_at END WHERE id = ?5')
         .run(status, at, error, replied ? 1 : 0, id),

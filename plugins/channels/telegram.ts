@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import type { Kernel } from '../../src/kernel'
 import { safeEqual } from '../../src/auth/keys'
 import { callApi, PlatformError, retryAfterMs } from './api'
-import { cfgStr, splitText, type Channel, type ChannelBot } from './types'
+import { cfgStr, type Channel, type ChannelBot } from './types'
 
 export const TELEGRAM_MAX_TEXT = 4096
 const SECRET_RE = /^[A-Za-z0-9_-]{1,256}$/
@@ -70,17 +70,16 @@ export const telegram: Channel = {
 
   ack: () => ({ ok: true }),
 
-  async reply(k, bot, msg, text) {
-    const token = cfgStr(bot.platform_config, 'bot_token')
-    const parts = splitText(text, TELEGRAM_MAX_TEXT)
-    for (const [i, part] of parts.entries()) {
-      await call(k, token, 'sendMessage', {
-        chat_id: msg.reply.chat_id,
-        text: part,
-        ...(msg.reply.message_thread_id ? { message_thread_id: msg.reply.message_thread_id } : {}),
-        ...(i === 0 && msg.reply.message_id ? { reply_parameters: { message_id: msg.reply.message_id, allow_sending_without_reply: true } } : {}),
-      })
-    }
+  maxText: TELEGRAM_MAX_TEXT,
+
+  async send(k, bot, msg, text, first) {
+    const sent = await call(k, cfgStr(bot.platform_config, 'bot_token'), 'sendMessage', {
+      chat_id: msg.reply.chat_id,
+      text,
+      ...(msg.reply.message_thread_id ? { message_thread_id: msg.reply.message_thread_id } : {}),
+      ...(first && msg.reply.message_id ? { reply_parameters: { message_id: msg.reply.message_id, allow_sending_without_reply: true } } : {}),
+    })
+    return sent?.message_id != null ? String(sent.message_id) : null
   },
 
   async typing(k, bot, msg) {

@@ -52,8 +52,13 @@ export interface Channel {
   parse(k: Kernel, bot: ChannelBot, d: Delivery): Parsed
   /** The HTTP answer once the delivery's messages are committed. */
   ack(messages: InboundMessage[]): unknown
-  /** Sends the answer (split as the platform requires). */
-  reply(k: Kernel, bot: ChannelBot, msg: InboundMessage, text: string): Promise<void>
+  /** The platform's message length limit: the worker splits each reply into messages of at most this many characters. */
+  maxText: number
+  /**
+   * Sends one message of a reply (`first`: the reply's first message, which may quote the user's). Returns what the
+   * platform answered to identify it (message id / ts), or null; the worker records it before sending the next one.
+   */
+  send(k: Kernel, bot: ChannelBot, msg: InboundMessage, text: string, first: boolean): Promise<string | null>
   /** "Typing..." while the agent works; best effort. */
   typing?(k: Kernel, bot: ChannelBot, msg: InboundMessage): Promise<void>
   /** How often typing() must be repeated to stay visible (ms). */

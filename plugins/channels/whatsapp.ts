@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { safeEqual } from '../../src/auth/keys'
 import { callApi, PlatformError, retryAfterMs } from './api'
-import { cfgStr, splitText, type Channel, type InboundMessage } from './types'
+import { cfgStr, type Channel, type InboundMessage } from './types'
 
 export const WHATSAPP_MAX_TEXT = 4096
 
@@ -69,13 +69,15 @@ export const whatsapp: Channel = {
 
   ack: () => ({ ok: true }),
 
-  async reply(k, bot, msg, text) {
+  maxText: WHATSAPP_MAX_TEXT,
+
+  async send(k, bot, msg, text) {
     const url = `${k.config.platformApis.whatsapp}/${msg.reply.phone_number_id}/messages`
     const headers = { authorization: `Bearer ${cfgStr(bot.platform_config, 'access_token')}` }
-    for (const part of splitText(text, WHATSAPP_MAX_TEXT)) {
-      const r = await callApi('WhatsApp', url, { method: 'POST', headers, body: { messaging_product: 'whatsapp', recipient_type: 'individual', to: msg.reply.to, type: 'text', text: { preview_url: false, body: part } } })
-      if (r.status >= 300) throw new PlatformError('WhatsApp', r.status, `send message: ${r.json?.error?.message ?? `HTTP ${r.status}`}`, retryAfterMs(r.retryAfter))
-    }
+    const r = await callApi('WhatsApp', url, { method: 'POST', headers, body: { messaging_product: 'whatsapp', recipient_type: 'individual', to: msg.reply.to, type: 'text', text: { preview_url: false, body: text } } })
+    if (r.status >= 300) throw new PlatformError('WhatsApp', r.status, `send message: ${r.json?.error?.message ?? `HTTP ${r.status}`}`, retryAfterMs(r.retryAfter))
+    const id = r.json?.messages?.[0]?.id
+    return id != null ? String(id) : null
   },
 
   /** Marks the message read and shows the typing indicator (Cloud API, up to 25 s or until we answer). */

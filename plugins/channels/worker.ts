@@ -11,7 +11,7 @@ export const MAX_BATCH = 512
 import { Lanes } from './lanes'
 import { inboxStore, type NewInboxItem } from './store'
 import { channels } from './service'
-import type { Channel, ChannelBot, InboundMessage, Platform } from './types'
+import { splitText, type Channel, type ChannelBot, type InboundMessage, type Platform } from './types'
 
 /** Attempts at answering one inbox item (a crash mid-answer counts as one) before it is marked failed. */
 export const MAX_ATTEMPTS = 5
@@ -137,26 +137,49 @@ export class ChannelRuntime {
       // Committed before sending: after a crash from here on, the stored reply is sent, the agent not re-run.
       await this.write(() => store.saveReply(id, result.conversationId, replies))
     }
-    const error = await this.send(channel, bot, msg, replies)
-    await this.write(() => store.finish(id, error ? 'failed' : 'done', nowIso(k.clock), error, !error))
+    // A fresh reply starts at its first message (marked in flight by saveReply); a restarted one after the last the
+    // platform confirmed. The one in flight at a crash is sent again: the platforms offer no way to ask whether it
+    // arrived (README: at-least-once for that one message).
+    const from = row.reply ? row.sent_parts : 0
+    const marked = row.reply ? row.sending_part === from : true
+    if (row.reply && row.sending_part !== null) {
+      k.log.warn('resending a reply message that was in flight when the process stopped; it may arrive twice', { bot_id: bot.id, inbox_id: id, platform: row.platform, part: row.sending_part })
+    }
+    const { error, settle } = await this.send(id, channel, bot, msg, replies, from, marked)
+    await this.write(() => { settle(); store.finish(id, error ? 'failed' : 'done', nowIso(k.clock), error, !error) })
     if (error) k.log.warn('reply not delivered', { bot_id: bot.id, inbox_id: id, platform: row.platform, error })
   }
 
-  /** Sends each reply; retries 429/5xx/network with backoff (Retry-After when given). Returns the error, or null. */
-  private async send(channel: Channel, bot: ChannelBot, msg: InboundMessage, replies: string[]): Promise<string | null> {
-    for (const text of replies) {
+  /**
+   * Sends the reply's messages from `from` on, in order. Each is marked in flight before its call and recorded with
+   * the platform's id once confirmed (in the same write as marking the next); the last one's record is returned as
+   * `settle`, to commit with the row's finish. Retries 429/5xx/network with backoff (Retry-After when given).
+   */
+  private async send(id: number, channel: Channel, bot: ChannelBot, msg: InboundMessage, replies: string[], from: number, marked: boolean): Promise<{ error: string | null; settle: () => void }> {
+    const store = inboxStore(this.k)
+    const parts = replies.flatMap((r) => splitText(r, channel.maxText).map((text, i) => ({ text, first: i === 0 })))
+    let settle = () => {}
+    for (let i = from; i < parts.length; i++) {
+      if (!marked) await this.write(() => store.markSending(id, i))
+      let platformId: string | null = null
       for (let attempt = 1; ; attempt++) {
         try {
-          await channel.reply(this.k, bot, msg, text)
+          platformId = await channel.send(this.k, bot, msg, parts[i].text, parts[i].first)
           break
         } catch (err) {
           const retryable = err instanceof PlatformError ? err.retryable : false
-          if (!retryable || attempt >= SEND_TRIES || this.abort.signal.aborted) return (err as Error).message
+          if (!retryable || attempt >= SEND_TRIES || this.abort.signal.aborted) return { error: (err as Error).message, settle }
           await sleep((err as PlatformError).retryAfterMs ?? this.sendBackoffMs * 2 ** (attempt - 1))
         }
       }
+      const part = i
+      if (i === parts.length - 1) settle = () => store.partSent(id, part, platformId, null)
+      else {
+        await this.write(() => store.partSent(id, part, platformId, part + 1))
+        marked = true
+      }
     }
-    return null
+    return { error: null, settle }
   }
 
   /** "Typing..." at once and then periodically until stopped; failures are ignored. */

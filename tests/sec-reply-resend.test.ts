@@ -1,0 +1,89 @@
+/**
+ * Issue 11 item 12: duplicate platform replies after a crash. The real server sends a reply that Telegram needs
+ * in three messages, over a slow Telegram API, and is SIGKILLed while the second is in flight. After restart the
+ * first message (which Telegram confirmed) is not sent again; only the one in flight may be (at-least-once, as
+ * README documents), and the third is sent once.
+ */
+import { afterAll, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Database } from 'bun:sqlite'
+import { startFakePlatforms } from './fixtures/fake-platforms'
+import { startFakeLlm } from './fixtures/fake-llm'
+import { telegramKit, TELEGRAM_SECRET } from './fixtures/channel-kit'
+import { killAll, startServerProcess } from './fixtures/server-process'
+
+const fake = await startFakePlatforms()
+const llm = await startFakeLlm()
+const dir = mkdtempSync(join(tmpdir(), 'agentbase-resend-'))
+afterAll(() => {
+  killAll()
+  fake.close(); llm.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const startServer = () => startServerProcess(dir, {
+  TELEGRAM_API_URL: fake.env.TELEGRAM_API_URL, OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_PUBLIC_URL: 'https://bots.example.com',
+})
+
+async function api(url: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url + path, {
+    method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null }
+}
+
+// Three paragraphs of 3000 characters: Telegram's 4096 limit makes them three messages.
+const PARTS = ['A', 'B', 'C'].map((c) => `${c}${c.repeat(2998)}.`)
+const CHAT = '5550077'
+const sent = () => fake.callsOf('telegram', 'sendMessage').filter((c) => String(c.body.chat_id) === CHAT).map((c) => String(c.body.text)[0])
+
+test('killed while the second of three messages is in flight: the first is not sent again after restart', async () => {
+  let { url, proc } = await startServer()
+  const email = 'resend@example.com', password = 'correct-horse-battery'
+  expect((await api(url, 'POST', '/api/auth/register', { email, password })).status).toBe(201)
+  const token = (await api(url, 'POST', '/api/auth/login', { email, password })).body.token
+  const ws = (await api(url, 'POST', '/api/workspaces', { name: 'w' }, token)).body.workspace
+  const bot = (await api(url, 'POST', '/api/bots', {
+    name: 'Chatty', platform: 'telegram', workspace_id: ws.id, system_prompt: 'x', platform_config: telegramKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini',
+  }, token)).body.bot
+  expect((await api(url, 'POST', `/api/bots/${bot.id}/activate`, undefined, token)).status).toBe(200)
+
+  llm.reply({ text: PARTS.join('\n') })
+  fake.delay('telegram', 'sendMessage', 3000) // a slow Telegram: each message takes 3 s to be confirmed
+  const update = telegramKit.request({ id: 777001, chat: CHAT, user: '6660077', text: 'tell me everything' })
+  const ack = await api(url, 'POST', `/api/bots/webhook/telegram/${bot.id}`, update.raw, undefined, { 'x-telegram-bot-api-secret-token': TELEGRAM_SECRET })
+  expect(ack.status).toBe(200)
+  // The second message reached Telegram (so the first was confirmed); kill before Telegram confirms it.
+  await fake.waitFor((c) => c.method === 'sendMessage' && String(c.body.chat_id) === CHAT, 2, 20_000)
+  proc.kill(9)
+  await proc.exited
+  expect(sent()).toEqual(['A', 'B'])
+
+  fake.delay('telegram', 'sendMessage', 0)
+  ;({ url, proc } = await startServer())
+  const db = () => new Database(join(dir, 'agentbase.db'), { readonly: true })
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const d = db()
+    const row = d.query<{ status: string }, []>('SELECT status FROM channel_inbox').get()
+    d.close()
+    if (row?.status === 'done') break
+    if (Date.now() > deadline) throw new Error(`inbox row not done: ${row?.status}`)
+    await Bun.sleep(50)
+  }
+  // A once; B possibly twice (in flight at the kill: Telegram cannot be asked whether it arrived); C once.
+  expect(sent()).toEqual(['A', 'B', 'B', 'C'])
+  expect(llm.requests.length).toBe(1) // the stored reply was sent, the model not asked again
+  proc.kill('SIGTERM')
+  await proc.exited
+  const d = db()
+  // What Telegram returned for each confirmed message is on the row (message ids), and nothing is left in flight.
+  const row = d.query<any, []>('SELECT sent_parts, sending_part, platform_ids FROM channel_inbox').get()
+  d.close()
+  expect({ sent: row.sent_parts, sending: row.sending_part }).toEqual({ sent: 3, sending: null })
+  expect(JSON.parse(row.platform_ids)).toEqual([expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/)])
+}, 90_000)
