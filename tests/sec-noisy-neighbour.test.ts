@@ -1,6 +1,10 @@
 import { afterAll, expect, test } from 'bun:test'
 import { startReceiver } from './fixtures/webhook-receiver'
 import { createEndpoint, epEnv, userWithWorkspace } from './endpoints-kit'
+import { testApp } from './helpers'
+import { startFakeLlm } from './fixtures/fake-llm'
+import { startFakePlatforms } from './fixtures/fake-platforms'
+import { telegramKit } from './fixtures/channel-kit'
 import { collect, run } from '../src/agent/run'
 import { outboundLimits } from '../src/tools/outbound-limits'
 
@@ -82,4 +86,37 @@ test("one tenant's hanging webhook receivers: another tenant's delivery still go
   expect(rx.received.find((x) => x.path === '/b')!.verified).toBe(true)
   expect(rx.maxOpen).toBeLessThanOrEqual(8 + 1) // A's share, plus B's one
   release()
+})
+
+test("one tenant's bots with a hanging model: another tenant's bot still answers its platform message", async () => {
+  const fake = await startFakePlatforms()
+  const llm = await startFakeLlm()
+  llm.defaultReply = (r) => (r.body.model === 'slow-model' ? { hang: true } : { text: 'B bot answered' })
+  // A small pool (8 conversations at once) and a share of 4 per owner.
+  const c = testApp({ env: { ...fake.env, OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_CHANNEL_CONCURRENCY: '8', AGENTBASE_OUTBOUND_PER_OWNER: '4' } })
+  try {
+    c.k.workers.start('channels.inbox')
+    const botOf = async (who: { token: string; ws: string }, token: string, model: string) => {
+      const r = await c.req('POST', '/api/bots', { token: who.token, body: { name: 'T', platform: 'telegram', workspace_id: who.ws, system_prompt: 'x', llm_provider: 'openai', llm_model: model, platform_config: { ...telegramKit.config, bot_token: token } } })
+      expect(r.status).toBe(201)
+      expect((await c.req('POST', `/api/bots/${r.body.bot.id}/activate`, { token: who.token })).status).toBe(200)
+      return r.body.bot.id as string
+    }
+    const ca = await userWithWorkspace(c)
+    const cb = await userWithWorkspace(c)
+    const botA = await botOf(ca, '111:slow-tenant', 'slow-model')
+    const botB = await botOf(cb, '222:other-tenant', 'gpt-4o-mini')
+    const deliver = (bot: string, id: number, chat: string) => {
+      const u = telegramKit.request({ id, chat, user: '42', text: 'hi' })
+      return c.req('POST', `/api/bots/webhook/telegram/${bot}`, { raw: u.raw, headers: u.headers })
+    }
+    for (let i = 0; i < 20; i++) expect((await deliver(botA, 1000 + i, String(7000 + i))).status).toBe(200)
+    await within((async () => { while (llm.requests.filter((r) => r.body.model === 'slow-model').length < 4) await Bun.sleep(5) })(), 10_000, "A's first runs")
+    expect((await deliver(botB, 1, '8001')).status).toBe(200)
+    await within(fake.waitFor((x) => x.method === 'sendMessage' && String(x.body.chat_id) === '8001'), 10_000, "tenant B's reply")
+    expect(fake.callsOf('telegram', 'sendMessage').find((x) => String(x.body.chat_id) === '8001')!.body.text).toBe('B bot answered')
+  } finally {
+    c.k.workers.stopAll().catch(() => {})
+    c.close(); llm.close(); fake.close()
+  }
 })

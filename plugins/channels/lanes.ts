@@ -3,12 +3,16 @@
  * they were pushed; different lanes run concurrently, at most `limit` at once. A lane that finishes a
  * job goes to the back of the ready queue, so a chatty conversation cannot starve the others.
  * Jobs marked `durable` wait until the lanes are started (the worker); others run at once (custom channel).
+ * Jobs of one `group` (the bots' owner) hold at most `groupLimit` of the pool: one tenant's slow model cannot
+ * take every slot and stall everyone else's conversations.
  */
 export interface LaneJob {
   key: string
   /** Inbox id for durable jobs (dedupes pushes from recovery and from the committer). */
   id?: number
   durable: boolean
+  /** Fair-share group (the owner): at most `groupLimit` of a group's jobs run at once. */
+  group?: string
   run: () => Promise<void>
 }
 
@@ -17,13 +21,14 @@ export class Lanes {
   private busy = new Set<string>()
   private ready: string[] = []
   private known = new Set<number>()
+  private groupRunning = new Map<string, number>()
   private idleWaiters: Array<() => void> = []
   running = 0
   started = false
   /** Jobs pushed and not finished (running included). */
   size = 0
 
-  constructor(public limit: number, private onError: (err: unknown, job: LaneJob) => void) {}
+  constructor(public limit: number, private onError: (err: unknown, job: LaneJob) => void, public groupLimit = Infinity) {}
 
   get queued() { return this.size - this.running }
   has(id: number) { return this.known.has(id) }
@@ -66,6 +71,7 @@ export class Lanes {
       const head = this.lanes.get(key)?.[0]
       if (!head) { this.ready.splice(i, 1); continue }
       if (head.durable && !this.started) { i++; continue }
+      if (head.group !== undefined && (this.groupRunning.get(head.group) ?? 0) >= this.groupLimit) { i++; continue }
       this.ready.splice(i, 1)
       this.runHead(key, head)
     }
@@ -74,6 +80,7 @@ export class Lanes {
   private async runHead(key: string, job: LaneJob) {
     this.busy.add(key)
     this.running++
+    if (job.group !== undefined) this.groupRunning.set(job.group, (this.groupRunning.get(job.group) ?? 0) + 1)
     try {
       await job.run()
     } catch (err) {
@@ -84,6 +91,11 @@ export class Lanes {
     this.size--
     if (job.id !== undefined) this.known.delete(job.id)
     this.running--
+    if (job.group !== undefined) {
+      const left = (this.groupRunning.get(job.group) ?? 1) - 1
+      if (left > 0) this.groupRunning.set(job.group, left)
+      else this.groupRunning.delete(job.group)
+    }
     this.busy.delete(key)
     if (lane.length) this.ready.push(key)
     else this.lanes.delete(key)

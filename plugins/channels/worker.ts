@@ -2,6 +2,7 @@ import type { Kernel } from '../../src/kernel'
 import { nowIso, iso } from '../../src/clock'
 import { handleIncoming } from '../bots/engine'
 import { loadBot } from '../bots/record'
+import { cachedBot } from './bot-cache'
 import { PlatformError } from './api'
 import { GroupCommit } from '../../src/db/group-commit'
 
@@ -38,7 +39,7 @@ export class ChannelRuntime {
 
   constructor(private k: Kernel) {
     this.lanes = new Lanes(k.config.channelConcurrency, (err, job) =>
-      k.log.error('channel job failed', { lane_job: job.id ?? 'sync', error: (err as Error)?.message }))
+      k.log.error('channel job failed', { lane_job: job.id ?? 'sync', error: (err as Error)?.message }), k.config.outboundLimits.perOwner)
     this.committer = new GroupCommit(k.db, { gatherMs: GATHER_MS, maxBatch: MAX_BATCH })
   }
 
@@ -51,9 +52,14 @@ export class ChannelRuntime {
     const at = nowIso(this.k.clock)
     const ids = await this.committer.run(() => items.map((it) => store.insert(it, at)))
     ids.forEach((id, i) => {
-      if (id !== null) this.lanes.push({ key: laneKey(items[i].botId, items[i].message.chatId), id, durable: true, run: () => this.process(id) })
+      if (id !== null) this.lanes.push({ key: laneKey(items[i].botId, items[i].message.chatId), id, durable: true, group: this.ownerOf(items[i].botId), run: () => this.process(id) })
     })
     return ids
+  }
+
+  /** The bot's owner: its fair-share group in the lanes (a deleted bot shares one group; its jobs just finish). */
+  private ownerOf(botId: string): string {
+    return cachedBot(this.k, botId)?.owner_id ?? ''
   }
 
   /** A bookkeeping write through the group commit (one fsync shared with concurrent writes). */
@@ -65,7 +71,7 @@ export class ChannelRuntime {
   start() {
     this.abort = new AbortController()
     for (const r of inboxStore(this.k).open()) {
-      this.lanes.push({ key: laneKey(r.bot_id, r.conversation_key), id: r.id, durable: true, run: () => this.process(r.id) })
+      this.lanes.push({ key: laneKey(r.bot_id, r.conversation_key), id: r.id, durable: true, group: this.ownerOf(r.bot_id), run: () => this.process(r.id) })
     }
     this.lanes.sortDurable()
     this.lanes.start()
@@ -86,7 +92,7 @@ export class ChannelRuntime {
   /** The custom channel: runs `fn` in the conversation's lane (ordered, bounded), synchronously for the caller. */
   runInLane<T>(botId: string, chatId: string, fn: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.lanes.push({ key: laneKey(botId, chatId), durable: false, run: () => fn().then(resolve, reject) })
+      this.lanes.push({ key: laneKey(botId, chatId), durable: false, group: this.ownerOf(botId), run: () => fn().then(resolve, reject) })
     })
   }
 
