@@ -76,3 +76,13 @@ describe('the outbound guard', () => {
     } finally { strict.close() }
   })
 })
+
+test('an MCP server answering with a redirect: not followed, and its body is not quoted in the error', async () => {
+  const u = await t.user()
+  const ws = (await t.req('POST', '/api/workspaces', { token: u.token, body: { name: 'w' } })).body.workspace.id
+  const r = await t.req('POST', `/api/workspaces/${ws}/mcp-servers`, { token: u.token, body: { name: 'Moved', url: `http://127.0.0.1:${redirector.port}/mcp` } })
+  const text = JSON.stringify(r.body) + JSON.stringify((await t.req('GET', `/api/workspaces/${ws}/mcp-servers`, { token: u.token })).body)
+  expect(text).toContain('redirect')
+  expect(text).not.toContain(INTERNAL_SECRET)
+  expect(internalHits).toBe(0)
+})

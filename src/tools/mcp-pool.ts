@@ -4,7 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { Kernel } from '../kernel'
 import { ApiError } from '../http/errors'
 import type { JsonSchema } from '../agent/types'
-import { guardedFetch } from './outbound'
+import { guardedFetch, isRedirect } from './outbound'
 
 /**
  * The MCP SDK (and the zod it brings) is loaded on first use: most instances start without any MCP
@@ -109,6 +109,11 @@ export class McpPool {
   /** A guarded fetch: every request the transport makes passes the outbound guard; redirects are re-checked. */
   private guardedFetch = async (url: string | URL, init?: RequestInit) => {
     const res = await guardedFetch(String(url), init ?? {}, { guard: this.k.outbound, signal: init?.signal ?? undefined })
+    if (isRedirect(res.status)) {
+      // Not followed, and its body never quoted back (the SDK would put it in the error message).
+      await res.body?.cancel().catch(() => {})
+      throw new Error(`the server answered with a redirect (HTTP ${res.status}); redirects are not followed`)
+    }
     // Answers to our requests (tool results) are capped; the long-lived GET notification stream is not.
     if ((init?.method ?? 'GET').toUpperCase() !== 'POST' || !res.body) return res
     const declared = Number(res.headers.get('content-length') ?? NaN)
