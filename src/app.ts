@@ -16,6 +16,11 @@ import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
 import { register as registerWallet } from '../plugins/wallet/register'
 import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
+import { register as registerMcp } from '../plugins/mcp/register'
+import { register as registerConnections } from '../plugins/connections/register'
+import { register as registerBotAccounts } from '../plugins/bot-accounts/register'
+import { register as registerWebhooks } from '../plugins/webhooks/register'
+import { register as registerChannels } from '../plugins/channels/register'
 
 const registered = new WeakSet<Kernel>()
 
@@ -27,6 +32,11 @@ export function registerDomains(k: Kernel) {
   if (registered.has(k)) return
   registered.add(k)
   registerWallet(k)
+  registerMcp(k)
+  registerConnections(k)
+  registerBotAccounts(k)
+  registerWebhooks(k)
+  registerChannels(k)
   registerAgentEndpoints(k)
 }
 

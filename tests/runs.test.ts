@@ -132,3 +132,31 @@ describe('billing under concurrency (hardening 7)', () => {
     expect(w.body.balance_cents).toBeCloseTo(1 - 0.6, 5)
   })
 })
+
+describe('typed wiring (register(k) before routes)', () => {
+  test('domains wire into typed kernel services without createApp: tool providers, key resolvers, workers, run sources', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { loadConfig } = await import('../src/config')
+    const { createKernel } = await import('../src/kernel')
+    const { registerDomains } = await import('../src/app')
+    const { workspaceToolSet } = await import('../src/tools/workspace-tools')
+    const dir = mkdtempSync(join(tmpdir(), 'agentbase-wiring-'))
+    const k = createKernel(loadConfig({ AGENTBASE_DATA_DIR: dir, LOG_LEVEL: 'silent', AGENTBASE_PASSWORD_MEMORY_KIB: '1024' }))
+    try {
+      expect(k.tools.providers.size).toBe(0)
+      registerDomains(k)
+      registerDomains(k) // idempotent
+      expect([...k.tools.providers.keys()].sort()).toEqual(['connections', 'mcp-servers'])
+      expect(k.keyResolvers.has('bot_')).toBe(true)
+      expect(k.workers.names()).toEqual(expect.arrayContaining(['runs', 'channels.inbox', 'webhooks.delivery', 'agent-endpoints.callbacks']))
+      const names = (await workspaceToolSet(k, 'usr_nobody', null).list()).map((t) => t.name)
+      expect(names).toContain('current_time')
+      expect(JSON.stringify(k)).toContain(dir) // the kernel stays a valid Elysia seed (no cycle through its services)
+    } finally {
+      k.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
