@@ -160,3 +160,22 @@ describe('typed wiring (register(k) before routes)', () => {
     }
   })
 })
+
+describe('a bot spending cap under concurrency (hardening 7)', () => {
+  test('40 parallel messages against a tiny cap: one model call, the rest answer the fallback; overshoot bounded by one run', async () => {
+    const { createBot, activate } = await import('./bots-kit')
+    const { handleIncoming } = await import('../plugins/bots/engine')
+    const dan = await userWithWorkspace(env.t)
+    const id = await createBot(env.t, dan, { spending_cap_cents: 0.5, fallback_message: 'Budget reached.' })
+    await activate(env.t, dan, id)
+    const before = env.llm.requests.length
+    env.llm.defaultReply = { text: 'answer', delayMs: 150, usage: { input: 20_000, output: 5_000 } }
+    const out = await Promise.all(Array.from({ length: 40 }, (_, i) => handleIncoming(env.t.k, id, { chatId: `c${i}`, userId: `u${i}`, text: 'hi' })))
+    env.llm.defaultReply = { text: 'ok' }
+    expect(env.llm.requests.length - before).toBe(1)
+    expect(out.filter((r) => !r.failed).length).toBe(1)
+    expect(out.filter((r) => r.error?.code === 'spending_cap').length).toBe(39)
+    const bot = (await req('GET', `/api/bots/${id}`, { token: dan.token })).body.bot
+    expect(bot.total_cost_cents).toBeCloseTo(0.6, 5) // one run of 0.6 cents: cap 0.5 + less than one run
+  })
+})
