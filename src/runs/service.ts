@@ -24,6 +24,8 @@ const DISCONNECTED: RunFailure = { message: 'The client disconnected; the run wa
 const SHUTDOWN: RunFailure = { message: 'The server shut down while this run was in progress', code: 'interrupted', status: 503 }
 const CRASHED = 'The server stopped while this run was in progress (crash or kill); it was not retried because its tools may already have acted'
 
+type FinishedStatus = 'success' | 'error' | 'cancelled' | 'test'
+
 const apiError = (f: RunFailure) => new ApiError(f.status, f.message, f.code)
 
 interface Active { ac: AbortController; source: RunSource; sourceId: string | null; done: Promise<unknown> }
@@ -79,11 +81,12 @@ export class Runs implements RunService {
     if (insert) this.store.insert(row)
     else if (!this.store.finish(row)) { if (res) this.billing.release(res); return false }
     this.billing.settle(res, row, req)
-    const bad = row.error !== null
-    this.k.events.publish(bad ? 'run.failed' : 'run.completed', {
-      run_id: row.id, source: row.source, source_id: row.source_id, ...req.refs, status: row.status, usage: usageOf(row),
-      ...(bad ? { error: row.error, code: row.error_code } : {}),
-    }, { ownerId: row.owner_id })
+    const base = {
+      run_id: row.id, source: row.source, source_id: row.source_id, ...req.refs, status: row.status as FinishedStatus, usage: usageOf(row),
+    }
+    const who = { ownerId: row.owner_id }
+    if (row.error !== null) this.k.events.publish('run.failed', { ...base, error: row.error, code: row.error_code ?? 'error' }, who)
+    else this.k.events.publish('run.completed', base, who)
     if (final) this.log.flushRun(row.id, final)
     req.onFinish?.(row, result)
     return true
