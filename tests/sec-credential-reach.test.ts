@@ -85,8 +85,8 @@ test("a workspace-bound bot account's webhooks get only the events it caused, no
   expect(h.status).toBe(201)
   rx.secrets.set('/bound', h.body.secret)
   t.k.db.transaction(() => {
-    t.k.events.publish('run.completed', { run_id: 'owner-run' }, { ownerId: alice.id })
-    t.k.events.publish('run.completed', { run_id: 'bot-run' }, { ownerId: alice.id, botAccountId: botId })
+    t.k.events.publishUnchecked('run.completed', { run_id: 'owner-run' }, { ownerId: alice.id })
+    t.k.events.publishUnchecked('run.completed', { run_id: 'bot-run' }, { ownerId: alice.id, botAccountId: botId })
   })()
   await deliveries(t.k).runDue()
   const got = rx.received.filter((r) => r.path === '/bound').map((r) => r.json?.data?.run_id)
