@@ -120,3 +120,35 @@ test("one tenant's bots with a hanging model: another tenant's bot still answers
     c.close(); llm.close(); fake.close()
   }
 })
+
+test("one tenant's queued async runs on a hanging model: another tenant's queued run still runs", async () => {
+  const e = await epEnv({ env: { AGENTBASE_RUN_CONCURRENCY: '4', AGENTBASE_BILLING: 'off', AGENTBASE_SHUTDOWN_GRACE_MS: '200' } })
+  e.llm.defaultReply = (r) => (r.body.model === 'slow-model' ? { hang: true } : { text: 'B async answer' })
+  e.t.k.workers.start()
+  try {
+    const ea = await userWithWorkspace(e.t)
+    const eb = await userWithWorkspace(e.t)
+    const epA = await createEndpoint(e.t, ea, { name: 'A async', async_mode: true, llm_model: 'slow-model', rate_limit_rpm: 1000 })
+    const epB = await createEndpoint(e.t, eb, { name: 'B async', async_mode: true, rate_limit_rpm: 1000 })
+    for (let i = 0; i < 10; i++) {
+      const r = await e.t.req('POST', `/api/run/${epA.slug}`, { headers: { authorization: `Bearer ${epA.key}` }, body: { input: `a${i}` } })
+      expect(r.status).toBe(202)
+    }
+    await within((async () => { while (e.llm.requests.filter((r) => r.body.model === 'slow-model').length < 3) await Bun.sleep(5) })(), 10_000, "A's first runs")
+    const rb = await e.t.req('POST', `/api/run/${epB.slug}`, { headers: { authorization: `Bearer ${epB.key}` }, body: { input: 'b' } })
+    expect(rb.status).toBe(202)
+    const done = await within((async () => {
+      for (;;) {
+        const s = await e.t.req('GET', rb.body.status_url)
+        if (s.body.status !== 'queued' && s.body.status !== 'running') return s.body
+        await Bun.sleep(20)
+      }
+    })(), 10_000, "tenant B's queued run")
+    expect(done.status).toBe('success')
+    // A holds at most its share of the 4 slots (3), never all of them.
+    expect(e.llm.requests.filter((r) => r.body.model === 'slow-model').length).toBe(3)
+  } finally {
+    await e.t.k.workers.stopAll().catch(() => {})
+    e.close()
+  }
+})

@@ -150,10 +150,13 @@ export class Runs implements RunService {
     if (this.pool.depth >= this.k.config.runQueueMax) {
       throw new ApiError(429, `Rate limited: the run queue is full (${this.pool.depth} runs waiting); retry later`, 'queue_full', undefined, { 'Retry-After': '5' })
     }
+    if (this.pool.depthOf(req.ownerId) >= this.pool.ownerQueueCap) {
+      throw new ApiError(429, `Rate limited: your share of the run queue is full (${this.pool.depthOf(req.ownerId)} of your runs waiting); retry later`, 'queue_full', undefined, { 'Retry-After': '5' })
+    }
     this.billing.check(req)
     const row = newRow(this.k, req, 'async')
     await this.writer.run(() => this.store.insert(row))
-    this.pool.push(row.id, req)
+    this.pool.push(row.id, req, req.ownerId)
     return row
   }
 
@@ -275,7 +278,7 @@ export class Runs implements RunService {
   startWorker() {
     for (const row of this.store.unfinished()) {
       if (this.active.has(row.id)) continue
-      if (row.status === 'queued') this.pool.push(row.id, null)
+      if (row.status === 'queued') this.pool.push(row.id, null, row.owner_id)
       else this.interrupt(row, CRASHED).catch((err) => this.k.log.error('recording an interrupted run failed', { run_id: row.id, error: String(err) }))
     }
     this.pool.start()
