@@ -275,13 +275,19 @@ describe('the worker pool', () => {
     try {
       const u = await userWithWorkspace(small.t)
       const e = await createEndpoint(small.t, u, { name: 'Pool', async_mode: true, rate_limit_rpm: 1000 })
+      // A second owner: one owner may fill the queue only up to its share (a quarter stays free for others).
+      const v = await userWithWorkspace(small.t)
+      const e2 = await createEndpoint(small.t, v, { name: 'Pool 2', async_mode: true, rate_limit_rpm: 1000 })
       const ids: string[] = []
       for (let i = 0; i < 3; i++) {
-        const r = await small.t.req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: `p${i}` } })
+        const ep = i < 2 ? e : e2
+        const r = await small.t.req('POST', `/api/run/${ep.slug}`, { headers: { 'x-api-key': ep.key }, body: { input: `p${i}` } })
         expect(r.status).toBe(202)
         ids.push(r.body.run_id)
       }
-      const full = await small.t.req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: 'overflow' } })
+      const share = await small.t.req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: 'over its share' } })
+      expect(share.status).toBe(429)
+      const full = await small.t.req('POST', `/api/run/${e2.slug}`, { headers: { 'x-api-key': e2.key }, body: { input: 'overflow' } })
       expect(full.status).toBe(429)
       expect(full.body.error).toMatch(/queue is full/)
       expect(full.headers.get('retry-after')).toBe('5')

@@ -8,7 +8,7 @@ import type { RunRequest } from './types'
  *
  * Fair between owners (SECURITY.md promise 6): each owner has its own FIFO, owners take turns, and one owner runs
  * at most `ownerRunCap` at once (the pool minus a quarter kept for the others), so one tenant's slow runs
- * cannot hold every slot; one owner may fill at most `ownerQueueCap` (half) of the queue.
+ * cannot hold every slot; likewise one owner may fill the queue only up to `ownerQueueCap` (a quarter stays free).
  */
 export class RunPool {
   /** Waiting run ids per owner, and the owners with waiting runs in turn order. */
@@ -31,8 +31,11 @@ export class RunPool {
     const n = this.k.config.runConcurrency
     return n <= 1 ? 1 : n - Math.max(1, Math.floor(n / 4))
   }
-  /** Runs one owner may have waiting: half the queue. */
-  get ownerQueueCap() { return Math.max(1, Math.floor(this.k.config.runQueueMax / 2)) }
+  /** Runs one owner may have waiting: the queue minus a reserve (a quarter, at least one) for the others. */
+  get ownerQueueCap() {
+    const n = this.k.config.runQueueMax
+    return n <= 1 ? 1 : n - Math.max(1, Math.floor(n / 4))
+  }
 
   push(id: string, req: RunRequest | null, owner: string) {
     if (this.kept.has(id) || this.running.has(id)) return
