@@ -92,3 +92,14 @@ test("a workspace-bound bot account's webhooks get only the events it caused, no
   const got = rx.received.filter((r) => r.path === '/bound').map((r) => r.json?.data?.run_id)
   expect(got).toEqual(['bot-run'])
 })
+
+test('a workspace token cannot create, change or delete account-wide connections (they serve every workspace)', async () => {
+  const con = await t.req('POST', '/api/connections', { token: alice.token, body: { platform: 'http', name: 'Shared API', config: { base_url: `${rx.url}/api` } } })
+  expect(con.status).toBe(201)
+  const id = con.body.connection.id
+  const create = await t.req('POST', '/api/connections', { token: wsToken, body: { platform: 'http', name: 'Sneaky', config: { base_url: `${rx.url}/x` } } })
+  expect(create.status).toBe(403)
+  expect((await t.req('PATCH', `/api/connections/${id}`, { token: wsToken, body: { name: 'Renamed' } })).status).toBe(403)
+  expect((await t.req('DELETE', `/api/connections/${id}`, { token: wsToken })).status).toBe(403)
+  expect((await t.req('GET', `/api/connections`, { token: alice.token })).body.connections.map((c: any) => c.name)).toEqual(['Shared API'])
+})

@@ -1,5 +1,5 @@
 import type { Kernel } from '../../src/kernel'
-import { ApiError, badRequest, notFound } from '../../src/http/errors'
+import { ApiError, badRequest, forbidden, notFound } from '../../src/http/errors'
 import { canAccess, listScope, type Principal } from '../../src/auth/principal'
 import { newId } from '../../src/db/ids'
 import { nowIso } from '../../src/clock'
@@ -96,6 +96,11 @@ function viewOf(k: Kernel, r: ConnectionRow): ConnectionView {
   return toView(r, toolNames(k, all).get(r.id) ?? [])
 }
 
+/** Connections belong to the account and serve every workspace: beyond a workspace token's reach to change. */
+function requireAccountWide(who: Principal) {
+  if (who.workspaceId) throw forbidden('Connections belong to your account and serve every workspace, so a workspace token cannot create, change or delete them; use a login session or a personal token')
+}
+
 function requireOwned(k: Kernel, who: Principal, id: string): ConnectionRow {
   const r = connectionStore(k.db).get(id)
   if (!r || !canAccess(who, r.owner_id)) throw notFound('Connection')
@@ -115,6 +120,7 @@ export function list(k: Kernel, who: Principal): ConnectionView[] {
 }
 
 export async function create(k: Kernel, who: Principal, input: CreateConnectionInput): Promise<ConnectionView> {
+  requireAccountWide(who)
   const p = requirePlatform(input.platform)
   const id = newId('con')
   const auth = await authenticate(k, p, input.config, { id, name: input.name, rev: 1, tools: [] })
@@ -129,6 +135,7 @@ export async function create(k: Kernel, who: Principal, input: CreateConnectionI
 }
 
 export async function update(k: Kernel, who: Principal, id: string, patch: UpdateConnectionInput): Promise<ConnectionView> {
+  requireAccountWide(who)
   const cur = requireOwned(k, who, id)
   const p = requirePlatform(cur.platform)
   const next: ConnectionRow = { ...cur, updated_at: nowIso(k.clock) }
@@ -154,6 +161,7 @@ export async function update(k: Kernel, who: Principal, id: string, patch: Updat
 }
 
 export function remove(k: Kernel, who: Principal, id: string) {
+  requireAccountWide(who)
   const r = requireOwned(k, who, id)
   connectionStore(k.db).remove(r.id)
   mcpPool(k).forget(r.id)
@@ -161,6 +169,7 @@ export function remove(k: Kernel, who: Principal, id: string) {
 
 /** Re-authenticates a stored connection and records the outcome (a disabled one stays disabled). */
 export async function test(k: Kernel, who: Principal, id: string) {
+  requireAccountWide(who)
   const cur = requireOwned(k, who, id)
   const p = requirePlatform(cur.platform)
   mcpPool(k).forget(cur.id)
