@@ -1,3 +1,4 @@
+import { guardedFetch } from '../../src/tools/outbound'
 import { ApiError } from '../../src/http/errors'
 
 /** A platform API answered with an error (or could not be reached). `status` is the HTTP status (0: network). */
@@ -27,7 +28,8 @@ export async function callApi(platform: string, url: string, init: { method?: st
   }
   let res: Response
   try {
-    res = await fetch(url, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' })
+    // The one outbound client; the platform base is the operator's (no guard), and a redirect is never followed.
+    res = await guardedFetch(url, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body }, { guard: null, signal: AbortSignal.timeout(timeoutMs) })
   } catch (err) {
     const name = (err as Error).name
     throw new PlatformError(platform, 0, name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : 'unreachable')

@@ -1,7 +1,7 @@
 import type { Kernel } from '../../../src/kernel'
 import type { JsonSchema, ToolResult } from '../../../src/agent/types'
 import type { McpTool } from '../../../src/tools/mcp-pool'
-import { readCapped, safeFetch } from '../../../src/tools/outbound'
+import { guardedFetch, readCapped, safeFetch } from '../../../src/tools/outbound'
 import { ApiError } from '../../../src/http/errors'
 
 /** One operation a platform offers as a tool: `op` becomes `<platform>_<op>` (e.g. slack_send_message). */
@@ -82,7 +82,7 @@ export async function platformRequest(ctx: PlatformContext, platform: string, ur
     const timeout = AbortSignal.timeout(TIMEOUT_MS)
     let res: Response
     try {
-      res = await fetch(url, { ...reqInit, redirect: 'manual', signal: AbortSignal.any([ctx.signal, timeout]) })
+      res = await guardedFetch(url, reqInit, { guard: null, signal: AbortSignal.any([ctx.signal, timeout]) })
     } catch (err) {
       if (timeout.aborted) throw new ApiError(504, `${platform} did not answer within ${TIMEOUT_MS / 1000} s`, 'upstream_timeout')
       if (ctx.signal.aborted) throw err
