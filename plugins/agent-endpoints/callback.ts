@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { perKernel, type Kernel } from '../../src/kernel'
 import { safeFetch } from '../../src/tools/outbound'
+import { outboundLimits } from '../../src/tools/outbound-limits'
 import type { RunView } from '../../src/runs/types'
 import { HmacSigner } from '../../src/events/sign'
 import { endpointsStore } from './store'
@@ -101,7 +102,7 @@ export class Callbacks {
             'webhook-signature': new HmacSigner(this.k.secrets.open(ep.callback_secret_sealed)).sign(row.id, ts, body),
           } : {}),
         },
-      }, { timeoutMs: 10_000, maxBytes: 16 * 1024, maxRedirects: 0 })
+      }, { timeoutMs: 10_000, maxBytes: 16 * 1024, maxRedirects: 0, slot: { limiter: outboundLimits(this.k), owner: row.owner_id } })
       status = res.status
     } catch (err) {
       this.k.log.warn('run callback failed', { run_id: row.id, attempt, error: (err as Error).message })
