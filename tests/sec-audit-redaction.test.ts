@@ -42,3 +42,27 @@ test('query parameters that look secret, and userinfo, are redacted in arguments
     for (const s of SECRETS) expect(bytes.includes(s)).toBe(false)
   }
 })
+
+test("the run's recorded events (resumable streams) store tool arguments redacted too", async () => {
+  const { epEnv, createEndpoint, userWithWorkspace, until, count } = await import('./endpoints-kit')
+  const env = await epEnv({ env: { AGENTBASE_BILLING: 'off' } })
+  try {
+    env.t.k.workers.start()
+    const who = await userWithWorkspace(env.t)
+    const ep = await createEndpoint(env.t, who, { name: 'Fetcher', async_mode: true, max_tool_calls: 2 })
+    const url = `http://127.0.0.1:${api.port}/data?api_key=${SECRETS[0]}&page=1`
+    env.llm.reply({ toolCalls: [{ name: 'http_request', arguments: { url } }] }, { text: 'done' })
+    const r = await env.t.req('POST', `/api/run/${ep.slug}`, { headers: { authorization: `Bearer ${ep.key}` }, body: { input: 'fetch it' } })
+    expect(r.status).toBe(202)
+    await until(() => count(env.t, 'runs', "id = ? AND status = 'success'", r.body.run_id) === 1, 10_000, 'run done')
+    const rows = env.t.k.db.query<{ type: string; data: string }, [string]>('SELECT type, data FROM run_events WHERE run_id = ? ORDER BY seq').all(r.body.run_id)
+    const started = rows.find((x) => x.type === 'tool.started')
+    expect(started).toBeDefined()
+    expect(started!.data).toContain('api_key=[redacted]')
+    expect(started!.data).toContain('page=1')
+    for (const x of rows) expect(x.data).not.toContain(SECRETS[0])
+  } finally {
+    await env.t.k.workers.stopAll().catch(() => {})
+    env.close()
+  }
+})

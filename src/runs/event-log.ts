@@ -1,7 +1,33 @@
 import type { Kernel } from '../kernel'
 import { iso } from '../clock'
 import { runEventsStore, type RunEventRow } from './store'
+import { redact, scrub } from '../tools/audit'
 
+
+/** A transcript's tool calls and tool results, redacted (run.completed / run.failed carry the run's messages). */
+function storableMessages(messages: unknown): unknown {
+  if (!Array.isArray(messages)) return messages
+  return messages.map((m) => {
+    if (m?.role === 'tool' && typeof m.content === 'string') return { ...m, content: scrub(m.content) }
+    if (m?.role === 'assistant' && Array.isArray(m.toolCalls)) return { ...m, toolCalls: m.toolCalls.map((c: any) => ({ ...c, arguments: redact(c.arguments) })) }
+    return m
+  })
+}
+
+/** Tool arguments and results are stored as the audit log stores them: secrets in URLs and under secret-looking keys redacted. */
+function storable(e: { type: string; arguments?: unknown; result?: unknown; error?: unknown }) {
+  if ((e.type === 'run.completed' || e.type === 'run.failed') && e.result && typeof e.result === 'object') {
+    const r = e.result as { messages?: unknown }
+    return r.messages === undefined ? e : { ...e, result: { ...r, messages: storableMessages(r.messages) } }
+  }
+  if (e.type !== 'tool.started' && e.type !== 'tool.completed') return e
+  return {
+    ...e,
+    ...(e.arguments !== undefined ? { arguments: redact(e.arguments) } : {}),
+    ...(typeof e.result === 'string' ? { result: scrub(e.result) } : {}),
+    ...(typeof e.error === 'string' ? { error: scrub(e.error) } : {}),
+  }
+}
 
 /**
  * The recorded events of runs (async, streamed) (DESIGN §6, §11): each event gets the run's next `seq` (its SSE id).
@@ -30,7 +56,7 @@ export class RunEventLog {
 
   /** Buffers one event; returns its seq. */
   append(runId: string, e: { type: string }): number {
-    const row: RunEventRow = { run_id: runId, seq: this.nextSeq(runId), type: e.type, data: JSON.stringify(e), created_at: iso(this.k.clock.now()) }
+    const row: RunEventRow = { run_id: runId, seq: this.nextSeq(runId), type: e.type, data: JSON.stringify(storable(e)), created_at: iso(this.k.clock.now()) }
     let list = this.pending.get(runId)
     if (!list) this.pending.set(runId, (list = []))
     list.push(row)
