@@ -18,7 +18,7 @@ export function parseRetryAfter(value: Headers | string | number | null | undefi
   } else if (value) {
     const s = value.trim()
     if (/^\d+(\.\d+)?$/.test(s)) ms = Number(s) * 1000
-    else {
+    else if (/[a-z]/i.test(s)) { // an HTTP date names its weekday and month
       const at = Date.parse(s)
       ms = Number.isNaN(at) ? null : at - now
     }
