@@ -179,3 +179,29 @@ describe('a bot spending cap under concurrency (hardening 7)', () => {
     expect(bot.total_cost_cents).toBeCloseTo(0.6, 5) // one run of 0.6 cents: cap 0.5 + less than one run
   })
 })
+
+describe('logs an operator can use', () => {
+  test('a failed run logs a warn line with its run id, the safe message and the request id of the request that started it', async () => {
+    const { createLogger } = await import('../src/log')
+    const { testApp, userWithWorkspace: withWs } = await import('./helpers')
+    const { startFakeLlm } = await import('./fixtures/fake-llm')
+    const llm = await startFakeLlm()
+    const lines: any[] = []
+    const t = testApp({ log: createLogger('info', (l) => lines.push(JSON.parse(l))), env: { OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test' } })
+    try {
+      const who = await withWs(t)
+      const e = await createEndpoint(t, who, { name: 'Logged' })
+      llm.reply({ status: 400, error: 'the prompt was refused upstream' })
+      const r = await t.req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key, 'x-request-id': 'req-log-check-1' }, body: { input: 'x' } })
+      expect(r.status).toBeGreaterThanOrEqual(400)
+      const warn = lines.find((l) => l.msg === 'run failed')
+      expect(warn).toMatchObject({ level: 'warn', request_id: 'req-log-check-1', source: 'endpoint', source_id: e.id })
+      expect(warn.run_id).toMatch(/^run_/)
+      await until(() => lines.some((l) => l.msg === 'request' && l.request_id === 'req-log-check-1'))
+      expect(lines.some((l) => l.level === 'error' || (l.level === 'warn' && l.request_id !== 'req-log-check-1' && l.run_id === warn.run_id))).toBe(false)
+    } finally {
+      t.close()
+      llm.close()
+    }
+  })
+})

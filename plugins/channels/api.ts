@@ -1,5 +1,6 @@
 import { guardedFetch } from '../../src/tools/outbound'
 import { ApiError } from '../../src/http/errors'
+import { parseRetryAfter } from '../../src/http/retry'
 
 /** A platform API answered with an error (or could not be reached). `status` is the HTTP status (0: network). */
 export class PlatformError extends Error {
@@ -40,8 +41,8 @@ export async function callApi(platform: string, url: string, init: { method?: st
   return { status: res.status, json, retryAfter: res.headers.get('retry-after') }
 }
 
-/** Retry-After (seconds, or Telegram's parameters.retry_after) in ms, capped. */
+/** Retry-After (a header, or Telegram's parameters.retry_after seconds) in ms, capped at a minute (src/http/retry.ts). */
 export function retryAfterMs(seconds: unknown): number | undefined {
-  const n = Number(seconds)
-  return Number.isFinite(n) && n > 0 ? Math.min(n, 60) * 1000 : undefined
+  const v = typeof seconds === 'number' || typeof seconds === 'string' ? seconds : null
+  return parseRetryAfter(v, Date.now(), 60_000) || undefined
 }

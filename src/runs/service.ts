@@ -92,6 +92,13 @@ export class Runs implements RunService {
     return true
   }
 
+  /** A warn line for a run that did not succeed: its id, where it came from, and the safe message clients saw. */
+  private logOutcome(row: RunView, req: RunRequest | null) {
+    if (row.error === null) return
+    const what = row.error_code === 'cancelled' ? 'run cancelled' : row.error_code === 'interrupted' ? 'run interrupted' : 'run failed'
+    ;(req?.log ?? this.k.log).warn(what, { run_id: row.id, source: row.source, source_id: row.source_id, code: row.error_code, status: row.error_status, error: row.error })
+  }
+
   async execute(req: RunRequest, opts: { signal?: AbortSignal } = {}): Promise<RunOutcome> {
     const row = newRow(this.k, req, req.mode ?? 'sync')
     const res = this.billing.reserve(req) // 402 before anything ran: not a run
@@ -101,9 +108,10 @@ export class Runs implements RunService {
     else opts.signal?.addEventListener('abort', onAbort, { once: true })
     const work = (async () => {
       try {
-        const c = withAbortReason(await collect(run(this.k, req.spec, req.input, { signal: ac.signal, runId: row.id, started: req.refs, stream: false })), ac.signal)
+        const c = withAbortReason(await collect(run(this.k, req.spec, req.input, { signal: ac.signal, runId: row.id, started: req.refs, stream: false, log: req.log })), ac.signal)
         applyOutcome(this.k, row, req, c)
         await this.writer.run(() => this.commit(row, req, res, true, c.result, null))
+        this.logOutcome(row, req)
         return c
       } finally {
         this.billing.release(res)
@@ -125,6 +133,7 @@ export class Runs implements RunService {
       const c = failure(err, this.k, row.id)
       applyOutcome(this.k, row, req, c)
       try { await this.writer.run(() => this.commit(row, req, res, true, c.result, null)) } finally { this.billing.release(res) }
+      this.logOutcome(row, req)
       throw new ApiError(c.status, c.error, c.code)
     }
     try {
@@ -191,7 +200,7 @@ export class Runs implements RunService {
     let c: Collected | null = null
     let final: TerminalEvent | null = null
     try {
-      for await (const e of run(this.k, req.spec, req.input, { signal: ac.signal, runId: row.id, started: req.refs })) {
+      for await (const e of run(this.k, req.spec, req.input, { signal: ac.signal, runId: row.id, started: req.refs, log: req.log })) {
         if (isTerminalEvent(e.type)) { final = e as TerminalEvent; c = outcomeOf(final); break }
         this.log.append(row.id, e)
         appended++
@@ -212,11 +221,12 @@ export class Runs implements RunService {
     try {
       committed = await this.writer.run(() => this.commit(row, req, res, false, c.result, last))
     } catch (err) {
-      this.k.log.error('recording a run failed', { run_id: row.id, error: (err as Error).message })
+      ;(req.log ?? this.k.log).error('recording a run failed', { run_id: row.id, error: (err as Error).message })
     } finally {
       if (res) this.billing.release(res)
     }
     if (!committed) this.log.flushRun(row.id) // run deleted: drop its buffered events (their inserts are skipped)
+    else this.logOutcome(row, req)
     this.log.notify(row.id)
     tap?.push(last)
     tap?.end()
@@ -229,6 +239,7 @@ export class Runs implements RunService {
     if (!this.log.read(row.id, 0).length) this.log.append(row.id, { ...r.refs, type: 'run.started', run_id: row.id } as { type: string })
     const last = terminalFor(row, c, null)
     await this.writer.run(() => this.commit(row, r, null, false, c.result, last))
+    this.logOutcome(row, req)
     this.log.notify(row.id)
   }
 
