@@ -11,20 +11,22 @@ import { join } from 'node:path'
 import { Database } from 'bun:sqlite'
 import { startFakePlatforms } from './fixtures/fake-platforms'
 import { startFakeLlm } from './fixtures/fake-llm'
-import { telegramKit, TELEGRAM_SECRET } from './fixtures/channel-kit'
+import { slackKit, telegramKit, TELEGRAM_SECRET } from './fixtures/channel-kit'
 import { killAll, startServerProcess } from './fixtures/server-process'
 
 const fake = await startFakePlatforms()
 const llm = await startFakeLlm()
 const dir = mkdtempSync(join(tmpdir(), 'agentbase-resend-'))
+const slackDir = mkdtempSync(join(tmpdir(), 'agentbase-resend-slack-'))
 afterAll(() => {
   killAll()
   fake.close(); llm.close()
   rmSync(dir, { recursive: true, force: true })
+  rmSync(slackDir, { recursive: true, force: true })
 })
 
-const startServer = () => startServerProcess(dir, {
-  TELEGRAM_API_URL: fake.env.TELEGRAM_API_URL, OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_PUBLIC_URL: 'https://bots.example.com',
+const startServer = (dataDir = dir) => startServerProcess(dataDir, {
+  TELEGRAM_API_URL: fake.env.TELEGRAM_API_URL, SLACK_API_URL: fake.env.SLACK_API_URL, OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_PUBLIC_URL: 'https://bots.example.com',
 })
 
 async function api(url: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
@@ -86,4 +88,46 @@ test('killed while the second of three messages is in flight: the first is not s
   d.close()
   expect({ sent: row.sent_parts, sending: row.sending_part }).toEqual({ sent: 3, sending: null })
   expect(JSON.parse(row.platform_ids)).toEqual([expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/)])
+}, 90_000)
+
+test('Slack, where it can be checked: the message in flight at the kill is found in the thread and not sent again', async () => {
+  llm.reset()
+  let { url, proc } = await startServer(slackDir)
+  const email = 'resend-slack@example.com', password = 'correct-horse-battery'
+  expect((await api(url, 'POST', '/api/auth/register', { email, password })).status).toBe(201)
+  const token = (await api(url, 'POST', '/api/auth/login', { email, password })).body.token
+  const ws = (await api(url, 'POST', '/api/workspaces', { name: 'w' }, token)).body.workspace
+  const bot = (await api(url, 'POST', '/api/bots', {
+    name: 'Chatty Slack', platform: 'slack', workspace_id: ws.id, system_prompt: 'x', platform_config: slackKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini',
+  }, token)).body.bot
+  expect((await api(url, 'POST', `/api/bots/${bot.id}/activate`, undefined, token)).status).toBe(200)
+
+  const long = ['X', 'Y', 'Z'].map((c) => `${c}${c.repeat(3498)}.`) // 3500 characters each: three Slack messages
+  llm.reply({ text: long.join('\n') })
+  fake.delay('slack', 'chat.postMessage', 3000)
+  const CH = 'D0RESEND'
+  const slackSent = () => fake.callsOf('slack', 'chat.postMessage').filter((c) => c.body.channel === CH).map((c) => String(c.body.text)[0])
+  const event = slackKit.request({ id: 91, chat: CH, user: 'U0PERSON', text: 'tell me everything' })
+  expect((await api(url, 'POST', `/api/bots/webhook/slack/${bot.id}`, event.raw, undefined, event.headers)).status).toBe(200)
+  await fake.waitFor((c) => c.method === 'chat.postMessage' && c.body.channel === CH, 2, 20_000)
+  proc.kill(9)
+  await proc.exited
+  expect(slackSent()).toEqual(['X', 'Y'])
+
+  fake.delay('slack', 'chat.postMessage', 0)
+  ;({ url, proc } = await startServer(slackDir))
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const d = new Database(join(slackDir, 'agentbase.db'), { readonly: true })
+    const row = d.query<{ status: string }, []>('SELECT status FROM channel_inbox').get()
+    d.close()
+    if (row?.status === 'done') break
+    if (Date.now() > deadline) throw new Error(`inbox row not done: ${row?.status}`)
+    await Bun.sleep(50)
+  }
+  // Y reached Slack before the kill: the thread shows it, so it is recorded as sent instead of posted twice.
+  expect(slackSent()).toEqual(['X', 'Y', 'Z'])
+  expect(fake.callsOf('slack', 'conversations.replies').length).toBe(1)
+  proc.kill('SIGTERM')
+  await proc.exited
 }, 90_000)

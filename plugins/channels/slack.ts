@@ -76,6 +76,21 @@ export const slack: Channel = {
     return typeof r?.ts === 'string' ? r.ts : null
   },
 
+  /** Our answers go into the message's thread: a bot message there with this text, since `sinceMs`, was ours. */
+  async findSent(k, bot, msg, text, sinceMs) {
+    const since = Math.floor(sinceMs / 1000) - 1 // whole seconds, a second early: clocks and ts rounding never hide it
+    const q = new URLSearchParams({ channel: String(msg.reply.channel), ts: String(msg.reply.thread_ts), oldest: String(since), limit: '200' })
+    try {
+      const r = await callApi('Slack', `${k.config.platformApis.slack}/conversations.replies?${q}`, { method: 'GET', headers: { authorization: `Bearer ${cfgStr(bot.platform_config, 'bot_token')}` } })
+      if (r.json?.ok !== true || !Array.isArray(r.json.messages)) return null // e.g. the app lacks the history scope
+      const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+      const hit = r.json.messages.find((m: any) => m?.bot_id && typeof m.text === 'string' && unescape(m.text) === text && Number(m.ts) >= since)
+      return hit ? String(hit.ts) : false
+    } catch {
+      return null
+    }
+  },
+
   async register(k, bot, webhookUrl) {
     const warnings = [`Set the Request URL under "Event Subscriptions" of your Slack app to ${webhookUrl} and subscribe to the bot events message.im and app_mention (message.channels for every channel message).`]
     try {

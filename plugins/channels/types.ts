@@ -59,6 +59,11 @@ export interface Channel {
    * platform answered to identify it (message id / ts), or null; the worker records it before sending the next one.
    */
   send(k: Kernel, bot: ChannelBot, msg: InboundMessage, text: string, first: boolean): Promise<string | null>
+  /**
+   * Where the platform can be asked: whether `text` was already posted as the answer to `msg` since `sinceMs` (the
+   * message in flight when the process stopped). Its id when found, false when surely not, null when unknown.
+   */
+  findSent?(k: Kernel, bot: ChannelBot, msg: InboundMessage, text: string, sinceMs: number): Promise<string | false | null>
   /** "Typing..." while the agent works; best effort. */
   typing?(k: Kernel, bot: ChannelBot, msg: InboundMessage): Promise<void>
   /** How often typing() must be repeated to stay visible (ms). */

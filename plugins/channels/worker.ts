@@ -160,10 +160,9 @@ export class ChannelRuntime {
     // arrived (README: at-least-once for that one message).
     const from = row.reply ? row.sent_parts : 0
     const marked = row.reply ? row.sending_part === from : true
-    if (row.reply && row.sending_part !== null) {
-      k.log.warn('resending a reply message that was in flight when the process stopped; it may arrive twice', { bot_id: bot.id, inbox_id: id, platform: row.platform, part: row.sending_part })
-    }
-    const { error, settle } = await this.send(id, channel, bot, msg, replies, from, marked)
+    // The message in flight at the crash: since when it may have been posted (the start of the attempt that stopped).
+    const inFlightSince = row.reply && row.sending_part !== null ? Date.parse(row.started_at ?? row.received_at) : null
+    const { error, settle } = await this.send(id, channel, bot, msg, replies, from, marked, inFlightSince)
     await this.write(() => { settle(); store.finish(id, error ? 'failed' : 'done', nowIso(k.clock), error, !error) })
     if (error) k.log.warn('reply not delivered', { bot_id: bot.id, inbox_id: id, platform: row.platform, error })
   }
@@ -171,25 +170,19 @@ export class ChannelRuntime {
   /**
    * Sends the reply's messages from `from` on, in order. Each is marked in flight before its call and recorded with
    * the platform's id once confirmed (in the same write as marking the next); the last one's record is returned as
-   * `settle`, to commit with the row's finish. Retries 429/5xx/network with backoff (Retry-After when given).
+   * `settle`, to commit with the row's finish.
    */
-  private async send(id: number, channel: Channel, bot: ChannelBot, msg: InboundMessage, replies: string[], from: number, marked: boolean): Promise<{ error: string | null; settle: () => void }> {
+  private async send(id: number, channel: Channel, bot: ChannelBot, msg: InboundMessage, replies: string[], from: number, marked: boolean, inFlightSince: number | null): Promise<{ error: string | null; settle: () => void }> {
     const store = inboxStore(this.k)
     const parts = replies.flatMap((r) => splitText(r, channel.maxText).map((text, i) => ({ text, first: i === 0 })))
     let settle = () => {}
     for (let i = from; i < parts.length; i++) {
       if (!marked) await this.write(() => store.markSending(id, i))
-      let platformId: string | null = null
-      for (let attempt = 1; ; attempt++) {
-        try {
-          platformId = await channel.send(this.k, bot, msg, parts[i].text, parts[i].first)
-          break
-        } catch (err) {
-          const retryable = err instanceof PlatformError ? err.retryable : false
-          if (!retryable || attempt >= SEND_TRIES || this.abort.signal.aborted) return { error: (err as Error).message, settle }
-          await sleep(nextDelay(attempt - 1, { baseMs: this.sendBackoffMs }, (err as PlatformError).retryAfterMs))
-        }
-      }
+      // In flight when the process stopped: ask the platform where it can tell; otherwise send again (at least once).
+      const found = i === from && inFlightSince !== null ? await this.findSent(channel, bot, msg, parts[i].text, inFlightSince) : false
+      const sent = typeof found === 'string' ? { platformId: found } : await this.sendOne(channel, bot, msg, parts[i])
+      if ('error' in sent) return { error: sent.error, settle }
+      const { platformId } = sent
       const part = i
       if (i === parts.length - 1) settle = () => store.partSent(id, part, platformId, null)
       else {
@@ -198,6 +191,28 @@ export class ChannelRuntime {
       }
     }
     return { error: null, settle }
+  }
+
+  /** One message; retries 429/5xx/network with backoff (Retry-After when given). */
+  private async sendOne(channel: Channel, bot: ChannelBot, msg: InboundMessage, part: { text: string; first: boolean }): Promise<{ platformId: string | null } | { error: string }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { platformId: await channel.send(this.k, bot, msg, part.text, part.first) }
+      } catch (err) {
+        const retryable = err instanceof PlatformError ? err.retryable : false
+        if (!retryable || attempt >= SEND_TRIES || this.abort.signal.aborted) return { error: (err as Error).message }
+        await sleep(nextDelay(attempt - 1, { baseMs: this.sendBackoffMs }, (err as PlatformError).retryAfterMs))
+      }
+    }
+  }
+
+  /** The platform's id of a message already posted (the adapter checked), or false (surely not) / null (unknown). */
+  private async findSent(channel: Channel, bot: ChannelBot, msg: InboundMessage, text: string, sinceMs: number): Promise<string | false | null> {
+    const found = channel.findSent ? await channel.findSent(this.k, bot, msg, text, sinceMs).catch(() => null) : null
+    if (found === null) {
+      this.k.log.warn('resending a reply message that was in flight when the process stopped; it may arrive twice', { bot_id: bot.id, platform: channel.platform })
+    }
+    return found
   }
 
   /** "Typing..." at once and then periodically until stopped; failures are ignored. */
