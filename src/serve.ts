@@ -12,6 +12,9 @@ export function serve(k: Kernel, opts: { port?: number; host?: string } = {}) {
     // 413 (src/http/body.ts); Bun's own answers an empty 413 and must never be the one that fires.
     maxRequestBodySize: largestBodyLimit() * 4,
     idleTimeout: 0, // SSE streams send keepalives; per-request timeouts are ours
+    // Elysia asks for SO_REUSEPORT: a second server on a busy port would then "listen" too and the kernel
+    // would split requests between two databases. Without it a taken port fails with EADDRINUSE.
+    reusePort: false,
   })
   const server = app.server!
   k.workers.start()
