@@ -1,3 +1,4 @@
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../http/json'
 import type Ajv from 'ajv'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { createAjv } from './ajv'
@@ -63,6 +64,8 @@ export function parseJsonAnswer(text: string): { ok: true; value: unknown } | { 
   let firstError = ''
   for (const c of candidates) {
     if (!c) continue
+    // A model's answer is outside input too: bounded like request bodies before anything recurses on it.
+    if (jsonTooDeep(c)) return { ok: false, error: `the answer nests JSON deeper than ${MAX_JSON_DEPTH} levels` }
     try {
       return { ok: true, value: JSON.parse(c) }
     } catch (err) {
