@@ -11,6 +11,10 @@ export interface Config {
   /** Which proxies' X-Forwarded-* headers are believed (AGENTBASE_TRUST_PROXY); false = none. */
   trustProxy: ProxyTrust | false
   openRegistration: boolean
+  /** Origins allowed to call the authenticated API from a browser (AGENTBASE_CORS_ORIGINS); none by default. */
+  corsOrigins: string[]
+  /** Origins allowed on public surfaces: agent-endpoint runs and their streams (AGENTBASE_CORS_PUBLIC_ORIGINS); `*` by default. */
+  corsPublicOrigins: string[]
   outboundAllow: string[]
   allowStdioMcp: boolean
   sync: 'full' | 'normal'
@@ -105,6 +109,21 @@ export function parseTrustProxy(v: string | undefined): ProxyTrust | false {
   return { cidrs }
 }
 
+/** A comma-separated list of web origins (scheme://host[:port]) or `*`. */
+function origins(name: string, v: string | undefined, dflt: string[]): string[] {
+  if (v === undefined) return dflt
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean)
+  for (const o of list) {
+    if (o === '*') continue
+    let u: URL | null = null
+    try { u = new URL(o) } catch { /* reported below */ }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== o) {
+      throw new ConfigError(`${name} must be * or a comma-separated list of origins such as https://app.example.com (scheme, host and port only), got "${o}"`)
+    }
+  }
+  return list
+}
+
 /** The master key is the root of every secret at rest and of JWT signing: too short is guessable. */
 export const MIN_SECRET_KEY_LENGTH = 32
 
@@ -134,6 +153,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     publicUrl: httpUrl('AGENTBASE_PUBLIC_URL', env.AGENTBASE_PUBLIC_URL, null),
     trustProxy: parseTrustProxy(env.AGENTBASE_TRUST_PROXY),
     openRegistration: bool('AGENTBASE_OPEN_REGISTRATION', env.AGENTBASE_OPEN_REGISTRATION),
+    corsOrigins: origins('AGENTBASE_CORS_ORIGINS', env.AGENTBASE_CORS_ORIGINS, []),
+    corsPublicOrigins: origins('AGENTBASE_CORS_PUBLIC_ORIGINS', env.AGENTBASE_CORS_PUBLIC_ORIGINS, ['*']),
     outboundAllow: (env.AGENTBASE_OUTBOUND_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     allowStdioMcp: bool('AGENTBASE_ALLOW_STDIO_MCP', env.AGENTBASE_ALLOW_STDIO_MCP),
     sync,

@@ -5,6 +5,7 @@ import { readableValidation } from './validation'
 import { bodyLimitFor, parseBody } from './body'
 import { RouteIndex, bodyGate } from './routes'
 import { authenticateBeforeBody } from './guard'
+import { cors } from './cors'
 import { randomString } from '../db/ids'
 
 interface RequestMeta { id: string; start: number }
@@ -37,6 +38,7 @@ export const httpCore = (k: Kernel) => {
       metas.set(request, { id, start: performance.now() })
       set.headers['x-request-id'] = id
     })
+    .use(cors(k))
     .onParse({ as: 'global' }, async ({ request, contentType, route, params }) => {
       // Who is calling comes before what they sent: 401 first, then 415 / 413 / 400.
       const info = routes.get(request.method, route)
