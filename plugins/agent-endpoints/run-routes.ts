@@ -111,6 +111,7 @@ export const runRoutes = (k: Kernel) => {
         description: 'Auth: `Authorization: Bearer aek_...`, `X-API-Key: aek_...`, the owner\'s token (endpoints.run), or none for public endpoints. '
           + 'Input from `input`, `message`, `text` or `prompt`, else the whole body. Body max 2 MB. Sync JSON, SSE (enable_streaming) or 202 + run id (async_mode; optional `callback_url`).',
         security: [{}, { bearer: [] }, { apiKey: [] }],
+        'x-streams': 'when the endpoint has enable_streaming',
       },
     })
     .get('/api/runs/:id', async ({ params, query, request, jwt, cookie, set }) => {

@@ -114,6 +114,11 @@ function responses(route: RouteLike, o: { body: boolean; auth: boolean; maybeAut
     out[status] = r
   }
   if (!Object.keys(out).some((s) => s.startsWith('2'))) out[200] = { description: 'OK', headers: headerRefs(COMMON_HEADERS) }
+  // A route that answers either JSON or an SSE stream (`detail['x-streams']: '<when>'`) documents both.
+  const streams = route.hooks.detail?.['x-streams']
+  if (typeof streams === 'string' && out[200]?.content) {
+    out[200].content['text/event-stream'] = { schema: { type: 'string', description: `Server-Sent Events (DESIGN §6), ${streams}` } }
+  }
   const add = (status: number) => { out[status] ??= { $ref: `#/components/responses/${STANDARD[status].name}` } }
   const hasInput = o.body || route.hooks.query || route.hooks.params || route.hooks.headers
   if (hasInput) add(400)
