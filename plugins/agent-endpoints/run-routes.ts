@@ -28,7 +28,7 @@ const RunBody = t.Union([
     message: t.Optional(t.Unknown({ description: 'Used when input is absent' })),
     text: t.Optional(t.Unknown({ description: 'Used when input and message are absent' })),
     prompt: t.Optional(t.Unknown({ description: 'Used when input, message and text are absent' })),
-    callback_url: t.Optional(t.String({ maxLength: 2000, description: 'async_mode: POSTed the result when the run ends' })),
+    callback_url: t.Optional(t.Unknown({ description: 'async_mode: an http(s) URL (at most 2000 characters) POSTed the result when the run ends' })),
   }, { additionalProperties: true, description: 'Without input/message/text/prompt, the whole object (less callback_url) is the input' }),
   t.Array(t.Unknown()), t.String(), t.Number(), t.Boolean(),
 ], { description: 'The run input', examples: [{ input: 'Summarize: ...' }] })
