@@ -133,7 +133,39 @@ function port(v: string | undefined): number {
   return n
 }
 
-export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(given: Env = process.env, overrides: Partial<Config> = {}): Config {
+  // Every variable this function reads is a known setting; an AGENTBASE_* variable it never read is a typo.
+  const read = new Set<string>()
+  const env = new Proxy(given, { get: (target, key) => { if (typeof key === 'string') read.add(key); return target[key as string] } })
+  const config = settings(env)
+  const unknown = Object.keys(given).filter((key) => key.startsWith('AGENTBASE_') && !read.has(key))
+  if (unknown.length) {
+    const near = closest(unknown[0], [...read].filter((key) => key.startsWith('AGENTBASE_')))
+    throw new ConfigError(`unknown setting ${unknown[0]}${near ? ` (did you mean ${near}?)` : ''}; README.md "Configuration" lists every variable`)
+  }
+  return { ...config, ...overrides }
+}
+
+/** The known name within a few edits of a misspelt one. */
+function closest(name: string, known: string[]): string | null {
+  const distance = (a: string, b: string) => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]
+      row[0] = i
+      for (let j = 1; j <= b.length; j++) {
+        const cur = row[j]
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+        prev = cur
+      }
+    }
+    return row[b.length]
+  }
+  const best = known.map((k) => [k, distance(name, k)] as const).sort((x, y) => x[1] - y[1])[0]
+  return best && best[1] <= 4 ? best[0] : null
+}
+
+function settings(env: Env): Config {
   const sync = (env.AGENTBASE_SYNC ?? 'full').toLowerCase()
   if (sync !== 'full' && sync !== 'normal') throw new ConfigError(`AGENTBASE_SYNC must be "full" or "normal", got "${env.AGENTBASE_SYNC}"`)
   const secretKey = str(env.AGENTBASE_SECRET_KEY)
@@ -191,5 +223,5 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     runQueueMax: atLeast('AGENTBASE_RUN_QUEUE_MAX', env.AGENTBASE_RUN_QUEUE_MAX, 1000, 1),
   }
   if (config.passwordMemoryKib < 1024) throw new ConfigError(`AGENTBASE_PASSWORD_MEMORY_KIB must be at least 1024, got "${env.AGENTBASE_PASSWORD_MEMORY_KIB}"`)
-  return { ...config, ...overrides }
+  return config
 }

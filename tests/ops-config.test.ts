@@ -62,3 +62,12 @@ describe('serve stops at once on a bad value (exit 1, nothing created)', () => {
     })
   }
 })
+
+describe('unknown settings', () => {
+  test('a misspelt AGENTBASE_ variable stops start-up and names the likely one', () => {
+    expect(() => loadConfig({ AGENTBASE_OPEN_REGISTRATON: 'on' })).toThrow('unknown setting AGENTBASE_OPEN_REGISTRATON (did you mean AGENTBASE_OPEN_REGISTRATION?)')
+    expect(() => loadConfig({ AGENTBASE_WHATEVER_ELSE_ENTIRELY: '1' })).toThrow(/^unknown setting AGENTBASE_WHATEVER_ELSE_ENTIRELY; README.md "Configuration" lists every variable$/)
+    // Other variables of the environment are none of ours.
+    expect(loadConfig({ HOME: '/root', PATH: '/bin', AGENTBASE_DATA_DIR: '/tmp/x' }).dataDir).toBe('/tmp/x')
+  })
+})
