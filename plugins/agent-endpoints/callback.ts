@@ -1,11 +1,21 @@
 import { createHmac } from 'node:crypto'
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { safeFetch } from '../../src/tools/outbound'
-import { endpointsStore, runsStore, type RunRow } from './store'
+import type { RunView } from '../../src/runs/types'
+import { HmacSigner } from '../../src/events/sign'
+import { endpointsStore } from './store'
 import { syncShape } from './execute'
 
 /**
- * Async runs' `callback_url`: when the run ends we POST its result there, signed with the endpoint's API key:
+ * Async runs' `callback_url`: when the run ends we POST its result there, signed per Standard Webhooks 1.0 with
+ * the endpoint's `whsec_` callback secret (shown on create and regenerate-key), so `standardwebhooks` and `svix`
+ * verify it as is:
+ *
+ *   webhook-id: run_...            (stable across retries: the idempotency key)
+ *   webhook-timestamp: <unix seconds of this attempt>
+ *   webhook-signature: v1,<base64 HMAC-SHA256(base64-decoded secret, "<id>.<timestamp>.<raw body>")>
+ *
+ * and, for receivers written before that, also signed with the endpoint's API key:
  *
  *   X-Agentbase-Timestamp: <unix seconds>
  *   X-Agentbase-Signature: sha256=<hex HMAC-SHA256(key = the endpoint's aek_ key, message = "<timestamp>.<raw body>")>
@@ -26,11 +36,11 @@ export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1
 export const signCallback = (key: string, timestamp: number | string, body: string) =>
   `sha256=${createHmac('sha256', key).update(`${timestamp}.${body}`).digest('hex')}`
 
-export function callbackPayload(row: RunRow) {
+export function callbackPayload(row: RunView) {
   const { run_id, ...result } = syncShape(row)
   const failed = row.error !== null
   return {
-    type: failed ? 'run.failed' : 'run.completed', run_id, endpoint_id: row.endpoint_id, status: row.status, ...result,
+    type: failed ? 'run.failed' : 'run.completed', run_id, endpoint_id: row.source_id, status: row.status, ...result,
     ...(failed ? { error: row.error, code: row.error_code } : {}), created_at: row.created_at, finished_at: row.finished_at,
   }
 }
@@ -64,15 +74,15 @@ export class Callbacks {
 
   /** Re-schedules callbacks still pending in the database (after a restart). */
   resume() {
-    for (const row of runsStore(this.k.db).pendingCallbacks()) this.schedule(row.id, 0)
+    for (const row of this.k.runs.pendingCallbacks()) this.schedule(row.id, 0)
   }
 
   /** One delivery attempt; returns the delay before the next one, or null when done (delivered or given up). */
   private async attempt(runId: string): Promise<number | null> {
-    const store = runsStore(this.k.db)
+    const store = this.k.runs
     const row = store.get(runId)
-    if (!row || row.callback_status !== 'pending' || !row.callback_url) return null
-    const ep = endpointsStore(this.k.db).get(row.endpoint_id)
+    if (!row || row.callback_status !== 'pending' || !row.callback_url || !row.source_id) return null
+    const ep = endpointsStore(this.k.db).get(row.source_id)
     if (!ep) return null
     const attempt = row.callback_attempts + 1
     const body = JSON.stringify(callbackPayload(row))
@@ -86,6 +96,10 @@ export class Callbacks {
           'content-type': 'application/json', 'user-agent': `agentbase/${this.k.version}`, 'x-agentbase-run-id': row.id,
           'x-agentbase-attempt': String(attempt), [TIMESTAMP_HEADER.toLowerCase()]: String(ts),
           [SIGNATURE_HEADER.toLowerCase()]: signCallback(this.k.secrets.open(ep.key_sealed), ts, body),
+          ...(ep.callback_secret_sealed ? {
+            'webhook-id': row.id, 'webhook-timestamp': String(ts),
+            'webhook-signature': new HmacSigner(this.k.secrets.open(ep.callback_secret_sealed)).sign(row.id, ts, body),
+          } : {}),
         },
       }, { timeoutMs: 10_000, maxBytes: 16 * 1024, maxRedirects: 0 })
       status = res.status
@@ -117,4 +131,4 @@ export class Callbacks {
   close() { this.stopped = true; for (const t of this.timers) clearTimeout(t) }
 }
 
-export const callbacks = (k: Kernel) => k.singleton('agent-endpoints.callbacks', () => new Callbacks(k))
+export const callbacks = perKernel((k) => new Callbacks(k))

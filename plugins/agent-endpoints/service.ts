@@ -3,11 +3,13 @@ import { badRequest, conflict, notFound } from '../../src/http/errors'
 import { canAccess, listScope, type Principal } from '../../src/auth/principal'
 import { mintKey } from '../../src/auth/keys'
 import { newId, randomString } from '../../src/db/ids'
+import { randomBytes } from 'node:crypto'
 import { nowIso } from '../../src/clock'
 import { validatorFor } from '../../src/agent/schema'
 import * as workspaces from '../workspaces/service'
 import { toCents } from '../wallet/service'
-import { endpointsStore, runsStore, templatesStore, type EndpointRow, type RunRow } from './store'
+import type { RunView as StoredRun } from '../../src/runs/types'
+import { endpointsStore, templatesStore, type EndpointRow } from './store'
 import { AGENT_TYPES, LIMITS, type CreateEndpointInput, type EndpointView, type RunView, type TemplateView, type UpdateEndpointInput } from './model'
 
 /** Agent endpoint management rules (no HTTP here): ownership, slugs, defaults, keys, status. */
@@ -34,10 +36,10 @@ export function toView(r: EndpointRow): EndpointView {
   }
 }
 
-export function runView(r: RunRow): RunView {
+export function runView(r: StoredRun): RunView {
   return {
-    id: r.id, endpoint_id: r.endpoint_id, input: r.input, output: r.output, tool_calls: r.tool_calls, tokens_input: r.tokens_input,
-    tokens_output: r.tokens_output, cost_cents: toCents(r.cost_micro), latency_ms: r.latency_ms, status: r.status, caller_ip: r.caller_ip,
+    id: r.id, endpoint_id: r.source_id ?? '', input: r.input, output: r.output, tool_calls: r.tool_calls, tokens_input: r.tokens_input,
+    tokens_output: r.tokens_output, cost_cents: toCents(r.cost_micro), latency_ms: r.latency_ms, status: r.status, caller_ip: r.caller,
     error: r.error, created_at: r.created_at, finished_at: r.finished_at,
   }
 }
@@ -121,6 +123,7 @@ export async function create(k: Kernel, who: Principal, input: CreateEndpointInp
   const slug = input.slug ?? uniqueSlug(k, name)
   if (input.slug && endpointsStore(k.db).slugTaken(slug)) throw slugConflict(slug)
   const { key, hash, display } = mintKey('aek_')
+  const callbackSecret = mintCallbackSecret()
   const now = nowIso(k.clock)
   const row: EndpointRow = {
     id: newId('aep'), owner_id: ws.owner_id, workspace_id: ws.id, name, slug, description: v.description ?? null, agent_type: v.agent_type,
@@ -130,6 +133,7 @@ export async function create(k: Kernel, who: Principal, input: CreateEndpointInp
     max_tool_calls: v.max_tool_calls, timeout_ms: v.timeout_ms, enable_streaming: v.enable_streaming ? 1 : 0, async_mode: v.async_mode ? 1 : 0,
     auth_mode: v.auth_mode, price_per_run_cents: v.price_per_run_cents, rate_limit_rpm: v.rate_limit_rpm, template_id: tpl?.id ?? null,
     status: 'draft', key_hash: hash, key_prefix: display, key_sealed: k.secrets.seal(key), created_at: now, updated_at: now,
+    callback_secret_sealed: k.secrets.seal(callbackSecret),
   }
   try {
     endpointsStore(k.db).insert(row)
@@ -137,7 +141,7 @@ export async function create(k: Kernel, who: Principal, input: CreateEndpointInp
     if (isSlugUnique(err)) throw slugConflict(slug)
     throw err
   }
-  return { endpoint: toView(row), api_key: key, run_url: runPath(slug) }
+  return { endpoint: toView(row), api_key: key, run_url: runPath(slug), callback_secret: callbackSecret }
 }
 
 export async function update(k: Kernel, who: Principal, id: string, patch: UpdateEndpointInput): Promise<EndpointView> {
@@ -182,10 +186,11 @@ export async function update(k: Kernel, who: Principal, id: string, patch: Updat
   return toView(next)
 }
 
-/** Deletes the endpoint and, by cascade, its runs and their recorded events. */
+/** Deletes the endpoint and (trigger, then cascade) its runs and their recorded events; its running runs stop. */
 export function remove(k: Kernel, who: Principal, id: string) {
   const row = requireOwned(k, who, id)
   endpointsStore(k.db).remove(row.id)
+  k.runs.cancelSource('endpoint', row.id, { message: 'The endpoint was deleted', code: 'endpoint_deleted', status: 410 })
   return row
 }
 
@@ -201,16 +206,20 @@ export function setStatus<S extends 'active' | 'paused'>(k: Kernel, who: Princip
   return { status }
 }
 
-/** A new key; the old one stops working at once (only the new hash is stored). */
+/** A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes. */
+export const mintCallbackSecret = () => `whsec_${randomBytes(32).toString('base64')}`
+
+/** A new key and a new callback secret; the old ones stop working at once (only the new hash is stored). */
 export function regenerateKey(k: Kernel, who: Principal, id: string) {
   const row = requireOwned(k, who, id)
   const { key, hash, display } = mintKey('aek_')
-  endpointsStore(k.db).setKey(row.id, hash, display, k.secrets.seal(key), nowIso(k.clock))
-  return { api_key: key, key_prefix: display }
+  const callbackSecret = mintCallbackSecret()
+  endpointsStore(k.db).setKey(row.id, hash, display, k.secrets.seal(key), k.secrets.seal(callbackSecret), nowIso(k.clock))
+  return { api_key: key, key_prefix: display, callback_secret: callbackSecret }
 }
 
 export function listRuns(k: Kernel, who: Principal, id: string, limit: number): RunView[] {
   const row = requireOwned(k, who, id)
-  return runsStore(k.db).list(row.id, limit).map(runView)
+  return k.runs.list('endpoint', row.id, limit).map(runView)
 }
 

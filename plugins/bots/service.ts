@@ -134,7 +134,7 @@ export function update(k: Kernel, who: Principal, id: string, input: UpdateBotIn
 function setStatus(k: Kernel, row: BotRow, status: BotRow['status']) {
   k.db.transaction(() => {
     botStore(k).setStatus(row.id, status, nowIso(k.clock))
-    if (row.status !== status) k.events.publish('bot.status.changed', { bot_id: row.id, platform: row.platform, from: row.status, to: status }, { ownerId: row.owner_id })
+    if (row.status !== status) k.events.publish('bot.status.changed', { bot_id: row.id, platform: row.platform, status, previous_status: row.status, reason: null }, { ownerId: row.owner_id })
   })()
   channels.invalidateBot(k, row.id)
 }
@@ -191,7 +191,7 @@ export async function remove(k: Kernel, who: Principal, id: string) {
   }
   k.db.transaction(() => {
     botStore(k).remove(id)
-    k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, from: row.status, to: 'deleted' }, { ownerId: row.owner_id })
+    k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, status: 'deleted', previous_status: row.status, reason: null }, { ownerId: row.owner_id })
   })()
   channels.invalidateBot(k, id)
 }

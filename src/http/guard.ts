@@ -39,8 +39,8 @@ export async function authenticateBeforeBody(k: Kernel, request: Request, apiKey
 
 // OpenAPI security requirements the macros add to each route they guard (/swagger/json).
 type Security = Record<string, string[]>[]
-const BEARER: Security = [{ bearer: [] }]
-const BEARER_OR_KEY: Security = [{ bearer: [] }, { apiKey: [] }]
+export const BEARER: Security = [{ bearer: [] }]
+export const BEARER_OR_KEY: Security = [{ bearer: [] }, { apiKey: [] }]
 const OPTIONAL_BEARER: Security = [{}, { bearer: [] }]
 
 function bearer(request: Request, apiKeyHeader: boolean): string | null {

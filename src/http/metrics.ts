@@ -10,6 +10,8 @@ const GAUGE_HELP: Record<string, string> = {
   agentbase_endpoint_run_queue_depth: 'Asynchronous agent-endpoint runs waiting in the queue',
   agentbase_endpoint_runs_running: 'Asynchronous agent-endpoint runs executing right now',
   agentbase_mcp_connections: 'Open connections to MCP servers in the client pool',
+  agentbase_run_queue_depth: 'Queued runs (all sources) waiting for a worker',
+  agentbase_runs_running: 'Runs (all sources) executing right now',
 }
 const fromName = (name: string) => name.replace(/^agentbase_/, '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) + ' (gauge)'
 const escHelp = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')

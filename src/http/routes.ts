@@ -1,7 +1,10 @@
+import { BEARER, BEARER_OR_KEY } from './guard'
+
 /**
  * What the global hooks need to know about the matched route before its own hooks run: the body types it
- * accepts (its `type` option; JSON when absent) and whether it requires a credential (the auth macro's
- * OpenAPI security: no `{}` alternative). Read from the app's route table, indexed once per route count.
+ * accepts (its `type` option; JSON when absent) and whether the auth macro guards it (the macro's own
+ * OpenAPI security arrays, by identity: a route that declares security by hand checks callers itself).
+ * Read from the app's route table, indexed once per route count.
  */
 export interface RouteInfo { accepts: Set<BodyKind>; needsAuth: boolean; apiKeyHeader: boolean }
 export type BodyKind = 'json' | 'form' | 'text'
@@ -40,8 +43,8 @@ export class RouteIndex {
     this.byKey.clear()
     for (const r of all) {
       const security = r.hooks?.detail?.security
-      const needsAuth = !!security?.length && security.every((s) => Object.keys(s).length > 0)
-      const apiKeyHeader = !!security?.some((s) => 'apiKey' in s)
+      const needsAuth = security === BEARER || security === BEARER_OR_KEY
+      const apiKeyHeader = security === BEARER_OR_KEY
       this.byKey.set(`${r.method} ${r.path}`, { accepts: acceptedKinds(r.hooks?.type), needsAuth, apiKeyHeader })
     }
   }
