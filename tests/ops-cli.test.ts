@@ -4,7 +4,7 @@ import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { baseEnv, cli, startServer, tmp, withDatabase } from './cli-kit'
+import { BUN, MAIN, baseEnv, cli, startServer, tmp, withDatabase } from './cli-kit'
 
 setDefaultTimeout(60_000) // child processes on a busy 2-core machine
 
@@ -131,5 +131,32 @@ describe('CLI and the data dir', () => {
     expect(j.code).toBe(1)
     expect(j.err).toMatch(/is not an Agentbase backup|is damaged/)
     expect(emails(dir)).toEqual(['before@example.com'])
+  })
+})
+
+describe('user create at a terminal', () => {
+  const tmux = Bun.which('tmux')
+  test.skipIf(!tmux)('prompts twice without echoing the password, and creates the user', async () => {
+    const env = withDatabase(baseEnv(tmp()))
+    const session = `ab-prompt-${process.pid}`
+    const sh = (...args: string[]) => Bun.spawnSync([tmux!, ...args], { env: env as Record<string, string> }).stdout.toString()
+    const pane = () => sh('capture-pane', '-p', '-t', session)
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 200 && !pane().includes(text); i++) await Bun.sleep(50)
+      expect(pane()).toContain(text)
+    }
+    const cmd = [BUN, MAIN, 'user', 'create', '--email', 'tty@example.com'].join(' ')
+    sh('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `${cmd}; sleep 30`)
+    try {
+      await waitFor('Password:')
+      sh('send-keys', '-t', session, 'typed-at-the-prompt', 'Enter')
+      await waitFor('Repeat password:')
+      sh('send-keys', '-t', session, 'typed-at-the-prompt', 'Enter')
+      await waitFor('created admin tty@example.com') // the first account is the admin
+      expect(pane()).not.toContain('typed-at-the-prompt')
+    } finally {
+      sh('kill-session', '-t', session)
+    }
+    expect(emails(env.AGENTBASE_DATA_DIR!)).toEqual(['tty@example.com'])
   })
 })

@@ -16,6 +16,9 @@ export async function readPassword(): Promise<string> {
 
 export class PasswordMismatch extends Error {}
 
+/** Typed-ahead characters left after a line ended (both answers can arrive in one chunk). */
+let pending = ''
+
 /** One line from the terminal with echo off (raw mode); Ctrl-C aborts. */
 function prompt(label: string): Promise<string> {
   const stdin = process.stdin
@@ -31,14 +34,25 @@ function prompt(label: string): Promise<string> {
       process.stderr.write('\n')
       fn()
     }
-    const onData = (chunk: Buffer) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return done(() => resolve(value))
-        if (ch === '\u0003') return done(() => reject(new PasswordMismatch('cancelled')))
+    const take = (text: string) => {
+      const chars = [...text]
+      for (let i = 0; i < chars.length; i++) {
+        const ch = chars[i]
+        if (ch === '\r' || ch === '\n') {
+          pending = chars.slice(i + 1).join('').replace(/^\n/, '')
+          done(() => resolve(value))
+          return true
+        }
+        if (ch === '\u0003') { pending = ''; done(() => reject(new PasswordMismatch('cancelled'))); return true }
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1)
         else value += ch
       }
+      return false
     }
+    const onData = (chunk: Buffer) => { take(chunk.toString('utf8')) }
     stdin.on('data', onData)
+    const early = pending
+    pending = ''
+    if (early) take(early)
   })
 }
