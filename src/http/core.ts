@@ -32,8 +32,9 @@ function nameCoercedField(request: Request, value: unknown, errors: any[]): [str
 }
 
 /**
- * Cross-cutting HTTP conventions (DESIGN §5), applied to the whole app:
- * request ids, the JSON body parser with its limit, `{ error }` for every failure, access log, metrics.
+ * Cross-cutting HTTP conventions (DESIGN §5), applied to the whole app: request ids, CORS, the caller
+ * checked before the body, the body parser with its limit and media types, `{ error }` for every failure,
+ * access log, metrics.
  */
 export const httpCore = (k: Kernel) => {
   const core = new Elysia({ name: 'http-core', seed: k })
