@@ -1,5 +1,7 @@
 #!/usr/bin/env bun
 import { parseArgs } from 'node:util'
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadConfig, ConfigError, type Config } from './config'
 import { createKernel, MasterKeyError, NoDatabaseError } from './kernel'
 import { DataDirLockedError } from './db/lock'
@@ -80,6 +82,15 @@ const only = (cmd: string, values: Record<string, unknown>, allowed: string[]) =
   if (extra.length) throw new UsageError(`unknown option --${extra[0]} for "${cmd}"`)
 }
 
+/** The data dir's files before start-up (null: the dir did not exist). */
+const dataDirFiles = (dir: string) => (existsSync(dir) ? new Set(readdirSync(dir)) : null)
+
+/** Removes what this start-up created in the data dir (and the dir itself if it made it). */
+function removeCreated(dir: string, before: Set<string> | null) {
+  for (const f of readdirSync(dir)) if (!before?.has(f)) rmSync(join(dir, f), { force: true })
+  if (!before) { try { rmdirSync(dir) } catch { /* not empty: leave it */ } }
+}
+
 async function main(argv: string[]) {
   const { values, positionals } = parse(argv)
   const [cmd, ...rest] = positionals
@@ -95,15 +106,17 @@ async function main(argv: string[]) {
     case 'serve': {
       only(cmd, values, ['port', 'host'])
       if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" for serve`)
-      const k = createKernel(config(values))
+      const cfg = config(values)
+      const before = dataDirFiles(cfg.dataDir)
+      const k = createKernel(cfg)
       let s: ReturnType<typeof serve>
       try {
         s = serve(k)
       } catch (err) {
         k.close()
-        const c = k.config
+        removeCreated(cfg.dataDir, before) // a start that failed leaves no fresh database behind
         if (/EADDRINUSE|in use/i.test(String((err as Error)?.message) + String((err as { code?: string })?.code))) {
-          fail(`port ${c.port} on ${c.host} is already in use (is another agentbase running?); set PORT or --port to another one`, 1)
+          fail(`port ${cfg.port} on ${cfg.host} is already in use (is another agentbase running?); set PORT or --port to another one`, 1)
         }
         throw err
       }

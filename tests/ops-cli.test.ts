@@ -17,10 +17,12 @@ describe('one server per port and per data dir', () => {
   test('a second serve on a busy port exits 1 naming the port; the first keeps its database', async () => {
     const a = await startServer(baseEnv(tmp()))
     try {
-      const second = await cli(['serve'], { ...baseEnv(tmp()), PORT: String(a.port), HOST: '127.0.0.1' })
+      const fresh = join(tmp(), 'data')
+      const second = await cli(['serve'], { ...baseEnv(fresh), PORT: String(a.port), HOST: '127.0.0.1' })
       expect(second.code).toBe(1)
       expect(second.err).toContain(`port ${a.port} on 127.0.0.1 is already in use`)
       expect(second.out).not.toContain('listening')
+      expect(existsSync(fresh)).toBe(false) // no stray database left where it failed to start
       // Every request still lands on the first server's database.
       for (let i = 0; i < 5; i++) expect((await fetch(a.url + '/health')).status).toBe(200)
     } finally {
