@@ -110,4 +110,27 @@ describe('model output is JSON entering too', () => {
     expect(r).toEqual({ ok: false, error: `the answer nests JSON deeper than ${MAX_JSON_DEPTH} levels` })
     expect(parseJsonAnswer(nest(3))).toEqual({ ok: true, value: { a: { a: { a: 1 } } } })
   })
+
+  test('tool-call arguments and stream data from a provider are bounded the same way', async () => {
+    const { parseArguments, parseData } = await import('../src/llm/http')
+    expect(parseArguments(nest(100_000))).toEqual({ args: {}, error: `arguments nest JSON deeper than ${MAX_JSON_DEPTH} levels` })
+    expect(parseArguments('{"city":"Paris"}')).toEqual({ args: { city: 'Paris' } })
+    let err: any
+    try { parseData('openai', `{"choices":${deepArray(100_000)}}`) } catch (e) { err = e }
+    expect({ status: err?.status, code: err?.code }).toEqual({ status: 502, code: 'llm_stream_malformed' })
+    expect(err.message).toContain(`deeper than ${MAX_JSON_DEPTH} levels`)
+  })
+
+  test('a provider answering deeply nested JSON fails the run as malformed, logged at no error level', async () => {
+    const deepServer = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response(`{"choices":[{"message":${nest(100_000)}}]}`, { headers: { 'content-type': 'application/json' } }) })
+    try {
+      const ep = await createEndpoint(env.t, who, { llm_base_url: `http://127.0.0.1:${deepServer.port}/v1`, llm_api_key: 'sk-user-own-key' })
+      const r = await env.t.req('POST', `/api/run/${ep.slug}`, { headers: { 'x-api-key': ep.key }, body: { input: 'hi' } })
+      expect(r.status).toBe(502)
+      expect(r.body.error).toContain(`deeper than ${MAX_JSON_DEPTH} levels`)
+      expect(errors).toEqual([])
+    } finally {
+      deepServer.stop(true)
+    }
+  })
 })
