@@ -17,6 +17,7 @@ import { Workers } from './scheduler/workers'
 import type { Principal } from './auth/principal'
 import { VERSION } from './version'
 import { flushTouched } from './auth/authenticate'
+import { lockDataDir } from './db/lock'
 import { createRuns } from './runs/service'
 import type { RunService } from './runs/types'
 import type { WalletLedger } from './runs/billing'
@@ -69,7 +70,20 @@ export interface Kernel {
   close(): void
 }
 
-export interface KernelOptions { clock?: Clock; log?: Logger }
+export interface KernelOptions {
+  clock?: Clock
+  log?: Logger
+  /** Create the database when it does not exist (serve); CLI commands refuse instead (wrong data dir). */
+  create?: boolean
+}
+
+export class NoDatabaseError extends Error {}
+
+export const databasePath = (config: Config) => join(config.dataDir, 'agentbase.db')
+
+/** The refusal a command gets when the data dir holds no database: probably the wrong directory. */
+export const noDatabase = (config: Config) =>
+  new NoDatabaseError(`no database at ${databasePath(config)}; set AGENTBASE_DATA_DIR (or --data-dir) to the data dir your server uses, or run "agentbase serve" once to create one`)
 
 export class MasterKeyError extends Error {}
 
@@ -79,19 +93,29 @@ const missingWallet: WalletLedger = {
   debit() { throw new Error('no wallet registered: call registerDomains(k) (src/app.ts) before running agents') },
 }
 
-function loadMasterKey(config: Config): Buffer {
+/** The configured or stored master key, or null when neither exists yet (nothing generated). */
+export function existingMasterKey(config: Config): Buffer | null {
   if (config.secretKey) return Buffer.from(config.secretKey, 'utf8')
   const file = join(config.dataDir, 'master.key')
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8')
+  return existsSync(file) ? Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8') : null
+}
+
+function loadMasterKey(config: Config): Buffer {
+  const existing = existingMasterKey(config)
+  if (existing) return existing
+  const file = join(config.dataDir, 'master.key')
   const key = randomBytes(32).toString('base64url')
   writeFileSync(file, key + '\n', { mode: 0o600 })
   chmodSync(file, 0o600)
   return Buffer.from(key, 'utf8')
 }
 
+/** What `meta.master_key_check` holds for a key. */
+export const masterKeyCheck = (key: Buffer) => deriveKey(key, 'check').toString('hex')
+
 /** A stored check value of the master key: starting with another key fails at once, loudly. */
 function checkMasterKey(db: Db, key: Buffer) {
-  const check = deriveKey(key, 'check').toString('hex')
+  const check = masterKeyCheck(key)
   const row = db.query<{ value: string }, [string]>('SELECT value FROM meta WHERE key = ?').get('master_key_check')
   if (!row) db.query('INSERT INTO meta (key, value) VALUES (?, ?)').run('master_key_check', check)
   else if (row.value !== check) {
@@ -140,16 +164,28 @@ function lazy<N extends 'mcp' | 'toolAudit' | 'deliveries'>(k: Kernel, name: N, 
 }
 
 export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
-  mkdirSync(config.dataDir, { recursive: true })
+  if (opts.create === false && !existsSync(databasePath(config))) throw noDatabase(config)
+  // Owner-only when we create it: the database, its WAL, backups' source and the master key live here.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const clock = opts.clock ?? systemClock
   const log = opts.log ?? createLogger(config.logLevel)
-  const masterKey = loadMasterKey(config)
-  const db = openDb(join(config.dataDir, 'agentbase.db'), config.sync)
+  // One writer per data dir, before anything is written there (even a generated master key).
+  const lock = lockDataDir(config.dataDir)
+  let db: Db
+  let masterKey: Buffer
+  try {
+    masterKey = loadMasterKey(config)
+    db = openDb(databasePath(config), config.sync)
+  } catch (err) {
+    lock.release()
+    throw err
+  }
   try {
     migrate(db, migrations, () => new Date(clock.now()).toISOString())
     checkMasterKey(db, masterKey)
   } catch (err) {
     db.close()
+    lock.release()
     throw err
   }
   const singletons = new Map<string, unknown>()
@@ -191,6 +227,7 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
       for (const c of closers.reverse()) { try { c() } catch { /* closing anyway */ } }
       try { flushTouched(k) } catch { /* best effort: last-used times are advisory */ }
       db.close()
+      lock.release()
     },
   }
   lazy(k, 'mcp', () => new McpPool(k), closers)

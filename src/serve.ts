@@ -1,6 +1,5 @@
 import type { Kernel } from './kernel'
 import { createApp, registerDomains } from './app'
-import { largestBodyLimit } from './http/body'
 
 /** Starts the HTTP server and the background workers; returns a graceful stop. */
 export function serve(k: Kernel, opts: { port?: number; host?: string } = {}) {
@@ -9,10 +8,14 @@ export function serve(k: Kernel, opts: { port?: number; host?: string } = {}) {
   app.listen({
     port: opts.port ?? k.config.port,
     hostname: opts.host ?? k.config.host,
-    // Backstop only, well above every route's limit: ours are enforced while reading and answer a JSON
-    // 413 (src/http/body.ts); Bun's own answers an empty 413 and must never be the one that fires.
-    maxRequestBodySize: largestBodyLimit() * 4,
+    // Bun's own limit answers an empty 413 before any hook runs: it must never be the one that fires.
+    // Ours (src/http/body.ts) refuse a declared Content-Length at once and count streamed bytes while
+    // reading, with the JSON 413 naming the route's limit; nothing is buffered beyond that limit.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 0, // SSE streams send keepalives; per-request timeouts are ours
+    // Elysia asks for SO_REUSEPORT: a second server on a busy port would then "listen" too and the kernel
+    // would split requests between two databases. Without it a taken port fails with EADDRINUSE.
+    reusePort: false,
   })
   const server = app.server!
   k.workers.start()

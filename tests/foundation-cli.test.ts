@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { migrations } from '../migrations/index'
 import pkg from '../package.json'
+import { createKernel } from '../src/kernel'
+import { loadConfig } from '../src/config'
+import { createLogger } from '../src/log'
 
 setDefaultTimeout(60_000) // child processes on a busy 2-core machine
 
@@ -24,6 +27,12 @@ const baseEnv = (dir: string, extra: Record<string, string> = {}) => ({
   AGENTBASE_PASSWORD_MEMORY_KIB: '1024',
   ...extra,
 })
+
+/** A data dir holding a database, made by the same code `serve` runs (CLI commands never create one). */
+function withDatabase<E extends Record<string, string | undefined>>(env: E): E {
+  createKernel(loadConfig(env), { log: createLogger('silent') }).close()
+  return env
+}
 
 async function cli(args: string[], env: Record<string, string | undefined> = baseEnv(tmp())) {
   const p = Bun.spawn([BUN, MAIN, ...args], { env, cwd: ROOT, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
@@ -81,7 +90,7 @@ describe('usage', () => {
     { args: ['serve', 'extra'], code: 2, err: /unexpected argument "extra" for serve/ },
     { args: ['backup'], code: 2, err: /backup needs a target file/ },
     { args: ['user'], code: 2, err: /unknown user command ""/ },
-    { args: ['user', 'create', '--email', 'a@example.com'], code: 2, err: /needs --email and --password/ },
+    { args: ['user', 'create', '--password', 'long-enough-pw'], code: 2, err: /user create needs --email/ },
     { args: ['migrate', '--email', 'x'], code: 2, err: /unknown option --email for "migrate"/ },
   ]
   for (const u of usage) {
@@ -98,6 +107,7 @@ describe('usage', () => {
 describe('migrate and user create', () => {
   test('migrate --status lists pending, migrate applies, --status lists applied', async () => {
     const env = baseEnv(tmp())
+    new Database(join(env.AGENTBASE_DATA_DIR, 'agentbase.db'), { create: true }).close() // an empty database: nothing applied yet
     const pending = await cli(['migrate', '--status'], env)
     expect(pending.code).toBe(0)
     expect(pending.out.trim().split('\n')).toEqual(migrations.map((m) => expect.stringMatching(new RegExp(`^pending\\s+${m.name}$`))))
@@ -109,7 +119,7 @@ describe('migrate and user create', () => {
   })
 
   test('user create makes users; duplicates and short passwords fail with exit 1', async () => {
-    const env = baseEnv(tmp())
+    const env = withDatabase(baseEnv(tmp()))
     const a = await cli(['user', 'create', '--email', 'Root@Example.com', '--password', 'long-enough-pw', '--admin'], env)
     expect(a.code).toBe(0)
     expect(a.out).toMatch(/^created admin root@example\.com \(usr_[A-Za-z0-9_-]{20}\)\n$/)
@@ -127,9 +137,9 @@ describe('migrate and user create', () => {
   })
 
   test('a different master key stops start-up with a clear message (exit 1)', async () => {
-    const env = baseEnv(tmp(), { AGENTBASE_SECRET_KEY: 'first-key-0123456789abcdef' })
+    const env = withDatabase(baseEnv(tmp(), { AGENTBASE_SECRET_KEY: 'first-key-0123456789abcdefghijklmnop' }))
     expect((await cli(['migrate'], env)).code).toBe(0)
-    const r = await cli(['migrate'], { ...env, AGENTBASE_SECRET_KEY: 'other-key-0123456789abcdef' })
+    const r = await cli(['migrate'], { ...env, AGENTBASE_SECRET_KEY: 'other-key-0123456789abcdefghijklmnop' })
     expect(r.code).toBe(1)
     expect(r.err).toMatch(/^agentbase: The master key does not match the one this database was created with/)
   })
@@ -138,10 +148,9 @@ describe('migrate and user create', () => {
     const dir = tmp()
     const none = await cli(['backup', join(dir, 'b.db')], baseEnv(join(dir, 'empty')))
     expect(none.code).toBe(1)
-    expect(none.err).toMatch(/no database at .*agentbase\.db; nothing to back up/)
+    expect(none.err).toMatch(/no database at .*agentbase\.db; set AGENTBASE_DATA_DIR/)
     expect(existsSync(join(dir, 'empty', 'agentbase.db'))).toBe(false)
-    const env = baseEnv(dir)
-    await cli(['migrate'], env)
+    const env = withDatabase(baseEnv(dir))
     const exists = await cli(['backup', join(dir, 'agentbase.db')], env)
     expect(exists.code).toBe(1)
     expect(exists.err).toMatch(/already exists; choose a new file/)

@@ -60,7 +60,8 @@ const cases: Scenario[] = [
   { name: 'query: out of range', method: 'GET', path: '/api/wallet?limit=0', auth: true, status: 400, error: /limit must be at least 1/ },
   { name: 'oversized body (content-length)', method: 'POST', path: '/api/workspaces', auth: true, opts: () => ({ raw: 'x'.repeat(MB + 1), headers: json }), status: 413, code: 'body_too_large', error: /too large \(max 1MB\)/ },
   { name: 'oversized streamed body (no content-length)', method: 'POST', path: '/api/workspaces', auth: true, opts: () => ({ raw: chunks(12, 100_000), headers: json }), status: 413, code: 'body_too_large', error: /too large/ },
-  { name: 'oversized body before authentication', method: 'POST', path: '/api/workspaces', opts: () => ({ raw: chunks(12, 100_000), headers: json }), status: 413, error: /too large/ },
+  // Who is calling comes first (issue 11 item 14): a stranger's body is never read, whatever its size.
+  { name: 'oversized body before authentication', method: 'POST', path: '/api/workspaces', opts: () => ({ raw: chunks(12, 100_000), headers: json }), status: 401, error: /Authentication required/ },
   { name: 'unknown route', method: 'GET', path: '/api/nope', status: 404, code: 'route_not_found', error: /^No route for GET \/api\/nope$/ },
   { name: 'unknown method on a known path', method: 'DELETE', path: '/api/auth/me', auth: true, status: 404, error: /No route for DELETE/ },
   { name: 'case variant of a protected path', method: 'GET', path: '/API/workspaces', status: 404, error: /No route/ },

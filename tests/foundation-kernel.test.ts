@@ -70,14 +70,14 @@ describe('master key', () => {
 
   test('starting with a different key fails at once with a clear message and changes nothing', () => {
     const dir = tmp()
-    createKernel(cfg(dir, { AGENTBASE_SECRET_KEY: 'the-original-key-0123456789' }), { log: quiet }).close()
+    createKernel(cfg(dir, { AGENTBASE_SECRET_KEY: 'the-original-key-0123456789abcdefghij' }), { log: quiet }).close()
     const before = readFileSync(join(dir, 'agentbase.db'))
     let err: unknown
-    try { createKernel(cfg(dir, { AGENTBASE_SECRET_KEY: 'a-different-key-0123456789' }), { log: quiet }) } catch (e) { err = e }
+    try { createKernel(cfg(dir, { AGENTBASE_SECRET_KEY: 'a-different-key-0123456789abcdefghij' }), { log: quiet }) } catch (e) { err = e }
     expect(err).toBeInstanceOf(MasterKeyError)
     expect((err as Error).message).toMatch(/master key does not match.*AGENTBASE_SECRET_KEY/)
     expect(readFileSync(join(dir, 'agentbase.db')).equals(before)).toBe(true)
-    createKernel(cfg(dir, { AGENTBASE_SECRET_KEY: 'the-original-key-0123456789' }), { log: quiet }).close()
+    createKernel(cfg(dir, { AGENTBASE_SECRET_KEY: 'the-original-key-0123456789abcdefghij' }), { log: quiet }).close()
   })
 })
 
@@ -263,7 +263,7 @@ describe('config', () => {
   })
   test('values are parsed and trimmed', () => {
     const c = loadConfig({ PORT: '9000', AGENTBASE_OUTBOUND_ALLOW: ' 127.0.0.1, 10.0.0.0/8 ,', AGENTBASE_TRUST_PROXY: 'true', AGENTBASE_PUBLIC_URL: 'https://x.example/', AGENTBASE_BILLING: 'on', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1/' })
-    expect(c).toMatchObject({ port: 9000, outboundAllow: ['127.0.0.1', '10.0.0.0/8'], trustProxy: true, publicUrl: 'https://x.example', billing: true })
+    expect(c).toMatchObject({ port: 9000, outboundAllow: ['127.0.0.1', '10.0.0.0/8'], trustProxy: { hops: 1 }, publicUrl: 'https://x.example', billing: true })
     expect(c.llmBaseUrls.openai).toBe('http://127.0.0.1:1/v1')
   })
   const bad = [

@@ -3,6 +3,7 @@ import type { Kernel } from '../../src/kernel'
 import { authGuard, jwtVerifier } from '../../src/http/guard'
 import { ApiError, badRequest } from '../../src/http/errors'
 import { setBodyLimit } from '../../src/http/body'
+import { beforeBody } from '../../src/http/routes'
 import { enforceRate } from '../../src/http/rate-limit'
 import { clientIp } from '../../src/http/client-ip'
 import { sseResponse } from '../../src/http/sse'
@@ -19,6 +20,20 @@ export const RUN_BODY_LIMIT = 2 * 1024 * 1024
 setBodyLimit('POST', '/api/run/:slug', RUN_BODY_LIMIT)
 
 const READ_RPM = 600
+
+/** What POST /api/run/:slug accepts (JSON, a form or plain text); see extractInput for how input is found. */
+const RunBody = t.Union([
+  t.Object({
+    input: t.Optional(t.Unknown({ description: 'The input (a string, or any JSON value, sent as JSON text)' })),
+    message: t.Optional(t.Unknown({ description: 'Used when input is absent' })),
+    text: t.Optional(t.Unknown({ description: 'Used when input and message are absent' })),
+    prompt: t.Optional(t.Unknown({ description: 'Used when input, message and text are absent' })),
+    callback_url: t.Optional(t.Unknown({ description: 'async_mode: an http(s) URL (at most 2000 characters) POSTed the result when the run ends' })),
+    on_disconnect: t.Optional(t.Unknown({ description: 'enable_streaming: "cancel" (default) or "continue" when the client goes away' })),
+  }, { additionalProperties: true, description: 'Without input/message/text/prompt, the whole object (less callback_url) is the input' }),
+  t.Array(t.Unknown()), t.String(), t.Number(), t.Boolean(),
+], { description: 'The run input', examples: [{ input: 'Summarize: ...' }] })
+const RUN_BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'text/plain'] as const
 
 async function callbackUrlOf(k: Kernel, body: unknown): Promise<string | null> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return null
@@ -49,8 +64,14 @@ function statusView(row: RunView) {
   }
 }
 
-export const runRoutes = (k: Kernel) =>
-  new Elysia({ name: 'agent-endpoints.run', seed: k, detail: { tags: ['Agent endpoints: execution'] } })
+export const runRoutes = (k: Kernel) => {
+  // The caller is checked against the endpoint before its body is read: a wrong key is 401 whatever it sent.
+  beforeBody(k, 'POST', '/api/run/:slug', async (request, params) => {
+    const ep = endpointsStore(k.db).bySlug(params.slug)
+    if (!ep || ep.status !== 'active') throw endpointGone()
+    await authorizeRun(k, ep, request, jwtVerifier(k))
+  })
+  return new Elysia({ name: 'agent-endpoints.run', seed: k, detail: { tags: ['Agent endpoints: execution'] } })
     .use(authGuard(k))
     .post('/api/run/:slug', async ({ params, body, request, server, set }) => {
       const ep = endpointsStore(k.db).bySlug(params.slug)
@@ -75,12 +96,15 @@ export const runRoutes = (k: Kernel) =>
       return syncShape(await runSync(k, ep, input, 'sync', ip, request.signal, requestLog(k, request)))
     }, {
       params: t.Object({ slug: t.String({ minLength: 1, maxLength: 200 }) }),
+      body: RunBody,
+      type: [...RUN_BODY_TYPES],
       response: { 200: SyncResult, 202: Queued },
       detail: {
         summary: 'Run an agent endpoint',
         description: 'Auth: `Authorization: Bearer aek_...`, `X-API-Key: aek_...`, the owner\'s token (endpoints.run), or none for public endpoints. '
           + 'Input from `input`, `message`, `text` or `prompt`, else the whole body. Body max 2 MB. Sync JSON, SSE (enable_streaming; `on_disconnect`: `cancel` (default) stops the run when the client goes away, `continue` lets it finish, re-joinable at GET /api/runs/:id/events) or 202 + run id (async_mode; optional `callback_url`).',
         security: [{}, { bearer: [] }, { apiKey: [] }],
+        'x-streams': 'when the endpoint has enable_streaming',
       },
     })
     .get('/api/runs/:id', async ({ params, query, request, cookie, set }) => {
@@ -142,3 +166,4 @@ export const runRoutes = (k: Kernel) =>
         security: [{ bearer: [] }, { apiKey: [] }],
       },
     })
+}

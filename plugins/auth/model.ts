@@ -1,5 +1,9 @@
 import { t } from 'elysia'
 
+/** Elysia's `format: 'email'` rule, for callers outside a route (the CLI). */
+const EMAIL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i
+export const isEmail = (s: string) => s.length <= 254 && EMAIL.test(s)
+
 export const Email = t.String({ format: 'email', maxLength: 254, description: 'Email address', examples: ['ada@example.com'] })
 export const Password = t.String({ minLength: 8, maxLength: 200, description: '8-200 characters' })
 

@@ -6,33 +6,46 @@ import { iso, nowIso } from '../../src/clock'
 import type { Principal } from '../../src/auth/principal'
 import { forgetTokens } from '../../src/auth/authenticate'
 import { toUserView, userStore, type UserRow } from './store'
+import { tx } from '../../src/db/open'
 
 const normEmail = (e: string) => e.trim().toLowerCase()
 
-/** Creates a user. The first user becomes admin; later ones need open registration or an admin caller. */
+/**
+ * Creates a user. The first user becomes admin; later ones need open registration or an admin caller.
+ * The slow hash runs first; "who is first" is decided and the row written in one transaction after it,
+ * so concurrent first registrations cannot all see an empty table (exactly one becomes admin).
+ */
 export async function register(k: Kernel, input: { email: string; password: string; admin?: boolean }, caller: Principal | null, opts: { cli?: boolean } = {}) {
   const users = userStore(k)
-  const first = users.count() === 0
   const byAdmin = caller?.role === 'admin'
+  const email = normEmail(input.email)
+  // Cheap early refusals (no hash spent on them); re-checked atomically below.
+  allowed(k, users.count() === 0, byAdmin, input, opts)
+  if (users.byEmail(email)) throw conflict('An account with this email already exists')
+  const hash = await hashPassword(input.password, k.config.passwordMemoryKib)
+  const now = nowIso(k.clock)
+  return tx(k.db, () => {
+    const first = users.count() === 0
+    allowed(k, first, byAdmin, input, opts)
+    const row: UserRow = {
+      id: newId('usr'), email, password_hash: hash, role: first || input.admin ? 'admin' : 'user',
+      monthly_token_quota: null, disabled_at: null, created_at: now, updated_at: now,
+    }
+    try {
+      users.insert(row)
+    } catch (err) {
+      if (String(err).includes('UNIQUE')) throw conflict('An account with this email already exists')
+      throw err
+    }
+    return toUserView(row)
+  })
+}
+
+function allowed(k: Kernel, first: boolean, byAdmin: boolean, input: { admin?: boolean }, opts: { cli?: boolean }) {
   if (!first && !opts.cli && !byAdmin && !k.config.openRegistration) {
     throw forbidden('Registration is closed: ask an admin to create your account (or set AGENTBASE_OPEN_REGISTRATION=on)')
   }
   if (input.admin && !first && !opts.cli && !byAdmin) throw forbidden('Only admins can create admin users')
-  const email = normEmail(input.email)
-  if (users.byEmail(email)) throw conflict('An account with this email already exists')
-  const hash = await hashPassword(input.password, k.config.passwordMemoryKib)
-  const now = nowIso(k.clock)
-  const row: UserRow = {
-    id: newId('usr'), email, password_hash: hash, role: first || input.admin ? 'admin' : 'user',
-    monthly_token_quota: null, disabled_at: null, created_at: now, updated_at: now,
-  }
-  try {
-    users.insert(row)
-  } catch (err) {
-    if (String(err).includes('UNIQUE')) throw conflict('An account with this email already exists')
-    throw err
-  }
-  return toUserView(row)
 }
 
 /** Failed logins allowed per window: few per email (guessing one account), more per IP (shared NATs). */

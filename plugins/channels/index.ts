@@ -13,6 +13,8 @@ export const CUSTOM_RPM = 120
 const platformRoute = (platform: Exclude<Platform, 'custom'>, summary: string, description: string) => ({
   params: BotIdParams,
   body: PlatformPayload,
+  // Platforms sign the raw bytes; some (Slack interactivity) send forms: read them all, verify, then parse.
+  type: ['application/json', 'application/x-www-form-urlencoded', 'text/plain'] as ('application/json' | 'application/x-www-form-urlencoded' | 'text/plain')[],
   response: { 200: PlatformAck, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
   detail: { summary, description, security: [] as Record<string, string[]>[], tags: ['Bot webhooks'] },
   platform,
@@ -35,7 +37,7 @@ export const channelsPlugin = (k: Kernel) => {
       const a = await receive(k, r.platform, params.botId, request, body, query as Record<string, string | undefined>)
       set.status = a.status
       return a.body as any
-    }, { params: r.params, body: r.body, response: r.response, detail: r.detail })
+    }, { params: r.params, body: r.body, type: r.type, response: r.response, detail: r.detail })
   }
   return app
     .get('/whatsapp/:botId', ({ params, query, set }) => {

@@ -4,6 +4,7 @@ import presetJs from 'swagger-ui-dist/swagger-ui-standalone-preset.js' with { ty
 import css from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import type { Kernel } from '../../src/kernel'
 import { VERSION } from '../../src/version'
+import { buildOpenApi, type RouteLike } from './openapi'
 
 const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -21,14 +22,17 @@ const assets: Record<string, { path: string; type: string }> = {
   'swagger-ui.css': { path: css, type: 'text/css; charset=utf-8' },
 }
 
-const documentation = {
-  info: { title: 'Agentbase API', description: 'Self-hosted AI agents, bots, endpoints, tools and webhooks. Errors are always `{ "error": "...", "code": "..." }`.', version: VERSION },
-  components: {
-    securitySchemes: {
-      bearer: { type: 'http', scheme: 'bearer', description: 'A login JWT, an ab_pat_ API token, or a bot_ key' },
-      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Agent endpoint key (aek_) where allowed' },
-      metricsToken: { type: 'http', scheme: 'bearer', description: 'AGENTBASE_METRICS_TOKEN, when set' },
-    },
+const base = {
+  info: {
+    title: 'Agentbase API',
+    version: VERSION,
+    description: 'Self-hosted AI agents, bots, endpoints, tools and webhooks. Errors are always `{ "error": "...", "code": "..." }` '
+      + '(plus `details` for validation errors); every answer carries `X-Request-Id`, and rate-limited routes `X-RateLimit-*`.',
+  },
+  securitySchemes: {
+    bearer: { type: 'http', scheme: 'bearer', description: 'A login JWT, an ab_pat_ API token, or a bot_ key' },
+    apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Agent endpoint key (aek_) where allowed' },
+    metricsToken: { type: 'http', scheme: 'bearer', description: 'AGENTBASE_METRICS_TOKEN, when set' },
   },
   // Per-route security comes from the auth macro (src/http/guard.ts): public routes show none.
   tags: [
@@ -39,40 +43,20 @@ const documentation = {
     { name: 'Admin', description: 'Instance administration (admins)' },
     { name: 'Operations', description: 'Health and metrics' },
   ],
-} as const
-
-const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE']
-type RouteLike = { method: string; path: string; hooks: any }
+}
 
 /**
- * The OpenAPI document, built on the first GET /swagger/json (and again when routes were added) from every
- * route's schemas, with @elysiajs/swagger's own converter (`@elysiajs/swagger/utils`, loaded on first use:
- * the idle server never evaluates it; the plugin itself would also load @scalar/themes at start-up).
- * Same output as `swagger({ specPath: '/swagger/json', exclude: [/^\/swagger/], excludeStaticFile: true })`.
+ * The OpenAPI 3.1 document (./openapi.ts), built on the first GET /swagger/json and again when routes were
+ * added: the idle server never builds it.
  */
-async function openApi(app: Elysia, cache: { paths: Record<string, any>; total: number }) {
-  // import(), not require(): require() picks the package's CommonJS build and with it a second copy of elysia.
-  const { registerSchemaPath, filterPaths } = await import('@elysiajs/swagger/utils')
-  // The plugin did the same: this instance's router history is the whole app's once it is used.
+function openApi(app: Elysia, cache: { doc: unknown; total: number }) {
+  // This instance's router history is the whole app's once it is used.
   const routes = (app as any).getGlobalRoutes() as RouteLike[]
-  const models = (app as any).getGlobalDefinitions?.().type
-  if (routes.length !== cache.total) {
+  if (routes.length !== cache.total || !cache.doc) {
     cache.total = routes.length
-    for (const route of routes) {
-      if (route.hooks?.detail?.hide === true || route.method === 'OPTIONS') continue
-      if (!METHODS.includes(route.method) && route.method !== 'ALL') continue
-      for (const method of route.method === 'ALL' ? METHODS : [route.method]) {
-        registerSchemaPath({ schema: cache.paths, hook: route.hooks, method, path: route.path, models, contentType: route.hooks.type } as any)
-      }
-    }
+    cache.doc = buildOpenApi(routes, base)
   }
-  return {
-    openapi: '3.0.3',
-    ...documentation,
-    tags: [...documentation.tags],
-    paths: filterPaths(cache.paths, { excludeStaticFile: true, exclude: [/^\/swagger/] }),
-    components: { ...documentation.components, schemas: { ...models } },
-  }
+  return cache.doc
 }
 
 /**
@@ -80,7 +64,7 @@ async function openApi(app: Elysia, cache: { paths: Record<string, any>; total: 
  * at /swagger served from assets embedded in the binary: it renders with no internet.
  */
 export const docsPlugin = (_k: Kernel) => {
-  const cache = { paths: {} as Record<string, any>, total: 0 }
+  const cache = { doc: null as unknown, total: 0 }
   const app = new Elysia({ name: 'docs' })
   return app
     .get('/swagger/json', () => openApi(app as Elysia, cache), { detail: { hide: true } })

@@ -1,3 +1,4 @@
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../http/json'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { compileSchema } from './ajv'
 import type { JsonSchema } from './types'
@@ -40,6 +41,8 @@ export function parseJsonAnswer(text: string): { ok: true; value: unknown } | { 
   let firstError = ''
   for (const c of candidates) {
     if (!c) continue
+    // A model's answer is outside input too: bounded like request bodies before anything recurses on it.
+    if (jsonTooDeep(c)) return { ok: false, error: `the answer nests JSON deeper than ${MAX_JSON_DEPTH} levels` }
     try {
       return { ok: true, value: JSON.parse(c) }
     } catch (err) {

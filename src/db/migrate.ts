@@ -8,7 +8,9 @@ function ensureTable(db: Db) {
 }
 
 export function migrationStatus(db: Db, all: Migration[]) {
-  ensureTable(db)
+  // Read-only callers (migrate --status): a database without the table has applied nothing yet.
+  const has = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get()
+  if (!has) return all.map((m) => ({ name: m.name, applied_at: null as string | null }))
   const applied = new Map(db.query<{ name: string; applied_at: string }, []>('SELECT name, applied_at FROM schema_migrations').all().map((r) => [r.name, r.applied_at]))
   return all.map((m) => ({ name: m.name, applied_at: applied.get(m.name) ?? null }))
 }

@@ -1,4 +1,6 @@
 import { ApiError } from './errors'
+import { jsonTooDeep, tooDeep } from './json'
+import { MEDIA, type BodyKind } from './routes'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 
@@ -43,24 +45,34 @@ export const rawBody = (request: Request) => rawBodies.get(request) ?? ''
 const decoder = new TextDecoder()
 
 /**
- * The global body parser: JSON, urlencoded form and plain text, read under the route's limit.
- * Anything else is refused with 415, so handlers never see a body shape they didn't ask for.
+ * The global body parser, run under the route's byte limit. A route accepts JSON unless it declares more
+ * (Elysia's `type` option: urlencoded form, plain text); any other Content-Type is refused with 415 before
+ * a byte is read. JSON deeper than MAX_JSON_DEPTH is refused with 400 before JSON.parse.
  */
-export async function parseBody(request: Request, contentType: string, limit: number): Promise<unknown> {
+export async function parseBody(request: Request, contentType: string, limit: number, accepts: Set<BodyKind> = new Set(['json'])): Promise<unknown> {
   const type = contentType.split(';')[0].trim().toLowerCase()
+  const kind: BodyKind | null = type === 'application/json' || type.endsWith('+json') ? 'json'
+    : type === 'application/x-www-form-urlencoded' ? 'form'
+    : type.startsWith('text/') ? 'text'
+    : type === '' ? (accepts.has('text') ? 'text' : 'json') // no header: plain text where accepted, else JSON
+    : null
+  if (!kind || !accepts.has(kind)) {
+    const wanted = accepts.size === 1 && accepts.has('json') ? 'JSON (Content-Type: application/json)' : [...accepts].map((k) => MEDIA[k]).join(', ')
+    throw new ApiError(415, `Unsupported Content-Type "${type}": the body must be ${wanted}`)
+  }
   const bytes = await readLimited(request, limit)
   const text = decoder.decode(bytes)
   rawBodies.set(request, text)
-  if (type === 'application/json' || type.endsWith('+json')) {
+  if (kind === 'json') {
     // null, not undefined: undefined would hand the (already read) body to Elysia's default parser.
     if (text.trim() === '') return null
+    if (jsonTooDeep(text)) throw tooDeep()
     try {
       return JSON.parse(text)
     } catch {
       throw new ApiError(400, 'Request body is not valid JSON', 'invalid_json')
     }
   }
-  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text))
-  if (type.startsWith('text/') || type === '') return text === '' ? null : text
-  throw new ApiError(415, `Unsupported Content-Type "${type}"; send application/json`)
+  if (kind === 'form') return Object.fromEntries(new URLSearchParams(text))
+  return text === '' ? null : text
 }

@@ -3,6 +3,9 @@ import type { Kernel } from '../kernel'
 import { ApiError } from './errors'
 import { readableValidation } from './validation'
 import { bodyLimitFor, parseBody } from './body'
+import { RouteIndex, bodyGate } from './routes'
+import { authenticateBeforeBody } from './guard'
+import { cors } from './cors'
 import { randomString } from '../db/ids'
 import type { Logger } from '../log'
 
@@ -29,18 +32,30 @@ function nameCoercedField(request: Request, value: unknown, errors: any[]): [str
 }
 
 /**
- * Cross-cutting HTTP conventions (DESIGN §5), applied to the whole app:
- * request ids, the JSON body parser with its limit, `{ error }` for every failure, access log, metrics.
+ * Cross-cutting HTTP conventions (DESIGN §5), applied to the whole app: request ids, CORS, the caller
+ * checked before the body, the body parser with its limit and media types, `{ error }` for every failure,
+ * access log, metrics.
  */
-export const httpCore = (k: Kernel) =>
-  new Elysia({ name: 'http-core', seed: k })
+export const httpCore = (k: Kernel) => {
+  const core = new Elysia({ name: 'http-core', seed: k })
+  // This instance's router history is the whole app's once it is mounted (as the docs plugin reads it).
+  const routes = new RouteIndex(() => (core as any).getGlobalRoutes())
+  return core
     .onRequest(({ request, set }) => {
       const given = request.headers.get('x-request-id')
       const id = given && validId.test(given) ? given : `req_${randomString(16)}`
       metas.set(request, { id, start: performance.now() })
       set.headers['x-request-id'] = id
     })
-    .onParse({ as: 'global' }, ({ request, contentType, route }) => parseBody(request, contentType ?? '', bodyLimitFor(request.method, route)))
+    .use(cors(k))
+    .onParse({ as: 'global' }, async ({ request, contentType, route, params }) => {
+      // Who is calling comes before what they sent: 401 first, then 415 / 413 / 400.
+      const info = routes.get(request.method, route)
+      if (info.needsAuth) await authenticateBeforeBody(k, request, info.apiKeyHeader)
+      const gate = bodyGate(k, request.method, route)
+      if (gate) await gate(request, (params ?? {}) as Record<string, string>)
+      return parseBody(request, contentType ?? '', bodyLimitFor(request.method, route), info.accepts)
+    })
     .onError({ as: 'global' }, ({ code, error: thrown, set, request, route }) => {
       let error = thrown
       const reqId = requestId(request)
@@ -99,3 +114,4 @@ export const httpCore = (k: Kernel) =>
       const log = meta?.log ?? k.log
       log.info('request', { request_id: meta?.id, method: request.method, route: template, status, ms: Math.round(seconds * 1000 * 10) / 10 })
     })
+}

@@ -22,11 +22,25 @@ export const JWT_TTL_SECONDS = 24 * 3600
 export type AuthRequirement = true | Scope | { scope?: Scope; admin?: boolean; session?: boolean; apiKeyHeader?: boolean }
 
 const principals = new WeakMap<Request, Principal>()
+/** Callers resolved by the body parser, before the body was read (see authenticateBeforeBody). */
+const early = new WeakMap<Request, Principal>()
+
+/**
+ * Called by the global body parser for routes that need a credential: a missing or invalid one is a 401
+ * before a byte of the body is read (no parsing, 413 or 415 for strangers). The route's own transform
+ * then takes the caller from here and applies its scope, role and rate checks.
+ */
+export async function authenticateBeforeBody(k: Kernel, request: Request, apiKeyHeader: boolean) {
+  if (early.has(request)) return
+  const p = await resolvePrincipal(k, request, jwtVerifier(k), sessionCookie(k, request), apiKeyHeader)
+  if (!p) throw new ApiError(401, 'Authentication required: send Authorization: Bearer <token>', 'unauthorized')
+  early.set(request, p)
+}
 
 // OpenAPI security requirements the macros add to each route they guard (/swagger/json).
 type Security = Record<string, string[]>[]
-const BEARER: Security = [{ bearer: [] }]
-const BEARER_OR_KEY: Security = [{ bearer: [] }, { apiKey: [] }]
+export const BEARER: Security = [{ bearer: [] }]
+export const BEARER_OR_KEY: Security = [{ bearer: [] }, { apiKey: [] }]
 const OPTIONAL_BEARER: Security = [{}, { bearer: [] }]
 
 function bearer(request: Request, apiKeyHeader: boolean): string | null {
@@ -108,7 +122,7 @@ export const authGuard = (k: Kernel) => {
           detail: { security: opts.apiKeyHeader ? BEARER_OR_KEY : BEARER },
           // transform runs before body validation: an unauthenticated caller learns nothing about schemas.
           async transform({ request, set }) {
-            const p = await resolvePrincipal(k, request, verify, sessionCookie(k, request), !!opts.apiKeyHeader)
+            const p = early.get(request) ?? await resolvePrincipal(k, request, verify, sessionCookie(k, request), !!opts.apiKeyHeader)
             if (!p) throw new ApiError(401, 'Authentication required: send Authorization: Bearer <token>', 'unauthorized')
             // Rate first: every authenticated answer (even a 403) carries the X-RateLimit-* headers and counts.
             enforceRate(k.limiter, set, p.rateKey, p.rpm)

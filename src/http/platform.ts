@@ -1,5 +1,6 @@
 import { ApiError } from './errors'
 import { readCapped } from '../tools/outbound'
+import { jsonTooDeep } from './json'
 
 /**
  * The one platform HTTP client and the one PlatformError, for every call to a messaging or SaaS platform's API
@@ -57,6 +58,7 @@ export async function platformFetch(platform: string, url: string, init: Platfor
   }
   const text = (await readCapped(res, opts.maxBytes ?? MAX_BYTES)).text
   let json: any = null
-  try { json = text ? JSON.parse(text) : null } catch { json = null }
+  // Deeper than any platform answers: treated as not JSON rather than recursed on.
+  try { json = text && !jsonTooDeep(text) ? JSON.parse(text) : null } catch { json = null }
   return { status: res.status, ok: res.status >= 200 && res.status < 300, json, text, headers: res.headers }
 }

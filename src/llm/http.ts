@@ -4,6 +4,7 @@ import type { ProviderName } from '../agent/types'
 import { nextDelay, parseRetryAfter } from '../http/retry'
 import type { RetryOptions } from './types'
 import { guardedFetch, isRedirect, readCapped, type OutboundGuard } from '../tools/outbound'
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../http/json'
 
 /** Module defaults for retries; tests and surfaces may lower them (or pass `spec.retry`). */
 export const retryDefaults: Required<RetryOptions> = { baseMs: 500, maxRetries: 3 }
@@ -124,6 +125,7 @@ export const malformed = (provider: ProviderName, why: string) =>
   new ApiError(502, `The LLM provider (${provider}) sent a malformed stream: ${why}`, 'llm_stream_malformed')
 
 export function parseData(provider: ProviderName, data: string): any {
+  if (jsonTooDeep(data)) throw malformed(provider, `data nests JSON deeper than ${MAX_JSON_DEPTH} levels`)
   try {
     return JSON.parse(data)
   } catch {
@@ -134,6 +136,7 @@ export function parseData(provider: ProviderName, data: string): any {
 /** Tool-call arguments as an object; a string that is not a JSON object comes back with an error. */
 export function parseArguments(raw: string): { args: Record<string, unknown>; error?: string } {
   if (!raw.trim()) return { args: {} }
+  if (jsonTooDeep(raw)) return { args: {}, error: `arguments nest JSON deeper than ${MAX_JSON_DEPTH} levels` }
   try {
     const v = JSON.parse(raw)
     if (v && typeof v === 'object' && !Array.isArray(v)) return { args: v }

@@ -1,6 +1,7 @@
 import type { ChatMessage } from '../agent/types'
 import type { LlmRequest, LlmToolCall, LlmTurn, LlmUsage, ResolvedLlm } from './types'
 import { malformed, parseArguments, parseData, postLlm, readSse } from './http'
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../http/json'
 
 /** OpenAI Chat Completions wire format: openai, groq, ollama, workers-ai, gemini (OpenAI-compatible) and custom. */
 
@@ -71,6 +72,7 @@ function fromJson(llm: ResolvedLlm, j: any): LlmTurn {
 async function readJson(llm: ResolvedLlm, res: Response): Promise<LlmTurn> {
   const text = await res.text()
   let j: unknown
+  if (jsonTooDeep(text)) throw malformed(llm.provider, `the response nests JSON deeper than ${MAX_JSON_DEPTH} levels`)
   try { j = JSON.parse(text) } catch { throw malformed(llm.provider, 'the response is not JSON') }
   return fromJson(llm, j)
 }

@@ -4,6 +4,7 @@ import type { McpTool } from '../../../src/tools/mcp-pool'
 import { safeFetch } from '../../../src/tools/outbound'
 import { PlatformError, platformFetch } from '../../../src/http/platform'
 import { ApiError } from '../../../src/http/errors'
+import { jsonTooDeep } from '../../../src/http/json'
 
 /** One operation a platform offers as a tool: `op` becomes `<platform>_<op>` (e.g. slack_send_message). */
 export interface PlatformTool { op: string; description: string; inputSchema: JsonSchema }
@@ -90,7 +91,7 @@ export async function platformRequest(ctx: PlatformContext, platform: string, ur
     }
   }
   let json: any = null
-  try { json = text ? JSON.parse(text) : null } catch { /* not JSON */ }
+  try { json = text && !jsonTooDeep(text) ? JSON.parse(text) : null } catch { /* not JSON */ }
   return { status, ok: status >= 200 && status < 300, json, text }
 }
 
