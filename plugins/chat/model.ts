@@ -86,6 +86,7 @@ export const Message = t.Object({
   tool_calls: t.Nullable(t.Array(ToolCallView)),
   tool_call_id: t.Nullable(t.String()),
   tool_name: t.Nullable(t.String()),
+  is_error: t.Boolean({ description: 'tool: the result is an error the model saw' }),
   run_id: t.Nullable(t.String()),
   error_message: t.Nullable(t.String()),
   files: t.Array(FileInfo),

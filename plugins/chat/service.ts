@@ -31,7 +31,7 @@ export function messageView(m: MessageRow, files: AttachmentInfo[] = []): Messag
   return {
     id: m.id, conversation_id: m.conversation_id, role: m.role, content: m.content, status: m.status, tokens_used: m.tokens_used,
     cost_cents: toCents(m.cost_micro), tools_called: JSON.parse(m.tools_called), tool_calls: m.tool_calls ? JSON.parse(m.tool_calls) : null,
-    tool_call_id: m.tool_call_id, tool_name: m.tool_name, run_id: m.run_id, error_message: m.error_message,
+    tool_call_id: m.tool_call_id, tool_name: m.tool_name, is_error: !!m.is_error, run_id: m.run_id, error_message: m.error_message,
     files: files.map(fileView), created_at: m.created_at,
   }
 }
