@@ -2,7 +2,6 @@ import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
 import type { Principal } from '../../src/auth/principal'
 import { validatorFor } from '../../src/agent/schema'
-import { newId } from '../../src/db/ids'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import * as workspaces from '../workspaces/service'
 import { toolView } from '../mcp/tools-service'
@@ -49,7 +48,7 @@ export async function explainIntent(k: Kernel, who: Principal, convId: string, c
   if (!choice || (choice.provider === 'ollama' && !chosen)) return { ...heuristic, fallback_reason: 'no model is configured' }
   const recent = rows.filter((r) => r.role === 'user').slice(-2).map((r) => `Earlier: ${r.content}`).join('\n')
   const c = await executeRun(k, {
-    runId: newId('run'), ownerId: conv.owner_id, workspaceId: conv.workspace_id, sourceId: conv.id, mode: 'test',
+    ownerId: conv.owner_id, workspaceId: conv.workspace_id, sourceId: conv.id, mode: 'test', reason: 'chat intent',
     input: { message: `${recent ? `${recent}\n` : ''}Message: ${content}` },
     spec: {
       systemPrompt: INTENT_PROMPT, provider: choice.provider, model: choice.model, outputFormat: 'json', outputSchema: INTENT_SCHEMA, maxTokens: 200,
@@ -97,16 +96,15 @@ export async function listTools(k: Kernel, who: Principal, q: { include_all?: bo
 /** One model answer: no tools, no history, nothing saved. */
 export async function testDirect(k: Kernel, who: Principal, content: string, provider?: string | null) {
   const choice = resolveChoice(k, who.userId, { provider }, { strictKey: true })
-  const runId = newId('run')
   const started = performance.now()
   const c = await executeRun(k, {
-    runId, ownerId: who.userId, workspaceId: null, sourceId: null, mode: 'test', input: { message: content },
+    ownerId: who.userId, workspaceId: null, sourceId: null, mode: 'test', reason: 'chat test-direct', input: { message: content },
     spec: { systemPrompt: 'You are a helpful assistant.', provider: choice.provider, model: choice.model, maxIterations: 1, timeoutMs: 30_000, ownerId: who.userId, surface: 'chat' },
   })
   if (!c.ok) throw new ApiError(c.status, c.error, c.code)
   const u = c.result.usage
   return {
     content: c.result.text, provider: choice.provider, model: choice.model, tokens_used: u.tokens_input + u.tokens_output,
-    tokens_input: u.tokens_input, tokens_output: u.tokens_output, cost_cents: u.cost_cents, latency_ms: Math.round(performance.now() - started), saved: false,
+    tokens_input: u.tokens_input, tokens_output: u.tokens_output, cost_cents: u.cost_cents, latency_ms: Math.round(performance.now() - started), run_id: c.runId, saved: false,
   }
 }

@@ -3,18 +3,18 @@ import type { Collected } from '../../src/agent/run'
 import type { ToolCall } from '../../src/agent/types'
 import { nowIso } from '../../src/clock'
 import { newId } from '../../src/db/ids'
-import * as wallet from '../wallet/service'
 import { attachmentsStore, conversationsStore, messagesStore, type MessageRow, type NewMessage } from './store'
 import { messageView, newMessage } from './service'
 import { ATTACHMENT_REF, type PendingFile } from './tool-set'
 import type { MessageView } from './model'
 
 /**
- * Records a finished turn in one transaction: the assistant messages that asked for tools, every tool result
- * (with its files), the final assistant message (tokens, cost, tools called) or the error, and the wallet debit.
+ * Records a finished turn (inside the run's final transaction, from the run service's onFinish): the assistant
+ * messages that asked for tools, every tool result (with its files), and the final assistant message (tokens,
+ * cost, tools called) or the error. The run service debits the wallet in the same transaction.
  */
 
-export interface TurnContext { conversationId: string; ownerId: string; runId: string; provider: string; files: Map<string, PendingFile> }
+export interface TurnContext { conversationId: string; runId: string; costMicro: number; files: Map<string, PendingFile> }
 
 export function recordTurn(k: Kernel, ctx: TurnContext, c: Collected): { message: MessageRow; view: MessageView } {
   const r = c.result
@@ -31,14 +31,19 @@ export function recordTurn(k: Kernel, ctx: TurnContext, c: Collected): { message
       const row = newMessage(k, ctx.conversationId, 'tool', m.content, {
         ...extra, tool_call_id: m.toolCallId, tool_name: m.name, tool_arguments: JSON.stringify(args.get(m.toolCallId)?.arguments ?? {}), is_error: m.isError ? 1 : 0,
       })
+      const names = new Set<string>()
       for (const match of m.content.matchAll(ATTACHMENT_REF)) {
         const file = ctx.files.get(match[1])
-        if (file) files.push({ file, messageId: row.id })
+        if (!file) continue
+        let name = file.filename
+        for (let n = 2; names.has(name); n++) name = file.filename.replace(/(\.[^.]*)?$/, `-${n}$1`)
+        names.add(name)
+        files.push({ file: { ...file, filename: name }, messageId: row.id })
       }
       rows.push(row)
     } else if (m.role === 'assistant' && c.ok) final = newMessage(k, ctx.conversationId, 'assistant', m.content, extra)
   }
-  const usage = { tokens_used: r.usage.tokens_input + r.usage.tokens_output, cost_micro: Math.max(0, Math.round(r.usage.cost_micro)), tools_called: JSON.stringify(r.tool_calls) }
+  const usage = { tokens_used: r.usage.tokens_input + r.usage.tokens_output, cost_micro: ctx.costMicro, tools_called: JSON.stringify(r.tool_calls) }
   if (c.ok) final = { ...(final ?? newMessage(k, ctx.conversationId, 'assistant', r.text, extra)), ...usage }
   else {
     final = newMessage(k, ctx.conversationId, 'assistant', r.text ?? '', {
@@ -58,8 +63,6 @@ export function recordTurn(k: Kernel, ctx: TurnContext, c: Collected): { message
       })
     }
     conversationsStore(k.db).touch(ctx.conversationId, rows.length, now)
-    // Chat runs on the platform keys: the owner's wallet pays what the model cost (Ollama is free).
-    if (usage.cost_micro > 0 && ctx.provider !== 'ollama') wallet.debit(k, ctx.ownerId, usage.cost_micro, 'chat turn', { type: 'run', id: ctx.runId })
   })()
   const saved = { seq: 0, ...final } as MessageRow
   return { message: saved, view: messageView(saved) }

@@ -1,6 +1,4 @@
 import type { Kernel } from '../../src/kernel'
-import { newId } from '../../src/db/ids'
-import * as wallet from '../wallet/service'
 import { conversationsStore, type ConversationRow } from './store'
 import { executeRun } from './run-adapter'
 import type { Choice } from './providers'
@@ -26,17 +24,12 @@ const TITLE_PROMPT = 'Write a short title (at most 6 words) for a conversation t
  */
 export function generateTitle(k: Kernel, conv: ConversationRow, firstMessage: string, choice: Choice): void {
   const placeholder = firstWords(firstMessage)
-  const runId = newId('run')
   executeRun(k, {
-    runId, ownerId: conv.owner_id, workspaceId: conv.workspace_id, sourceId: conv.id, mode: 'test', input: { message: firstMessage.slice(0, 2000) },
+    ownerId: conv.owner_id, workspaceId: conv.workspace_id, sourceId: conv.id, mode: 'test', reason: 'chat title', input: { message: firstMessage.slice(0, 2000) },
     spec: { systemPrompt: TITLE_PROMPT, provider: choice.provider, model: choice.model, maxTokens: 24, timeoutMs: 15_000, retry: { maxRetries: 0 }, ownerId: conv.owner_id, surface: 'chat' },
   }).then((c) => {
     if (!c.ok) return
     const title = String(c.result.text).replace(/^["'\s]+|["'.\s]+$/g, '').replace(/\s+/g, ' ').slice(0, TITLE_MAX)
-    k.db.transaction(() => {
-      if (title) conversationsStore(k.db).replaceTitle(conv.id, placeholder, title)
-      const cost = Math.round(c.result.usage.cost_micro)
-      if (cost > 0 && choice.provider !== 'ollama') wallet.debit(k, conv.owner_id, cost, 'chat title', { type: 'run', id: runId })
-    })()
+    if (title) conversationsStore(k.db).replaceTitle(conv.id, placeholder, title)
   }).catch((err) => k.log.warn('chat title generation failed', { conversation_id: conv.id, error: String(err) }))
 }

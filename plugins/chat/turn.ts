@@ -2,9 +2,8 @@ import type { Kernel } from '../../src/kernel'
 import { ApiError, notFound } from '../../src/http/errors'
 import type { Principal } from '../../src/auth/principal'
 import type { AgentSpec, RunEvent } from '../../src/agent/types'
-import { emptyResult, type Collected } from '../../src/agent/run'
+import type { Collected } from '../../src/agent/run'
 import { sseResponse } from '../../src/http/sse'
-import { timeOrderedId } from '../../src/db/ids'
 import { nowIso } from '../../src/clock'
 import { workspaceToolSet, type CatalogEntry, type WorkspaceToolSet } from '../../src/tools/workspace-tools'
 import * as wallet from '../wallet/service'
@@ -17,7 +16,7 @@ import { windowHistory, HISTORY_TOKEN_BUDGET } from './history'
 import { ChatToolSet } from './tool-set'
 import { turnLocks } from './locks'
 import { recordTurn } from './record'
-import { checkRunnable, startRun } from './run-adapter'
+import { cancelRun, checkRunnable, outcomeOfRun, startRun } from './run-adapter'
 import { generateTitle, firstWords } from './title'
 import type { MessageView, SendMessageInput } from './model'
 
@@ -46,7 +45,7 @@ export function planTools(catalog: CatalogEntry[], content: string, rows: Messag
 export const toolSetFor = (k: Kernel, who: Principal, conv: ConversationRow) =>
   workspaceToolSet(k, conv.owner_id, conv.workspace_id, { actor: who.tokenId ?? who.userId })
 
-interface Prepared { conv: ConversationRow; spec: AgentSpec; tools: ChatToolSet; history: ReturnType<typeof windowHistory>; user: MessageRow; runId: string; choice: Choice; titleFrom: string | null }
+interface Prepared { conv: ConversationRow; spec: AgentSpec; tools: ChatToolSet; history: ReturnType<typeof windowHistory>; user: MessageRow; choice: Choice; titleFrom: string | null }
 
 async function prepare(k: Kernel, who: Principal, convId: string, body: SendMessageInput, choice: Choice): Promise<Prepared> {
   const conv = conversationsStore(k.db).get(convId)
@@ -72,76 +71,51 @@ async function prepare(k: Kernel, who: Principal, convId: string, body: SendMess
     // No title yet: the first words at once, a generated one after the reply (never blocking it).
     if (!conv.title && conversationsStore(k.db).setTitleIfEmpty(conv.id, firstWords(body.content))) titleFrom = body.content
   })()
-  return { conv, spec, tools, history, user, runId: timeOrderedId('run', k.clock.now()), choice, titleFrom }
+  return { conv, spec, tools, history, user, choice, titleFrom }
 }
 
-/** Wraps the run's events: limits schema repair to one turn, records the outcome before the final event goes out. */
-function recorded(k: Kernel, p: Prepared, events: AsyncIterable<RunEvent>, abort: AbortController, release: () => void, done: (v: MessageView, c: Collected) => void): AsyncIterable<RunEvent | Record<string, unknown>> {
+/**
+ * Passes the run's events through: limits schema repair to one turn (cancelling the run on a second invalid
+ * turn) and replaces the terminal event with one carrying the saved message (saved by onFinish, before it).
+ */
+function relay(k: Kernel, p: Prepared, runId: string, events: AsyncIterable<RunEvent>, turn: TurnState): AsyncIterable<RunEvent | Record<string, unknown>> {
   const it = events[Symbol.asyncIterator]()
-  const partial = emptyResult()
   const invalidTurns = new Set<number>()
   let iteration = 1
-  let finished = false
-  const finish = (c: Collected) => {
-    finished = true
-    try {
-      const { view } = recordTurn(k, { conversationId: p.conv.id, ownerId: p.conv.owner_id, runId: p.runId, provider: p.choice.provider, files: p.tools.files }, c)
-      done(view, c)
-      return view
-    } finally { release() }
-  }
-  const cancelled = () => finish({ ok: false, result: partial, error: 'The client disconnected; the turn was cancelled', code: 'cancelled', status: 499 })
   const iterator: AsyncIterator<RunEvent | Record<string, unknown>> = {
     async next() {
-      let r: IteratorResult<RunEvent>
-      try {
-        r = await it.next()
-      } catch (err) {
-        if (finished) throw err
-        const api = err instanceof ApiError ? err : new ApiError(500, String((err as Error)?.message ?? err), 'internal_error')
-        const view = finish({ ok: false, result: partial, error: api.message, code: api.code, status: api.status })
-        return { done: false, value: { type: 'run.failed', run_id: p.runId, conversation_id: p.conv.id, error: api.message, code: api.code, status: api.status, message: view } }
-      }
-      if (r.done) {
-        if (!finished) cancelled()
-        return r
-      }
+      const r = await it.next()
+      if (r.done) { turn.release(); return r }
       const e = r.value
-      if (e.type === 'usage') {
-        iteration = e.iteration + 1
-        Object.assign(partial.usage, { tokens_input: e.tokens_input, tokens_output: e.tokens_output, cost_micro: Math.round(e.cost_cents * 1e6), iterations: e.iteration })
-      } else if (e.type === 'tool.completed') {
-        partial.tool_calls.push({ tool: e.tool, success: e.success, latency_ms: e.latency_ms })
+      if (e.type === 'usage') iteration = e.iteration + 1
+      else if (e.type === 'tool.completed' && !e.success && e.error?.startsWith('Invalid arguments for')) {
         // The runtime hands invalid arguments back to the model with the validation errors: that is the repair
         // turn. Invalid arguments again in a later model turn end the run.
-        if (!e.success && e.error?.startsWith('Invalid arguments for')) {
-          const turn = iteration - 1
-          invalidTurns.add(turn)
-          if (invalidTurns.size > 1 && !abort.signal.aborted) {
-            abort.abort(new ApiError(422, `The model sent invalid arguments for ${e.tool} again after a repair turn: ${e.error.slice(0, 300)}`, 'tool_arguments_invalid'))
-          }
+        invalidTurns.add(iteration - 1)
+        if (invalidTurns.size > 1 && !turn.repairStopped) {
+          turn.repairStopped = true
+          void cancelRun(k, runId, { message: `The model sent invalid arguments for ${e.tool} again after a repair turn: ${e.error.slice(0, 300)}`, code: 'tool_arguments_invalid', status: 422 })
         }
       } else if (e.type === 'run.completed' || e.type === 'run.failed') {
-        const c: Collected = e.type === 'run.completed' ? { ok: true, result: e.result } : { ok: false, result: e.result, error: e.error, code: e.code, status: e.status }
-        const view = finish(c)
-        const usage = { ...e.result.usage, tokens_used: view.tokens_used, cost_cents: view.cost_cents }
-        return {
-          done: false,
-          value: e.type === 'run.completed'
-            ? { type: 'run.completed', run_id: p.runId, conversation_id: p.conv.id, message: view, usage }
-            : { type: 'run.failed', run_id: p.runId, conversation_id: p.conv.id, error: e.error, code: e.code, status: e.status, message: view, usage },
-        }
+        turn.release()
+        const view = turn.saved
+        const usage = { ...e.result.usage, ...(view ? { tokens_used: view.tokens_used, cost_cents: view.cost_cents } : {}) }
+        const base = { run_id: runId, conversation_id: p.conv.id, message: view, usage }
+        return { done: false, value: e.type === 'run.completed' ? { type: 'run.completed', ...base } : { type: 'run.failed', error: e.error, code: e.code, status: e.status, ...base } }
       }
       return r
     },
     async return() {
       await it.return?.()
-      if (!finished) cancelled()
+      // The cancelled run commits (and onFinish releases the turn) shortly; a backstop if it never does.
+      setTimeout(turn.release, 5000).unref?.()
       return { done: true, value: undefined }
     },
   }
   return { [Symbol.asyncIterator]: () => iterator }
 }
+
+interface TurnState { saved: MessageView | null; outcome: Collected | null; repairStopped: boolean; release: () => void }
 
 export interface TurnRequest { stream: boolean; signal: AbortSignal }
 
@@ -149,35 +123,47 @@ export interface TurnRequest { stream: boolean; signal: AbortSignal }
 export async function sendMessage(k: Kernel, who: Principal, convId: string, body: SendMessageInput, req: TurnRequest): Promise<MessageView | Response> {
   const conv = requireConversation(k, who, convId)
   const choice = resolveChoice(k, conv.owner_id, { provider: body.provider }, { strictKey: true, conversation: conv })
+  // The run service gates billing too; checking first keeps a refused turn from saving its user message.
   if (choice.provider !== 'ollama') wallet.assertCanSpend(k, conv.owner_id)
   const locks = turnLocks(k)
   if (locks.busy(conv.id) && body.multitask !== 'enqueue') {
     throw new ApiError(409, 'A turn is already running in this conversation: retry after it ends, or send "multitask": "enqueue" to queue this message', 'turn_in_progress', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })
   }
   const release = await locks.acquire(conv.id)
+  const turn: TurnState = { saved: null, outcome: null, repairStopped: false, release }
   let p: Prepared
+  let started: { runId: string; events: AsyncIterable<RunEvent> }
   try {
     p = await prepare(k, who, conv.id, body, choice)
+    const prepared = p
+    started = await startRun(k, {
+      ownerId: p.conv.owner_id, workspaceId: p.conv.workspace_id, sourceId: p.conv.id, spec: p.spec, caller: who.tokenId ?? who.userId,
+      input: { message: body.content, history: p.history.messages }, mode: req.stream ? 'stream' : 'sync', reason: 'chat turn',
+      meta: { conversation_id: p.conv.id, user_message_id: p.user.id }, refs: { conversation_id: p.conv.id },
+      // Inside the run's final transaction: the turn's messages commit together with the run and its debit.
+      onFinish: (run, result) => {
+        const c = outcomeOfRun(run, result)
+        turn.outcome = c
+        turn.saved = recordTurn(k, { conversationId: prepared.conv.id, runId: run.id, costMicro: run.cost_micro, files: prepared.tools.files }, c).view
+        queueMicrotask(release)
+        if (c.ok && prepared.titleFrom) queueMicrotask(() => generateTitle(k, prepared.conv, prepared.titleFrom!, choice))
+      },
+    })
   } catch (err) {
     release()
     throw err
   }
-  const abort = new AbortController()
-  const signal = AbortSignal.any([abort.signal, req.signal])
-  const { events } = startRun(k, {
-    runId: p.runId, ownerId: p.conv.owner_id, workspaceId: p.conv.workspace_id, sourceId: p.conv.id, spec: p.spec,
-    input: { message: body.content, history: p.history.messages }, mode: req.stream ? 'stream' : 'sync',
-    meta: { conversation_id: p.conv.id, user_message_id: p.user.id }, signal,
-  })
-  let outcome: { view: MessageView; c: Collected } | null = null
-  const wrapped = recorded(k, p, events, abort, release, (view, c) => {
-    outcome = { view, c }
-    if (c.ok && p.titleFrom) generateTitle(k, p.conv, p.titleFrom, choice)
-  })
-  if (req.stream) return sseResponse(k, wrapped as AsyncIterable<{ type: string }>, { signal: req.signal })
-  for await (const _ of wrapped) { /* recorded at the terminal event */ }
-  const o = outcome as { view: MessageView; c: Collected } | null
-  if (!o) throw new ApiError(499, 'The turn was cancelled', 'cancelled')
-  if (!o.c.ok) throw new ApiError(o.c.status, o.c.error, o.c.code, { message_id: o.view.id })
-  return o.view
+  const events = relay(k, p, started.runId, started.events, turn)
+  if (req.stream) return sseResponse(k, events as AsyncIterable<{ type: string }>, { signal: req.signal })
+  // A sync caller that goes away cancels its turn.
+  const onAbort = () => { void cancelRun(k, started.runId) }
+  req.signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    for await (const _ of events) { /* the terminal event comes after onFinish saved the turn */ }
+  } finally { req.signal.removeEventListener('abort', onAbort) }
+  const o = turn.outcome as Collected | null
+  const view = turn.saved as MessageView | null
+  if (!o || !view) throw new ApiError(500, 'The turn ended without being recorded', 'internal_error')
+  if (!o.ok) throw new ApiError(o.status, o.error, o.code, { message_id: view.id })
+  return view
 }
