@@ -16,7 +16,7 @@ const B = 0.75
 
 const STOP = new Set(('a an and are as at be by can could do does for from has have how i in into is it its me my of on or our please '
   + 'should so that the their them then there these this those to us was we what when where which who will with would you your all any '
-  + 'some get').split(' '))
+  + 'some get example eg e g etc').split(' '))
 
 /** Words that name the same action or object on different platforms; a query term also looks for these (half weight). */
 const SYNONYMS: Record<string, string[]> = {
@@ -106,7 +106,8 @@ export class ToolIndex {
   rank(query: string, opts: { context?: string; contextWeight?: number; limit?: number } = {}): Ranked[] {
     const weights = new Map<string, number>()
     const bump = (t: string, w: number) => weights.set(t, Math.max(weights.get(t) ?? 0, w))
-    for (const t of tokenize(query)) {
+    // A URL in the message is a strong hint (http tools), its host words are noise.
+    for (const t of tokenize(query.replace(/https?:\/\/\S+/gi, ' url http web link '))) {
       bump(t, 1)
       for (const s of SYN_STEMMED.get(t) ?? []) bump(s, 0.5)
     }
