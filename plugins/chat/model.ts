@@ -119,3 +119,44 @@ export const ConversationList = t.Object({
 export const MessageList = t.Object({
   messages: t.Array(Message), total: t.Number(), limit: t.Number(), offset: t.Number(), next_cursor: t.Nullable(t.String()),
 })
+
+// Response schemas of the orchestrator, provider and diagnostic routes (the OpenAPI document shows them).
+const Rec = t.Record(t.String(), t.Unknown())
+export const ExplainTools = t.Object({
+  k: t.Number(), total_tools: t.Number(), offered: t.Array(t.String()),
+  intent: t.Object({ intent: t.String(), needs_tools: t.Boolean(), confidence: t.Number() }),
+  tools: t.Array(t.Object({ name: t.String(), score: t.Number(), matched_terms: t.Array(t.String()), offered: t.Boolean(), reason: t.Nullable(t.String()), source: t.String() })),
+})
+export const IntentView = t.Object({
+  intent: t.String({ description: 'action | data_query | conversation' }), needs_tools: t.Boolean(), confidence: t.Number(), reasoning: t.String(),
+  method: t.String({ description: 'llm | heuristic' }), fallback_reason: t.Optional(t.String()), provider: t.Optional(t.String()), model: t.Optional(t.String()),
+})
+export const ValidateResult = t.Object({ valid: t.Boolean(), tool: t.Nullable(Rec), errors: t.Array(t.Object({ path: t.String(), message: t.String() })) })
+export const TestDirectResult = t.Object({
+  content: t.String(), provider: t.String(), model: t.String(), tokens_used: t.Number(), tokens_input: t.Number(), tokens_output: t.Number(),
+  cost_cents: t.Number(), latency_ms: t.Number(), run_id: t.String(), saved: t.Boolean(),
+})
+export const ToolList = t.Object({ workspace_id: t.Nullable(t.String()), count: t.Number(), tools: t.Array(Rec) })
+const DefaultChoice = t.Object({ provider: t.String(), model: t.String(), source: t.String({ description: 'user | server' }) })
+export const ProviderList = t.Object({
+  providers: t.Array(t.Object({
+    id: t.String(), name: t.String(), configured: t.Boolean(), byok_only: t.Boolean(), key_env: t.Nullable(t.String()), base_url: t.String(),
+    default_model: t.String(), models: t.Array(t.String()), reachable: t.Nullable(t.Boolean()),
+  })),
+  default: DefaultChoice,
+})
+export const SettingsView = t.Object({ default: DefaultChoice })
+export const SettingsSaved = t.Object({ default_provider: t.Nullable(t.String()), default_model: t.Nullable(t.String()), effective: DefaultChoice })
+const OllamaModel = t.Object({ name: t.String(), size: t.Nullable(t.Number()), modified_at: t.Nullable(t.String()), family: t.Nullable(t.String()), parameter_size: t.Nullable(t.String()) })
+export const OllamaStatus = t.Object({
+  available: t.Boolean(), url: t.String(), configured: t.Boolean(), version: t.Nullable(t.String()), models: t.Array(OllamaModel), error: t.Nullable(t.String()), fix: t.Nullable(t.String()),
+})
+export const OllamaDiagnostic = t.Object({
+  ok: t.Boolean(), url: t.String(), checks: t.Array(t.Object({ name: t.String(), ok: t.Boolean(), detail: t.String(), latency_ms: t.Optional(t.Number()) })),
+  version: t.Nullable(t.String()), models: t.Array(OllamaModel), error: t.Nullable(t.String()), fix: t.Nullable(t.String()),
+})
+export const FileList = t.Object({ message_id: t.String(), files: t.Array(FileInfo) })
+export const Download = t.String({ description: 'The file bytes (Content-Disposition: attachment; X-Content-Type-Options: nosniff)' })
+export const TurnAnswer = t.Union([Message, t.String({ description: 'with Accept: text/event-stream or "stream": true: the SSE stream (DESIGN §6), ending in run.completed { message } or run.failed' })])
+export const TokenTest = t.Object({ api_url: t.String(), count: t.Number(), all_valid: t.Boolean(), results: t.Array(Rec), message: t.Optional(t.String()) })
+export const DebugSettings = t.Object({ api_url: t.String(), api_url_source: t.String(), count: t.Number(), connections: t.Array(Rec) })

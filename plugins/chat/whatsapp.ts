@@ -4,6 +4,7 @@ import { authGuard } from '../../src/http/guard'
 import { nowIso } from '../../src/clock'
 import type { Principal } from '../../src/auth/principal'
 import { withConfigs } from '../connections/service'
+import { DebugSettings, TokenTest } from './model'
 
 /** The reference's two WhatsApp diagnostics (/api/mcp/whatsapp/...), over the caller's WhatsApp connections. */
 
@@ -65,9 +66,9 @@ export const whatsappDiagnostics = (k: Kernel) =>
   new Elysia({ name: 'chat.whatsapp-diagnostics', seed: k, prefix: '/api/mcp/whatsapp', detail: { tags: ['Tools (MCP)'] } })
     .use(authGuard(k))
     .get('/test-token', ({ principal, query }) => testToken(k, principal, query.connection_id), {
-      auth: 'connections.read', query: Query,
+      auth: 'connections.read', query: Query, response: TokenTest,
       detail: { summary: "Test your WhatsApp connections' access tokens against the WhatsApp Cloud API (or one: ?connection_id=)" },
     })
     .get('/debug', ({ principal, query }) => debugSettings(k, principal, query.connection_id), {
-      auth: 'connections.read', query: Query, detail: { summary: 'Every setting of your WhatsApp connections, secrets masked' },
+      auth: 'connections.read', query: Query, response: DebugSettings, detail: { summary: 'Every setting of your WhatsApp connections, secrets masked' },
     })
