@@ -6,12 +6,23 @@ import { ToolIndex, paramNames, type Ranked } from './ranking'
 export const TOP_K = 8
 
 /** One index per catalog array (the tool set caches catalogs, so the index is built once per catalog version). */
-const indexes = new WeakMap<object, ToolIndex>()
-export function indexFor(catalog: CatalogEntry[]): ToolIndex {
+interface Indexed { index: ToolIndex; sources: Map<string, string> }
+const indexes = new WeakMap<object, Indexed>()
+function indexed(catalog: CatalogEntry[]): Indexed {
   let idx = indexes.get(catalog)
-  if (!idx) indexes.set(catalog, (idx = new ToolIndex(catalog.map((e) => ({ name: e.name, description: e.description, params: paramNames(e.inputSchema) })))))
+  if (!idx) {
+    idx = {
+      index: new ToolIndex(catalog.map((e) => ({ name: e.name, description: e.description, params: paramNames(e.inputSchema) }))),
+      sources: new Map(catalog.map((e) => [e.name, e.source])),
+    }
+    indexes.set(catalog, idx)
+  }
   return idx
 }
+export const indexFor = (catalog: CatalogEntry[]): ToolIndex => indexed(catalog).index
+
+/** How many ranked tools a selection reports (explain-tools shows them; a turn uses the top k). */
+export const RANKED_LIMIT = 50
 
 export interface RankedTool extends Ranked { offered: boolean; reason: 'top_k' | 'used_before' | null; source: string }
 
@@ -23,9 +34,8 @@ export interface Selection { ranked: RankedTool[]; offered: string[]; k: number 
  */
 export function selectTools(catalog: CatalogEntry[], message: string, opts: { context?: string; usedBefore?: string[]; k?: number } = {}): Selection {
   const k = opts.k ?? TOP_K
-  const idx = indexFor(catalog)
-  const bySource = new Map(catalog.map((e) => [e.name, e.source]))
-  const ranked = idx.rank(message, { context: opts.context })
+  const { index, sources: bySource } = indexed(catalog)
+  const ranked = index.rank(message, { context: opts.context, limit: Math.max(RANKED_LIMIT, k) })
   const offered = new Set(ranked.slice(0, k).map((r) => r.name))
   const used = (opts.usedBefore ?? []).filter((n) => bySource.has(n) && !offered.has(n))
   const out: RankedTool[] = ranked.map((r, i) => ({
