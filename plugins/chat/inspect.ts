@@ -18,7 +18,7 @@ import { executeRun } from './run-adapter'
 export async function explainTools(k: Kernel, who: Principal, convId: string, content: string) {
   const conv = requireConversation(k, who, convId)
   const catalog = await toolSetFor(k, who, conv).catalog()
-  const rows = messagesStore(k.db).all(conv.id)
+  const rows = messagesStore(k.db).recent(conv.id, 20)
   const { selection, intent, offered } = planTools(catalog, content, rows, messagesStore(k.db).toolNames(conv.id))
   return {
     k: selection.k, total_tools: catalog.length, offered, intent: { intent: intent.intent, needs_tools: intent.needs_tools, confidence: intent.confidence },
@@ -40,7 +40,7 @@ const INTENT_SCHEMA = {
 export async function explainIntent(k: Kernel, who: Principal, convId: string, content: string, provider?: string | null): Promise<IntentResult & { fallback_reason?: string; provider?: string; model?: string }> {
   const conv = requireConversation(k, who, convId)
   const catalog = await toolSetFor(k, who, conv).catalog()
-  const rows = messagesStore(k.db).all(conv.id)
+  const rows = messagesStore(k.db).recent(conv.id, 20)
   const heuristic = classifyIntent(content, selectTools(catalog, content, { usedBefore: [] }).ranked)
   const choice = (() => { try { return resolveChoice(k, conv.owner_id, { provider }, { strictKey: true, conversation: conv }) } catch { return null } })()
   // Local Ollama is the fallback default of every server: only used for intent when someone chose it.

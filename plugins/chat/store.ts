@@ -82,6 +82,13 @@ export const messagesStore = (db: Db) => ({
   latest: (conversationId: string, limit: number) => db.query<MessageRow, [string, number]>(
     'SELECT * FROM (SELECT * FROM chat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
   ).all(conversationId, limit),
+  /** The newest `limit` messages other than system ones, oldest first (the history window's candidates). */
+  recent: (conversationId: string, limit: number) => db.query<MessageRow, [string, number]>(
+    "SELECT * FROM (SELECT * FROM chat_messages WHERE conversation_id = ? AND role != 'system' ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+  ).all(conversationId, limit),
+  system: (conversationId: string) => db.query<MessageRow, [string]>(
+    "SELECT * FROM chat_messages WHERE conversation_id = ? AND role = 'system' ORDER BY seq",
+  ).all(conversationId),
   all: (conversationId: string) => db.query<MessageRow, [string]>('SELECT * FROM chat_messages WHERE conversation_id = ? ORDER BY seq').all(conversationId),
   count: (conversationId: string) => db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM chat_messages WHERE conversation_id = ?').get(conversationId)!.n,
   seqOf: (conversationId: string, id: string) => db.query<{ seq: number }, [string, string]>(

@@ -12,7 +12,7 @@ import { newMessage, requireConversation } from './service'
 import { resolveChoice, type Choice } from './providers'
 import { selectTools, type Selection } from './selection'
 import { classifyIntent, type IntentResult } from './intent'
-import { windowHistory, HISTORY_TOKEN_BUDGET } from './history'
+import { loadWindow, HISTORY_TOKEN_BUDGET } from './history'
 import { ChatToolSet } from './tool-set'
 import { turnLocks } from './locks'
 import { recordTurn } from './record'
@@ -45,16 +45,16 @@ export function planTools(catalog: CatalogEntry[], content: string, rows: Messag
 export const toolSetFor = (k: Kernel, who: Principal, conv: ConversationRow) =>
   workspaceToolSet(k, conv.owner_id, conv.workspace_id, { actor: who.tokenId ?? who.userId })
 
-interface Prepared { conv: ConversationRow; spec: AgentSpec; tools: ChatToolSet; history: ReturnType<typeof windowHistory>; user: MessageRow; choice: Choice; titleFrom: string | null }
+interface Prepared { conv: ConversationRow; spec: AgentSpec; tools: ChatToolSet; history: ReturnType<typeof loadWindow>; user: MessageRow; choice: Choice; titleFrom: string | null }
 
 async function prepare(k: Kernel, who: Principal, convId: string, body: SendMessageInput, choice: Choice): Promise<Prepared> {
   const conv = conversationsStore(k.db).get(convId)
   if (!conv) throw notFound('Conversation') // deleted while this turn waited in the queue
   const toolset: WorkspaceToolSet = toolSetFor(k, who, conv)
   const catalog = await toolset.catalog()
-  const rows = messagesStore(k.db).all(conv.id)
-  const history = windowHistory(rows, HISTORY_TOKEN_BUDGET)
-  const { offered } = planTools(catalog, body.content, rows, messagesStore(k.db).toolNames(conv.id))
+  const msgs = messagesStore(k.db)
+  const history = loadWindow({ system: () => msgs.system(conv.id), recent: (n) => msgs.recent(conv.id, n) }, HISTORY_TOKEN_BUDGET)
+  const { offered } = planTools(catalog, body.content, history.rows as MessageRow[], msgs.toolNames(conv.id))
   const names = new Set(offered)
   const tools = new ChatToolSet(toolset, catalog.filter((e) => names.has(e.name)))
   const spec: AgentSpec = {
