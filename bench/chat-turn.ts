@@ -46,14 +46,22 @@ console.log(`agentbase chat turn bench — bun ${Bun.version}, ${navigator.hardw
 for (let i = 0; i < 20; i++) { await runtimeTurn(i); await chatTurn(i) } // warm-up
 const a: number[] = []
 const c: number[] = []
+// CPU time of this process per turn (the fake LLM runs in it too, the same for both paths): robust to other load.
+const aCpu: number[] = []
+const cCpu: number[] = []
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000
 for (let i = 0; i < TURNS; i++) {
+  let u = process.cpuUsage()
   let t = performance.now(); await runtimeTurn(i); a.push(performance.now() - t)
+  aCpu.push(cpuMs(process.cpuUsage(u)))
+  u = process.cpuUsage()
   t = performance.now(); await chatTurn(i); c.push(performance.now() - t)
+  cCpu.push(cpuMs(process.cpuUsage(u)))
 }
-a.sort((x, y) => x - y)
-c.sort((x, y) => x - y)
+for (const l of [a, c, aCpu, cCpu]) l.sort((x, y) => x - y)
 console.log(`runtime alone   p50 ${pct(a, 50).toFixed(2)} ms  p90 ${pct(a, 90).toFixed(2)} ms  p99 ${pct(a, 99).toFixed(2)} ms`)
 console.log(`chat turn       p50 ${pct(c, 50).toFixed(2)} ms  p90 ${pct(c, 90).toFixed(2)} ms  p99 ${pct(c, 99).toFixed(2)} ms`)
+console.log(`CPU per turn    runtime p50 ${pct(aCpu, 50).toFixed(2)} ms, chat p50 ${pct(cCpu, 50).toFixed(2)} ms: overhead ${(pct(cCpu, 50) - pct(aCpu, 50)).toFixed(2)} ms`)
 console.log(`overhead        p50 ${(pct(c, 50) - pct(a, 50)).toFixed(2)} ms  (target < 2 ms); load average ${(await Bun.file('/proc/loadavg').text()).split(' ').slice(0, 3).join(' ')}`)
 llm.close()
 b.k.close()
