@@ -214,3 +214,15 @@ export function listToolCalls(k: Kernel, ownerId: string, conversationId: string
   }
   return out
 }
+
+/**
+ * A turn the server lost (killed mid-run; the run service marks its run failed after the restart, without the
+ * turn's onFinish): the conversation gets an error message saying so, once.
+ */
+export function recordLostTurn(k: Kernel, conversationId: string, runId: string, error: string) {
+  k.db.transaction(() => {
+    if (!conversationsStore(k.db).get(conversationId) || messagesStore(k.db).hasRun(runId)) return
+    messagesStore(k.db).insert(newMessage(k, conversationId, 'assistant', '', { status: 'error', error_message: error, run_id: runId }))
+    conversationsStore(k.db).touch(conversationId, 1, nowIso(k.clock))
+  })()
+}

@@ -94,6 +94,7 @@ export const messagesStore = (db: Db) => ({
   seqOf: (conversationId: string, id: string) => db.query<{ seq: number }, [string, string]>(
     'SELECT seq FROM chat_messages WHERE conversation_id = ? AND id = ?',
   ).get(conversationId, id)?.seq ?? null,
+  hasRun: (runId: string) => !!db.query<{ one: number }, [string]>('SELECT 1 AS one FROM chat_messages WHERE run_id = ? LIMIT 1').get(runId),
   /** Names of tools called earlier in the conversation (they stay offered). */
   toolNames: (conversationId: string) => db.query<{ tool_name: string }, [string]>(
     "SELECT DISTINCT tool_name FROM chat_messages WHERE conversation_id = ? AND role = 'tool' AND tool_name IS NOT NULL",

@@ -26,6 +26,8 @@ export const CHAT_SYSTEM_PROMPT = 'You are the Agentbase assistant. Use the offe
   + 'otherwise answer directly and concisely. Tool results that mention an attachment are files the user can download.'
 export const TURN_LIMITS = { maxToolCalls: 12, maxIterations: 10, timeoutMs: 60_000 }
 export const RETRY_AFTER_SECONDS = 2
+/** Messages that may wait behind a running turn ("multitask": "enqueue"); more get 429. */
+export const MAX_QUEUED_TURNS = 5
 
 /** Recent user messages: a weaker ranking signal, so "and now send it to Slack" still finds what it refers to. */
 export function rankingContext(rows: MessageRow[]): string {
@@ -128,6 +130,9 @@ export async function sendMessage(k: Kernel, who: Principal, convId: string, bod
   const locks = turnLocks(k)
   if (locks.busy(conv.id) && body.multitask !== 'enqueue') {
     throw new ApiError(409, 'A turn is already running in this conversation: retry after it ends, or send "multitask": "enqueue" to queue this message', 'turn_in_progress', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })
+  }
+  if (locks.queued(conv.id) >= MAX_QUEUED_TURNS) {
+    throw new ApiError(429, `Rate limited: ${MAX_QUEUED_TURNS} messages already wait for this conversation's running turn`, 'turn_queue_full', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })
   }
   const release = await locks.acquire(conv.id)
   const turn: TurnState = { saved: null, outcome: null, repairStopped: false, release }
