@@ -18,6 +18,11 @@ import { chatPlugin } from '../plugins/chat/index'
 import { register as registerWallet } from '../plugins/wallet/register'
 import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
 import { register as registerChat } from '../plugins/chat/register'
+import { register as registerMcp } from '../plugins/mcp/register'
+import { register as registerConnections } from '../plugins/connections/register'
+import { register as registerBotAccounts } from '../plugins/bot-accounts/register'
+import { register as registerWebhooks } from '../plugins/webhooks/register'
+import { register as registerChannels } from '../plugins/channels/register'
 
 const registered = new WeakSet<Kernel>()
 
@@ -29,6 +34,11 @@ export function registerDomains(k: Kernel) {
   if (registered.has(k)) return
   registered.add(k)
   registerWallet(k)
+  registerMcp(k)
+  registerConnections(k)
+  registerBotAccounts(k)
+  registerWebhooks(k)
+  registerChannels(k)
   registerAgentEndpoints(k)
   registerChat(k)
 }

@@ -1,12 +1,21 @@
 import { createHmac } from 'node:crypto'
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { safeFetch } from '../../src/tools/outbound'
 import type { RunView } from '../../src/runs/types'
+import { HmacSigner } from '../../src/events/sign'
 import { endpointsStore } from './store'
 import { syncShape } from './execute'
 
 /**
- * Async runs' `callback_url`: when the run ends we POST its result there, signed with the endpoint's API key:
+ * Async runs' `callback_url`: when the run ends we POST its result there, signed per Standard Webhooks 1.0 with
+ * the endpoint's `whsec_` callback secret (shown on create and regenerate-key), so `standardwebhooks` and `svix`
+ * verify it as is:
+ *
+ *   webhook-id: run_...            (stable across retries: the idempotency key)
+ *   webhook-timestamp: <unix seconds of this attempt>
+ *   webhook-signature: v1,<base64 HMAC-SHA256(base64-decoded secret, "<id>.<timestamp>.<raw body>")>
+ *
+ * and, for receivers written before that, also signed with the endpoint's API key:
  *
  *   X-Agentbase-Timestamp: <unix seconds>
  *   X-Agentbase-Signature: sha256=<hex HMAC-SHA256(key = the endpoint's aek_ key, message = "<timestamp>.<raw body>")>
@@ -87,6 +96,10 @@ export class Callbacks {
           'content-type': 'application/json', 'user-agent': `agentbase/${this.k.version}`, 'x-agentbase-run-id': row.id,
           'x-agentbase-attempt': String(attempt), [TIMESTAMP_HEADER.toLowerCase()]: String(ts),
           [SIGNATURE_HEADER.toLowerCase()]: signCallback(this.k.secrets.open(ep.key_sealed), ts, body),
+          ...(ep.callback_secret_sealed ? {
+            'webhook-id': row.id, 'webhook-timestamp': String(ts),
+            'webhook-signature': new HmacSigner(this.k.secrets.open(ep.callback_secret_sealed)).sign(row.id, ts, body),
+          } : {}),
         },
       }, { timeoutMs: 10_000, maxBytes: 16 * 1024, maxRedirects: 0 })
       status = res.status
@@ -118,4 +131,4 @@ export class Callbacks {
   close() { this.stopped = true; for (const t of this.timers) clearTimeout(t) }
 }
 
-export const callbacks = (k: Kernel) => k.singleton('agent-endpoints.callbacks', () => new Callbacks(k))
+export const callbacks = perKernel((k) => new Callbacks(k))

@@ -192,7 +192,8 @@ export function retryDelay(cycleAttemptsDone: number, retryAfterMs: number | nul
  * state, and the webhook's health (failing_since, auto-disable on 410 or after `disableAfterDays` of
  * continuous failure). A result whose delivery was deleted or finalised meanwhile is dropped.
  */
-export function recordRows(db: Db, results: AttemptResult[], disableAfterDays: number) {
+export function recordRows(db: Db, results: AttemptResult[], disableAfterDays: number): Array<{ webhookId: string; reason: string }> {
+  const disabled: Array<{ webhookId: string; reason: string }> = []
   const logAttempt = db.query(
     'INSERT INTO webhook_delivery_attempts (delivery, attempt, status, latency_ms, response_excerpt, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   )
@@ -228,14 +229,17 @@ export function recordRows(db: Db, results: AttemptResult[], disableAfterDays: n
       continue
     }
     if (gone) {
-      disable.run('The endpoint answered 410 Gone, so deliveries were stopped; re-enable the webhook to resume', now, d.webhook_id)
+      const reason = 'The endpoint answered 410 Gone, so deliveries were stopped; re-enable the webhook to resume'
+      if (disable.run(reason, now, d.webhook_id).changes) disabled.push({ webhookId: d.webhook_id, reason })
       continue
     }
     const since = failing.get(now, d.webhook_id)?.failing_since
     if (since && disableAfterDays > 0 && r.at - Date.parse(since) >= disableAfterDays * 86400_000) {
-      disable.run(`Deliveries failed continuously since ${since.replace(/\.\d{3}Z$/, 'Z')} (${disableAfterDays} day${disableAfterDays === 1 ? '' : 's'} or more), so the webhook was disabled; fix the endpoint and re-enable it`, now, d.webhook_id)
+      const reason = `Deliveries failed continuously since ${since.replace(/\.\d{3}Z$/, 'Z')} (${disableAfterDays} day${disableAfterDays === 1 ? '' : 's'} or more), so the webhook was disabled; fix the endpoint and re-enable it`
+      if (disable.run(reason, now, d.webhook_id).changes) disabled.push({ webhookId: d.webhook_id, reason })
     }
   }
+  return disabled
 }
 
 /** `recordRows` in its own (relaxed) transaction. */

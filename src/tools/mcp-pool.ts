@@ -102,6 +102,8 @@ export class McpPool {
     const prev = this.statuses.get(key)
     if (prev && prev.status === status && prev.error === error) return
     this.statuses.set(key, { status, error })
+    if (status === 'error' && prev?.status === 'connected') this.k.log.warn('mcp server disconnected', { server: key, error })
+    else if (status === 'error') this.k.log.warn('mcp server unavailable', { server: key, error })
     for (const l of this.listeners) { try { l(key, status, error) } catch (err) { this.k.log.warn('mcp status listener failed', { error: (err as Error).message }) } }
   }
 
@@ -290,7 +292,8 @@ function clean(msg: string) {
   return msg.replace(/^MCP error -?\d+: /, '').replace(/TypeError: /g, '').replace(/\s*For more information, pass `verbose: true`[^.]*\.?/g, '').replace(/\s+/g, ' ').trim().slice(0, 300)
 }
 
-export const mcpPool = (k: Kernel) => k.singleton('mcp-pool', () => new McpPool(k))
+/** The kernel's MCP client pool (`k.mcp`). */
+export const mcpPool = (k: Kernel) => k.mcp
 
 /** Turns an MCP tool result into text for the model (images and resources summarized). */
 export function mcpResultText(res: CallToolResult): string {
