@@ -53,7 +53,7 @@ function workspaceFor(k: Kernel, who: Principal, id: string | null | undefined):
 /** A workspace token's own workspace, else the caller's first (oldest) workspace, else none. */
 export function defaultWorkspace(k: Kernel, who: Principal): string | null {
   if (who.workspaceId) return who.workspaceId
-  return conversationsStore(k.db).firstWorkspace(who.userId)
+  return workspaces.firstWorkspaceId(k, who)
 }
 
 export function newMessage(k: Kernel, conversationId: string, role: MessageRow['role'], content: string, extra: Partial<NewMessage> = {}): NewMessage {

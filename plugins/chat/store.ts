@@ -62,8 +62,6 @@ export const conversationsStore = (db: Db) => ({
   replaceTitle: (id: string, from: string, to: string) => db.query('UPDATE chat_conversations SET title = ? WHERE id = ? AND title = ?').run(to, id, from).changes,
   touch: (id: string, added: number, at: string) =>
     db.query(`UPDATE chat_conversations SET message_count = message_count + ?, updated_at = ?, activity = ${NEXT_ACTIVITY} WHERE id = ?`).run(added, at, id),
-  /** The owner's first (oldest) workspace: a conversation's default source of tools. */
-  firstWorkspace: (ownerId: string) => db.query<{ id: string }, [string]>('SELECT id FROM workspaces WHERE owner_id = ? ORDER BY created_at, rowid LIMIT 1').get(ownerId)?.id ?? null,
   remove: (id: string) => db.query('DELETE FROM chat_conversations WHERE id = ?').run(id).changes,
 })
 
