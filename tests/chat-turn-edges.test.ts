@@ -66,6 +66,21 @@ describe('a client that goes away', () => {
   })
 })
 
+describe('resuming a stream', () => {
+  test('the chat stream\'s ids are the run\'s recorded sequence: /api/runs/:id/events resumes after Last-Event-ID', async () => {
+    const conv = await conversation(t(), alice)
+    env.llm.reply({ text: 'alpha beta gamma' })
+    const { sendStream } = await import('./chat-kit')
+    const { events, data } = await sendStream(t(), alice, conv, { content: 'say three words' })
+    const runId = data[0].run_id
+    const res = await t().app.handle(new Request(`http://localhost/api/runs/${runId}/events`, { headers: { authorization: `Bearer ${alice.token}`, 'last-event-id': '2' } }))
+    expect(res.status).toBe(200)
+    const { parseSse } = await import('./chat-kit')
+    const replay = parseSse(await res.text())
+    expect(replay.map((e) => [e.id, e.event])).toEqual(events.filter((e) => Number(e.id) > 2).map((e) => [e.id, e.event]))
+  })
+})
+
 describe('the enqueue bound', () => {
   test('at most 5 messages wait behind a running turn; the 6th gets 429 with Retry-After', async () => {
     const conv = await conversation(t(), alice)
