@@ -87,8 +87,9 @@ export async function validateToolCall(k: Kernel, who: Principal, convId: string
 
 /** GET /api/chat/tools: what the orchestrator may offer (a workspace's, default the caller's first). */
 export async function listTools(k: Kernel, who: Principal, q: { include_all?: boolean; all?: boolean; workspace_id?: string }) {
-  const wsId = q.workspace_id ? workspaces.requireOwned(k, who, q.workspace_id).id : defaultWorkspace(k, who)
-  const ts = workspaceToolSet(k, who.userId, wsId, { actor: who.tokenId ?? who.userId })
+  const ws = q.workspace_id ? workspaces.requireOwned(k, who, q.workspace_id) : null
+  const wsId = ws ? ws.id : defaultWorkspace(k, who)
+  const ts = workspaceToolSet(k, ws?.owner_id ?? who.userId, wsId, { actor: who.tokenId ?? who.userId })
   const tools = (await ts.catalog(!!(q.include_all || q.all))).map(toolView)
   return { workspace_id: wsId, count: tools.length, tools }
 }
