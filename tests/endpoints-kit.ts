@@ -58,11 +58,4 @@ export async function readSse(res: Response, on: (e: EventSourceMessage) => void
   }
 }
 
-export const until = async (cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') => {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
-    if (await cond()) return
-    await Bun.sleep(10)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+export { until } from './helpers'

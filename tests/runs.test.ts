@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createEndpoint, epEnv, parseSse, readSse, until, userWithWorkspace, count, type EpEnv, type Who } from './endpoints-kit'
 import { WORKER_NAME } from '../src/runs/service'
+import { runScenario } from './helpers'
 
 let env: EpEnv, alice: Who, bob: Who
 beforeAll(async () => {
@@ -28,8 +29,10 @@ describe('POST /api/runs/:id/cancel', () => {
     const r = await req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: 'long' } })
     expect(r.status).toBe(202)
     await env.llm.waitForRequests(n + 1)
-    expect((await req('POST', `/api/runs/${r.body.run_id}/cancel`)).status).toBe(401)
-    expect((await req('POST', `/api/runs/${r.body.run_id}/cancel`, { token: bob.token })).status).toBe(404)
+    const cancel = `/api/runs/${r.body.run_id}/cancel`
+    await runScenario(env.t, { name: 'no credentials', method: 'POST', path: cancel, status: 401, refused: true })
+    await runScenario(env.t, { name: 'another user', method: 'POST', path: cancel, token: bob.token, status: 404, error: /^Run not found$/, refused: true })
+    await runScenario(env.t, { name: 'another endpoint\'s key', method: 'POST', path: cancel, headers: { 'x-api-key': 'aek_not_this_one' }, status: 404, refused: true })
     const c = await req('POST', `/api/runs/${r.body.run_id}/cancel`, { headers: { 'x-api-key': e.key } })
     expect(c.status).toBe(200)
     expect(c.body).toMatchObject({ run_id: r.body.run_id, endpoint_id: e.id, status: 'cancelled', code: 'cancelled' })

@@ -3,6 +3,7 @@ import { perKernel, type Kernel } from '../../src/kernel'
 import { safeFetch } from '../../src/tools/outbound'
 import type { RunView } from '../../src/runs/types'
 import { HmacSigner } from '../../src/events/sign'
+import { parseRetryAfter, withJitter } from '../../src/http/retry'
 import { endpointsStore } from './store'
 import { syncShape } from './execute'
 
@@ -24,7 +25,7 @@ import { syncShape } from './execute'
  *
  * Receivers recompute the HMAC over the raw body, compare in constant time, and refuse timestamps older than
  * 5 minutes. Any 2xx is success; anything else (3xx included: redirects are not followed) is retried after
- * 1 s, 5 s, 30 s, 2 min and 10 min, then given up (`callback.status: failed` on GET /api/runs/:id).
+ * 1 s, 5 s, 30 s, 2 min and 10 min (plus up to 10% jitter, or the receiver's Retry-After when longer), then given up (`callback.status: failed` on GET /api/runs/:id).
  * Delivery state lives on the run row, so pending callbacks survive a restart. Every request goes through
  * the outbound guard.
  */
@@ -88,6 +89,7 @@ export class Callbacks {
     const body = JSON.stringify(callbackPayload(row))
     const ts = Math.floor(this.k.clock.now() / 1000)
     let status: number | null = null
+    let retryAfter: number | null = null
     try {
       const res = await safeFetch(this.k.outbound, row.callback_url, {
         method: 'POST',
@@ -103,6 +105,7 @@ export class Callbacks {
         },
       }, { timeoutMs: 10_000, maxBytes: 16 * 1024, maxRedirects: 0 })
       status = res.status
+      retryAfter = parseRetryAfter(res.headers.get('retry-after'), this.k.clock.now(), RETRY_DELAYS_MS.at(-1))
     } catch (err) {
       this.k.log.warn('run callback failed', { run_id: row.id, attempt, error: (err as Error).message })
     }
@@ -115,7 +118,8 @@ export class Callbacks {
       return null
     }
     store.setCallback(row.id, 'pending', attempt, status)
-    return RETRY_DELAYS_MS[attempt - 1]
+    this.k.log.warn('run callback not accepted; retrying', { run_id: row.id, attempt, status })
+    return Math.max(withJitter(RETRY_DELAYS_MS[attempt - 1], 0.1), retryAfter ?? 0)
   }
 
   /** Stops scheduling; in-flight attempts finish. Pending ones resume at the next start. */

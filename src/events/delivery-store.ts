@@ -1,5 +1,6 @@
 import type { Db } from '../db/open'
 import { botAccountSees, subscribes } from './catalog'
+import { withJitter } from '../http/retry'
 import { SORTABLE, sortableHead, timeOrderedId } from '../db/ids'
 
 /**
@@ -183,7 +184,7 @@ export const pendingCount = (db: Db) =>
 /** Delay before the next attempt: the schedule plus up to 10% jitter, or the receiver's Retry-After if longer. */
 export function retryDelay(cycleAttemptsDone: number, retryAfterMs: number | null, random = Math.random): number {
   const base = RETRY_SCHEDULE_MS[cycleAttemptsDone] ?? RETRY_SCHEDULE_MS.at(-1)!
-  const jittered = base + Math.floor(base * 0.1 * random())
+  const jittered = withJitter(base, 0.1, random)
   return Math.max(jittered, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS))
 }
 
