@@ -1,7 +1,7 @@
 import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
 import type { Principal } from '../../src/auth/principal'
-import { validatorFor } from '../../src/agent/schema'
+import { compileSchema } from '../../src/agent/ajv'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import * as workspaces from '../workspaces/service'
 import { toolView } from '../mcp/tools-service'
@@ -72,7 +72,8 @@ export async function validateToolCall(k: Kernel, who: Principal, convId: string
   const value = args ?? {}
   if (typeof value !== 'object' || Array.isArray(value) || value === null) errors.push({ path: 'arguments', message: 'must be an object' })
   else {
-    const v = validatorFor(tool.inputSchema)
+    // Every error at once (the `output` profile), so a client can fix them all in one go.
+    const v = compileSchema(tool.inputSchema, 'output')
     if (v && !v(value)) {
       for (const e of v.errors ?? []) {
         const base = e.instancePath ? `arguments${e.instancePath.replace(/\//g, '.')}` : 'arguments'

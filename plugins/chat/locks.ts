@@ -1,4 +1,4 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel } from '../../src/kernel'
 
 /**
  * One turn at a time per conversation (in this process; the run service's queue takes over across instances).
@@ -34,4 +34,4 @@ export class TurnLocks {
   }
 }
 
-export const turnLocks = (k: Kernel) => k.singleton('chat.turn-locks', () => new TurnLocks())
+export const turnLocks = perKernel(() => new TurnLocks())
