@@ -103,7 +103,11 @@ describe('the enqueue bound', () => {
 
 describe('billing', () => {
   let billed: EpEnv
-  beforeAll(async () => { billed = await epEnv({ env: { AGENTBASE_BILLING: 'on' } }) })
+  let admin: { token: string }
+  beforeAll(async () => {
+    billed = await epEnv({ env: { AGENTBASE_BILLING: 'on' } })
+    admin = await billed.t.user() // the first account is the admin
+  })
   afterAll(() => billed.close())
 
   test('an empty wallet is 402 before anything is saved or sent', async () => {
@@ -116,5 +120,24 @@ describe('billing', () => {
     expect(r.body.code).toBe('wallet_empty')
     expect(tableCounts(billed.t.k)).toEqual(before)
     expect(billed.llm.requests.length).toBe(n)
+  })
+
+  test('a turn the run service refuses after the user message was saved leaves an error message, not a dangling question', async () => {
+    const u = await userWithWorkspace(billed.t)
+    // A tiny balance: one running turn's reservation takes all of it.
+    const credit = await billed.t.req('POST', '/api/wallet/credit', { token: admin.token, body: { user_id: u.id, amount_cents: 0.001 } })
+    expect(credit.status).toBe(200)
+    const c1 = await conversation(billed.t, u)
+    const c2 = await conversation(billed.t, u)
+    billed.llm.reply({ text: 'slow', delayMs: 400 })
+    const n = billed.llm.requests.length
+    const first = send(billed.t, u, c1, { content: 'first' })
+    await billed.llm.waitForRequests(n + 1)
+    const second = await send(billed.t, u, c2, { content: 'second' })
+    expect(second.status).toBe(402)
+    const h = await history(billed.t, u, c2)
+    expect(h.map((m) => [m.role, m.status])).toEqual([['user', 'completed'], ['assistant', 'error']])
+    expect(h[1].error_message).toMatch(/Wallet balance/)
+    expect((await first).status).toBe(200)
   })
 })

@@ -1,5 +1,5 @@
 import type { Kernel } from '../../src/kernel'
-import { recordLostTurn } from './service'
+import { recordFailedTurn } from './service'
 
 /**
  * The chat domain's wiring. Chat turns are never queued on the run pool (a turn waits in its conversation's
@@ -12,7 +12,7 @@ export function register(k: Kernel) {
     const d = e.data
     if (e.type !== 'run.failed' || d.source !== 'chat' || d.status === 'test' || d.code !== 'interrupted' || typeof d.source_id !== 'string') return
     try {
-      recordLostTurn(k, d.source_id, String(d.run_id), String(d.error ?? 'The server stopped while this turn ran'))
+      recordFailedTurn(k, d.source_id, String(d.run_id), String(d.error ?? 'The server stopped while this turn ran'))
     } catch (err) {
       k.log.warn('recording a lost chat turn failed', { run_id: d.run_id, error: String(err) })
     }

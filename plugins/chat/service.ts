@@ -216,12 +216,13 @@ export function listToolCalls(k: Kernel, ownerId: string, conversationId: string
 }
 
 /**
- * A turn the server lost (killed mid-run; the run service marks its run failed after the restart, without the
- * turn's onFinish): the conversation gets an error message saying so, once.
+ * A turn that ended without its run's onFinish: lost to a restart (the run service marks its run `interrupted`
+ * afterwards), or refused by the run service after the user message was saved. The conversation gets an error
+ * message saying so, once per run.
  */
-export function recordLostTurn(k: Kernel, conversationId: string, runId: string, error: string) {
+export function recordFailedTurn(k: Kernel, conversationId: string, runId: string | null, error: string) {
   k.db.transaction(() => {
-    if (!conversationsStore(k.db).get(conversationId) || messagesStore(k.db).hasRun(runId)) return
+    if (!conversationsStore(k.db).get(conversationId) || (runId && messagesStore(k.db).hasRun(runId))) return
     messagesStore(k.db).insert(newMessage(k, conversationId, 'assistant', '', { status: 'error', error_message: error, run_id: runId }))
     conversationsStore(k.db).touch(conversationId, 1, nowIso(k.clock))
   })()

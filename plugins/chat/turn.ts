@@ -8,7 +8,7 @@ import { nowIso } from '../../src/clock'
 import { workspaceToolSet, type CatalogEntry, type WorkspaceToolSet } from '../../src/tools/workspace-tools'
 import * as wallet from '../wallet/service'
 import { conversationsStore, messagesStore, type ConversationRow, type MessageRow } from './store'
-import { newMessage, requireConversation } from './service'
+import { newMessage, recordFailedTurn, requireConversation } from './service'
 import { resolveChoice, type Choice } from './providers'
 import { selectTools, type Selection } from './selection'
 import { classifyIntent, type IntentResult } from './intent'
@@ -136,7 +136,7 @@ export async function sendMessage(k: Kernel, who: Principal, convId: string, bod
   }
   const release = await locks.acquire(conv.id)
   const turn: TurnState = { saved: null, outcome: null, repairStopped: false, release }
-  let p: Prepared
+  let p: Prepared | null = null
   let started: { runId: string; events: AsyncIterable<RunEvent> }
   try {
     p = await prepare(k, who, conv.id, body, choice)
@@ -155,10 +155,14 @@ export async function sendMessage(k: Kernel, who: Principal, convId: string, bod
       },
     })
   } catch (err) {
+    // Refused after the user message was saved (billing's reservation, a configuration error): say so in the history.
+    if (p && !turn.saved) {
+      try { recordFailedTurn(k, p.conv.id, null, err instanceof ApiError ? err.message : 'The turn could not start') } catch { /* the refusal is what the caller needs */ }
+    }
     release()
     throw err
   }
-  const events = relay(k, p, started.runId, started.events, turn)
+  const events = relay(k, p!, started.runId, started.events, turn)
   if (req.stream) return sseResponse(k, events as AsyncIterable<{ type: string }>, { signal: req.signal })
   // A sync caller that goes away cancels its turn.
   const onAbort = () => { void cancelRun(k, started.runId) }
