@@ -139,11 +139,20 @@ export class ToolIndex {
         scores[doc] += idf * ((tf * (K1 + 1)) / (tf + this.norms[doc]))
       }
     }
-    // Ties keep catalog order (built-ins and earlier tools first): deterministic answers.
-    touched.sort((a, b) => scores[b] - scores[a] || a - b)
-    const top = opts.limit ? touched.slice(0, opts.limit) : touched
+    // Only the best `limit` need ordering: a native numeric sort finds the cut-off score, then the few above it
+    // are sorted. Ties keep catalog order (built-ins and earlier tools first): deterministic answers.
+    let top = touched
+    const limit = opts.limit ?? 0
+    if (limit && touched.length > limit) {
+      const sorted = Float64Array.from(touched, (d) => scores[d]).sort()
+      const cut = sorted[sorted.length - limit]
+      top = touched.filter((d) => scores[d] >= cut)
+    }
+    top.sort((a, b) => scores[b] - scores[a] || a - b)
+    if (limit) top = top.slice(0, limit)
+    const queryTerms = [...weights.keys()]
     const out = top.map((doc) => ({
-      name: this.names[doc], score: Math.round(scores[doc] * 1000) / 1000, matched: [...weights.keys()].filter((t) => this.terms[doc].has(t)),
+      name: this.names[doc], score: Math.round(scores[doc] * 1000) / 1000, matched: queryTerms.filter((t) => this.terms[doc].has(t)),
     }))
     for (const doc of touched) scores[doc] = 0
     return out
