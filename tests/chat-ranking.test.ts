@@ -53,6 +53,8 @@ describe('classifyIntent (model-free)', () => {
     expect(ask('thanks!')).toMatchObject({ intent: 'conversation', needs_tools: false, method: 'heuristic' })
     expect(ask('Send a Slack message to #ops: deploy done')).toMatchObject({ intent: 'action', needs_tools: true })
     expect(ask('What is the current time in Tokyo?').needs_tools).toBe(true)
+    // A small catalog scores low; a word of the tool's own name still counts.
+    expect(ask('what time is it in Paris?')).toMatchObject({ intent: 'data_query', needs_tools: true })
     expect(ask('Explain what a webhook is')).toMatchObject({ intent: 'conversation', needs_tools: false })
     expect(ask('fetch https://example.com')).toMatchObject({ needs_tools: true })
     for (const q of ['thanks!', 'Send a Slack message', 'Explain what a webhook is']) {
