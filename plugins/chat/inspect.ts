@@ -19,10 +19,13 @@ export async function explainTools(k: Kernel, who: Principal, convId: string, co
   const conv = requireConversation(k, who, convId)
   const catalog = await toolSetFor(k, who, conv).catalog()
   const rows = messagesStore(k.db).recent(conv.id, 20)
-  const { selection, intent, offered } = planTools(catalog, content, rows, messagesStore(k.db).toolNames(conv.id))
+  const { selection, intent, offered } = await planTools(k, catalog, content, rows, messagesStore(k.db).toolNames(conv.id))
   return {
-    k: selection.k, total_tools: catalog.length, offered, intent: { intent: intent.intent, needs_tools: intent.needs_tools, confidence: intent.confidence },
-    tools: selection.ranked.slice(0, 50).map((r) => ({ name: r.name, score: r.score, matched_terms: [...new Set(r.matched)], offered: r.offered, reason: r.reason, source: r.source })),
+    k: selection.k, total_tools: catalog.length, offered, signals: selection.signals, intent: { intent: intent.intent, needs_tools: intent.needs_tools, confidence: intent.confidence },
+    tools: selection.ranked.slice(0, 50).map((r) => ({
+      name: r.name, score: r.score, matched_terms: [...new Set(r.matched)], offered: r.offered, reason: r.reason, source: r.source,
+      ...(r.semantic !== undefined ? { bm25: r.bm25 ?? 0, semantic: r.semantic } : {}),
+    })),
   }
 }
 

@@ -10,7 +10,7 @@ import * as wallet from '../wallet/service'
 import { conversationsStore, messagesStore, type ConversationRow, type MessageRow } from './store'
 import { newMessage, recordFailedTurn, requireConversation } from './service'
 import { resolveChoice, type Choice } from './providers'
-import { selectTools, type Selection } from './selection'
+import { selectToolsAsync, type Selection } from './selection'
 import { classifyIntent, type IntentResult } from './intent'
 import { loadWindow, HISTORY_TOKEN_BUDGET } from './history'
 import { ChatToolSet } from './tool-set'
@@ -34,10 +34,13 @@ export function rankingContext(rows: MessageRow[]): string {
   return rows.filter((r) => r.role === 'user').slice(-2).map((r) => r.content).join('\n')
 }
 
-/** What the turn offers: nothing for a confident greeting; otherwise the BM25 top k plus tools used before. */
-export function planTools(catalog: CatalogEntry[], content: string, rows: MessageRow[], usedBefore: string[]): { selection: Selection; intent: IntentResult; offered: string[] } {
-  const selection = selectTools(catalog, content, { context: rankingContext(rows), usedBefore })
-  const intent = classifyIntent(content, selection.ranked)
+/**
+ * What the turn offers: nothing for a confident greeting; otherwise the top k (BM25, plus embeddings when a model is
+ * configured) and the tools used before. The intent reads the BM25 ranking (its thresholds are in BM25 terms).
+ */
+export async function planTools(k: Kernel, catalog: CatalogEntry[], content: string, rows: MessageRow[], usedBefore: string[]): Promise<{ selection: Selection; intent: IntentResult; offered: string[] }> {
+  const { selection, bm25 } = await selectToolsAsync(k, catalog, content, { context: rankingContext(rows), usedBefore })
+  const intent = classifyIntent(content, bm25.ranked)
   const skip = !intent.needs_tools && intent.confidence >= 0.9
   const offered = skip ? selection.offered.filter((n) => usedBefore.includes(n)) : selection.offered
   if (skip) for (const r of selection.ranked) r.offered = offered.includes(r.name)
@@ -56,7 +59,7 @@ async function prepare(k: Kernel, who: Principal, convId: string, body: SendMess
   const catalog = await toolset.catalog()
   const msgs = messagesStore(k.db)
   const history = loadWindow({ system: () => msgs.system(conv.id), recent: (n) => msgs.recent(conv.id, n) }, HISTORY_TOKEN_BUDGET)
-  const { offered } = planTools(catalog, body.content, history.rows as MessageRow[], msgs.toolNames(conv.id))
+  const { offered } = await planTools(k, catalog, body.content, history.rows as MessageRow[], msgs.toolNames(conv.id))
   const names = new Set(offered)
   const tools = new ChatToolSet(toolset, catalog.filter((e) => names.has(e.name)))
   const spec: AgentSpec = {
