@@ -77,7 +77,7 @@ export function resolveChoice(
     choice = { provider: p, model: opts.conversation.model ?? DEFAULT_MODELS[p] }
   } else if (settings?.default_provider) {
     const p = settings.default_provider as ChatProvider
-    choice = { provider: p, model: settings.default_model ?? DEFAULT_MODELS[p] }
+    choice = { provider: p, model: explicit.model ?? settings.default_model ?? DEFAULT_MODELS[p] }
   } else {
     const p = serverDefault(k)
     choice = { provider: p, model: explicit.model ?? DEFAULT_MODELS[p] }

@@ -66,8 +66,9 @@ export function newMessage(k: Kernel, conversationId: string, role: MessageRow['
 
 export function create(k: Kernel, who: Principal, input: CreateConversationInput): ConversationRow {
   const workspaceId = workspaceFor(k, who, input.workspace_id)
-  // Validates the provider now (400 for an unknown one) and pins the model a name like "gpt-4o" implies.
-  const choice = input.provider ? resolveChoice(k, who.userId, { provider: input.provider, model: input.model ?? null }, { strictKey: false }) : null
+  // Validates the provider now (400 for an unknown one) and pins the model a name like "gpt-4o" implies; a model
+  // without a provider runs on the caller's default provider.
+  const choice = input.provider || input.model ? resolveChoice(k, who.userId, { provider: input.provider ?? null, model: input.model ?? null }, { strictKey: false }) : null
   const now = nowIso(k.clock)
   const title = input.title?.trim() || null
   const row: ConversationRow = {
