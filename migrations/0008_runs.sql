@@ -33,7 +33,6 @@ CREATE TABLE runs (
   finished_at TEXT
 );
 CREATE INDEX runs_source ON runs(source, source_id, created_at);
-CREATE INDEX runs_owner ON runs(owner_id, created_at);
 CREATE INDEX runs_unfinished ON runs(status, created_at) WHERE status IN ('queued', 'running');
 CREATE INDEX runs_callbacks ON runs(callback_status) WHERE callback_status = 'pending';
 

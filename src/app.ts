@@ -14,8 +14,10 @@ import { botAccountsPlugin } from '../plugins/bot-accounts/index'
 import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
+import { chatPlugin } from '../plugins/chat/index'
 import { register as registerWallet } from '../plugins/wallet/register'
 import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
+import { register as registerChat } from '../plugins/chat/register'
 import { register as registerMcp } from '../plugins/mcp/register'
 import { register as registerConnections } from '../plugins/connections/register'
 import { register as registerBotAccounts } from '../plugins/bot-accounts/register'
@@ -38,6 +40,7 @@ export function registerDomains(k: Kernel) {
   registerWebhooks(k)
   registerChannels(k)
   registerAgentEndpoints(k)
+  registerChat(k)
 }
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
@@ -59,6 +62,7 @@ export const createApp = (k: Kernel) => {
     .use(webhooksPlugin(k))
     .use(botsPlugin(k))
     .use(agentEndpointsPlugin(k))
+    .use(chatPlugin(k))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -38,6 +38,8 @@ export interface Config {
   runQueueMax: number
   /** Fair shares of outbound traffic (src/tools/outbound-limits.ts): per owner, per user-chosen host, owner queue. */
   outboundLimits: { perOwner: number; perHost: number; ownerQueue: number }
+  /** An embeddings model for chat tool selection (a second signal beside BM25); null: none (the default). */
+  chatEmbeddings: { provider: 'openai' | 'gemini' | 'groq' | 'ollama' | 'workers-ai'; model: string } | null
 }
 
 /**
@@ -167,6 +169,19 @@ function closest(name: string, known: string[]): string | null {
   return best && best[1] <= 4 ? best[0] : null
 }
 
+/** `AGENTBASE_CHAT_EMBEDDINGS=<provider>:<model>` (an OpenAI-compatible /embeddings API), e.g. openai:text-embedding-3-small. */
+function chatEmbeddings(v: string | undefined): Config['chatEmbeddings'] {
+  const s = str(v)
+  if (!s) return null
+  const i = s.indexOf(':')
+  const provider = i > 0 ? s.slice(0, i) : ''
+  const model = i > 0 ? s.slice(i + 1).trim() : ''
+  if (!['openai', 'gemini', 'groq', 'ollama', 'workers-ai'].includes(provider) || !model) {
+    throw new ConfigError(`AGENTBASE_CHAT_EMBEDDINGS must be <provider>:<model> with provider openai, gemini, groq, ollama or workers-ai, got "${v}"`)
+  }
+  return { provider: provider as NonNullable<Config['chatEmbeddings']>['provider'], model }
+}
+
 function settings(env: Env): Config {
   const sync = (env.AGENTBASE_SYNC ?? 'full').toLowerCase()
   if (sync !== 'full' && sync !== 'normal') throw new ConfigError(`AGENTBASE_SYNC must be "full" or "normal", got "${env.AGENTBASE_SYNC}"`)
@@ -228,6 +243,7 @@ function settings(env: Env): Config {
       perHost: atLeast('AGENTBASE_OUTBOUND_PER_HOST', env.AGENTBASE_OUTBOUND_PER_HOST, 64, 1),
       ownerQueue: atLeast('AGENTBASE_OUTBOUND_QUEUE_PER_OWNER', env.AGENTBASE_OUTBOUND_QUEUE_PER_OWNER, 256, 0),
     },
+    chatEmbeddings: chatEmbeddings(env.AGENTBASE_CHAT_EMBEDDINGS),
   }
   if (config.passwordMemoryKib < 1024) throw new ConfigError(`AGENTBASE_PASSWORD_MEMORY_KIB must be at least 1024, got "${env.AGENTBASE_PASSWORD_MEMORY_KIB}"`)
   return config

@@ -93,7 +93,7 @@ export const notFoundRun = () => new ApiError(404, 'Run not found', 'not_found')
 const RUN_SCOPES: Record<RunSource, { read: Scope; cancel: Scope }> = {
   endpoint: { read: 'endpoints.read', cancel: 'endpoints.run' },
   bot: { read: 'bots.read', cancel: 'bots.write' },
-  chat: { read: 'conversations.read', cancel: 'chat.write' },
+  chat: { read: 'chat.read', cancel: 'chat.write' },
   workflow: { read: 'workflows.read', cancel: 'workflows.run' },
   schedule: { read: 'agents.read', cancel: 'agents.write' },
   task: { read: 'endpoints.read', cancel: 'endpoints.run' },

@@ -43,7 +43,7 @@ export function requestFor(k: Kernel, ep: EndpointRow, input: string, ask: RunAs
     refs: { endpoint_id: ep.id }, pricePerRunCents: ep.price_per_run_cents, callbackUrl: ask.callbackUrl ?? null,
     onDisconnect: ask.onDisconnect, meta: ask.onDisconnect ? { on_disconnect: ask.onDisconnect } : undefined,
     billing: { reason: `agent endpoint run (${ep.slug})` }, log: ask.log,
-    onFinish: () => { if (!endpointsStore(k.db).get(ep.id)) throw endpointGone() },
+    onFinish: () => { if (!endpointsStore(k.db).exists(ep.id)) throw endpointGone() },
   }
 }
 

@@ -64,6 +64,8 @@ export const endpointsStore = (db: Db) => ({
     cache.rows.set(slug, { row: Object.freeze(row), version: cache.version, at: now })
     return row
   },
+  /** A primary-key probe (no row decoded): checked in every run's final transaction. */
+  exists: (id: string) => !!db.query<{ one: number }, [string]>('SELECT 1 AS one FROM agent_endpoints WHERE id = ?').get(id),
   slugTaken: (slug: string) => !!db.query<{ one: number }, [string]>('SELECT 1 AS one FROM agent_endpoints WHERE slug = ?').get(slug),
   list: (ownerId: string | null, workspaceId: string | null) => db.query<EndpointRow, [string | null, string | null]>(
     'SELECT * FROM agent_endpoints WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2) ORDER BY created_at DESC, rowid DESC',
