@@ -137,7 +137,11 @@ async function main(argv: string[]) {
       // VACUUM INTO reads one consistent snapshot (WAL lets the server keep writing meanwhile).
       const { openDb } = await import('./db/open')
       const db = openDb(source, cfg.sync)
-      try { db.query('VACUUM INTO ?').run(target) } finally { db.close() }
+      try {
+        db.query('VACUUM INTO ?').run(target)
+        // Recorded for GET /api/admin/system (the console's Overview shows the last backup).
+        db.query("INSERT INTO meta (key, value) VALUES ('last_backup_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'))
+      } finally { db.close() }
       console.log(`backup written to ${target}`)
       return 0
     }
