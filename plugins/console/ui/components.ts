@@ -101,8 +101,9 @@ export function SecretOnce({ label, value, onDone }: { label: string; value: str
     ${onDone ? html`<button type="button" class="secondary" onClick=${onDone}>I have saved it</button>` : null}</p></div>`
 }
 
+/** A labelled control; the hint sits outside the label so the control's name stays just the label. */
 export const Field = ({ label, hint, children }: { label: string; hint?: string; children: ComponentChildren }) => html`
-  <label class="field"><span class="label">${label}</span>${children}${hint ? html`<span class="hint">${hint}</span>` : null}</label>`
+  <div class="field"><label><span class="label">${label}</span>${children}</label>${hint ? html`<span class="hint">${hint}</span>` : null}</div>`
 
 export const Stat = ({ label, value, hint }: { label: string; value: ComponentChildren; hint?: ComponentChildren }) => html`
   <div class="stat"><div class="stat-label">${label}</div><div class="stat-value">${value}</div>${hint ? html`<div class="stat-hint">${hint}</div>` : null}</div>`

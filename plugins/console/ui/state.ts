@@ -17,9 +17,14 @@ export async function refreshSession() {
 }
 
 /** The caller's workspaces; the selected one survives reloads, falling back to the first. */
+export const workspacesLoaded = signal(false)
+let loads = 0
 export async function loadWorkspaces() {
+  const mine = ++loads
   const { workspaces: list } = await api<{ workspaces: Workspace[] }>('/api/workspaces')
+  if (mine !== loads) return // a newer load (e.g. after creating one) already answered
   workspaces.value = list
+  workspacesLoaded.value = true
   if (!list.some((w) => w.id === workspaceId.value)) selectWorkspace(list[0]?.id ?? null)
 }
 

@@ -85,7 +85,7 @@ export function WebhookDetail({ id }: { id: string }) {
           { label: 'Event', render: (d: Delivery) => html`<button type="button" class="link" aria-expanded=${open === d.id} onClick=${() => setOpen(open === d.id ? null : d.id)}>${d.event_type}</button>` },
           { label: 'Status', render: (d: Delivery) => html`<${Badge} status=${d.status} />` },
           { label: 'Attempts', render: (d: Delivery) => d.attempts },
-          { label: 'Last answer', render: (d: Delivery) => d.last_error ?? (d.last_status ? `HTTP ${d.last_status}` : '—') },
+          { label: 'Last answer', render: (d: Delivery) => html`${d.last_status ? html`<strong>HTTP ${d.last_status}</strong> ` : null}${d.last_error ?? (d.last_status ? '' : '—')}` },
           { label: 'Next attempt', render: (d: Delivery) => when(d.next_attempt_at) },
           { label: '', render: (d: Delivery) => (d.status === 'success' ? null : html`<button type="button" onClick=${() => retry.run(d)} aria-label=${`Retry delivery ${d.id}`}>Retry</button>`) },
         ]} />
