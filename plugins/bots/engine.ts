@@ -3,7 +3,7 @@
  * Called by the channels plugin (platform webhooks, after verification and the durable inbox) and by
  * `POST /api/bots/:id/test`. No platform knowledge here.
  */
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { ApiError, badRequest, notFound } from '../../src/http/errors'
 import { newId } from '../../src/db/ids'
 import { iso } from '../../src/clock'
@@ -16,7 +16,7 @@ import { loadBot, type BotRecord } from './record'
 import { GroupCommit } from '../../src/db/group-commit'
 
 /** Concurrent answers (different conversations) share one commit; each resolves after it. */
-const groupCommit = (k: Kernel) => k.singleton('bots.group-commit', () => new GroupCommit(k.db))
+const groupCommit = perKernel((k) => new GroupCommit(k.db))
 
 export interface IncomingMessage {
   /** Platform chat/channel id (conversations are keyed by bot + chatId + userId). */

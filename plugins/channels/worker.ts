@@ -1,4 +1,4 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { nowIso, iso } from '../../src/clock'
 import { handleIncoming } from '../bots/engine'
 import { loadBot } from '../bots/record'
@@ -170,7 +170,7 @@ export class ChannelRuntime {
   }
 }
 
-export const runtimeOf = (k: Kernel) => k.singleton('channels.runtime', () => {
+export const runtimeOf = perKernel((k) => {
   const rt = new ChannelRuntime(k)
   return Object.assign(rt, { close: () => rt.committer.close() })
 })
