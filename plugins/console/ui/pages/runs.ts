@@ -16,7 +16,7 @@ async function loadRuns(filter: { status: string; source: string; agent: string 
     const r = await api<{ runs: any[] }>(`/api/runs${qs({ ...filter, limit: 100 })}`, { signal })
     return r.runs.map((run) => ({
       id: run.id, source: run.source ?? 'endpoint', source_id: run.source_id ?? run.endpoint_id ?? null, status: run.status,
-      cost_cents: run.cost_cents ?? 0, tokens: (run.tokens_input ?? run.usage?.tokens_input ?? 0) + (run.tokens_output ?? run.usage?.tokens_output ?? 0),
+      cost_cents: run.cost_cents ?? (run.cost_micro ?? 0) / 1_000_000, tokens: (run.tokens_input ?? run.usage?.tokens_input ?? 0) + (run.tokens_output ?? run.usage?.tokens_output ?? 0),
       latency_ms: run.latency_ms ?? 0, created_at: run.created_at, error: run.error ?? null,
     }))
   }
