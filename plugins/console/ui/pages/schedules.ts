@@ -6,8 +6,10 @@ import { when } from '../format'
 interface Agent { agent_id?: string; id?: string; workflow_id: string; workflow_name?: string; status: string }
 interface Status {
   agent_id: string; workflow_name?: string; status: string; schedule?: { type?: string; cron?: string; interval_seconds?: number; timezone?: string } | null
-  monitoring?: { success_rate?: number; last_run_at?: string | null; last_error?: string | null; next_runs?: string[]; missed_count?: number; skipped_count?: number; execution_count?: number }
+  monitoring?: { success_rate?: number; last_run_at?: string | null; last_error?: string | null; next_runs?: NextRun[]; missed_count?: number; skipped_count?: number; execution_count?: number }
 }
+/** A run time: the schedule's zone and UTC (a bare string from older servers). */
+type NextRun = string | { local?: string; utc?: string }
 const agentId = (a: Agent) => a.agent_id ?? a.id ?? ''
 
 /** One scheduled agent: next 5 runs, last result, success rate, missed and skipped; pause/resume/run now. */
@@ -24,10 +26,10 @@ function AgentCard({ id, onChange }: { id: string; onChange: () => void }) {
   const sched = s.schedule
   return html`<article class="card" aria-label=${`Agent ${s.workflow_name ?? id}`}>
     <h3>${s.workflow_name ?? id} <${Badge} status=${s.status} /></h3>
-    <p>${sched ? (sched.cron ? html`cron <code>${sched.cron}</code> (${sched.timezone ?? 'UTC'})` : `every ${sched.interval_seconds} s`) : 'not scheduled'}</p>
-    <p>Last run ${when(m.last_run_at)} · success ${m.success_rate == null ? '—' : `${Math.round(m.success_rate * (m.success_rate <= 1 ? 100 : 1))}%`} · missed ${m.missed_count ?? 0} · skipped ${m.skipped_count ?? 0}</p>
+    <p>${sched && (sched.cron || sched.interval_seconds) ? (sched.cron ? html`cron <code>${sched.cron}</code> (${sched.timezone ?? 'UTC'})` : `every ${sched.interval_seconds} s`) : 'not scheduled'}</p>
+    <p>Last run ${when(m.last_run_at)} · ${m.execution_count ?? 0} runs · success rate ${m.success_rate == null ? '—' : `${m.success_rate}%`} · missed ${m.missed_count ?? 0} · skipped ${m.skipped_count ?? 0}</p>
     ${m.last_error ? html`<p class="note error">${m.last_error}</p>` : null}
-    ${m.next_runs?.length ? html`<p>Next runs:</p><ol class="next-runs">${m.next_runs.slice(0, 5).map((t) => html`<li>${typeof t === 'string' ? t : JSON.stringify(t)}</li>`)}</ol>` : null}
+    ${m.next_runs?.length ? html`<p>Next runs (${sched?.timezone ?? 'UTC'}):</p><ol class="next-runs">${m.next_runs.slice(0, 5).map((t) => html`<li>${typeof t === 'string' ? t : html`${t.local ?? t.utc} <span class="muted">${t.utc}</span>`}</li>`)}</ol>` : null}
     <p class="row">
       ${s.status === 'paused'
         ? html`<button type="button" onClick=${() => act.run('resume')}>Resume</button>`

@@ -1,42 +1,66 @@
 import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { api, items, one } from '../api'
-import { ErrorNote, Field, Json, Needs, Page, Table, useAction, useLoad } from '../components'
-import { go } from '../state'
+import { ErrorNote, Field, Json, Needs, Page, Panel, Table, useAction, useLoad } from '../components'
+import { go, workspaceId } from '../state'
 
-interface Template { id?: string; template_id?: string; name: string; description?: string; category?: string; difficulty?: string; required_platforms?: string[] }
+interface Variable { description?: string; required?: boolean; example?: unknown; default?: unknown }
+interface Template { id?: string; template_id?: string; name: string; description?: string; category?: string; difficulty?: string; required_platforms?: string[]; variables?: Record<string, Variable> }
+interface Missing { platform?: string; reason?: string; fix?: string }
 const tplId = (t: Template) => t.template_id ?? t.id ?? ''
 
-/** Browse templates, see what each needs, use one: the API answers what is missing instead of creating it. */
+/** Fills a template's variables and uses it; the API answers what is missing (by platform) instead of creating it. */
+function UseTemplate({ template, onClose }: { template: Template; onClose: () => void }) {
+  const [outcome, setOutcome] = useState<{ ok: boolean; message: string; missing: Missing[]; tools: string[]; body: unknown } | null>(null)
+  const use = useAction(async (e: Event) => {
+    e.preventDefault()
+    const data = new FormData(e.currentTarget as HTMLFormElement)
+    const variables = Object.fromEntries(Object.keys(template.variables ?? {}).map((name) => [name, String(data.get(name) ?? '')]).filter(([, v]) => v !== ''))
+    // The API answers 409 with what is missing: read the body ourselves rather than treat it as a failure.
+    const res = await fetch(`/api/templates/${encodeURIComponent(tplId(template))}/use`, {
+      method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ variables, workspace_id: workspaceId.value }),
+    })
+    const body = await res.json().catch(() => null)
+    const missing = body?.data?.missing_connections ?? body?.missing ?? []
+    const tools = body?.data?.missing_tools ?? []
+    if (!res.ok && !missing.length && !tools.length) throw new Error(body?.error ?? `Using the template failed (${res.status})`)
+    setOutcome({ ok: res.ok, message: body?.message ?? '', missing, tools, body })
+    const created = res.ok ? one(body, 'workflow') : null
+    if (created?.id) go(`/workflows/${created.id}`)
+  })
+  const vars = Object.entries(template.variables ?? {})
+  return html`<${Panel} title=${`Use "${template.name}"`}>
+    <form onSubmit=${(e: Event) => use.run(e)}>
+      ${vars.map(([name, v]) => html`<${Field} label=${name} hint=${v.description}>
+        <input name=${name} required=${!!v.required && v.default === undefined} placeholder=${v.example !== undefined ? String(v.example) : ''} /><//>`)}
+      <p class="row"><button type="submit" disabled=${use.busy}>Create workflow</button><button type="button" class="secondary" onClick=${onClose}>Close</button></p>
+    </form>
+    <${ErrorNote} error=${use.error} />
+    ${outcome && !outcome.ok ? html`<div class="note error" role="status"><strong>${outcome.message}</strong>
+      ${outcome.missing.length ? html`<ul>${outcome.missing.map((m) => html`<li><strong>${m.platform}</strong>: ${m.reason}${m.fix ? html` — <a href="#/connections">add a connection</a>` : null}</li>`)}</ul>` : null}
+      ${outcome.tools.length ? html`<p>Tools not available: ${outcome.tools.map((t) => html`<code>${t}</code> `)}</p>` : null}</div>` : null}
+    ${outcome?.ok ? html`<${Json} value=${outcome.body} />` : null}
+  <//>`
+}
+
 function TemplateBrowser() {
   const [search, setSearch] = useState('')
   const list = useLoad(() => api(`/api/templates${search ? `?search=${encodeURIComponent(search)}` : ''}`), [search])
-  const [outcome, setOutcome] = useState<{ name: string; body: any } | null>(null)
-  const use = useAction(async (t: Template) => {
-    const res = await fetch(`/api/templates/${encodeURIComponent(tplId(t))}/use`, {
-      method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{}',
-    })
-    const body = await res.json().catch(() => null)
-    setOutcome({ name: t.name, body })
-    const created = res.ok && body?.success !== false ? one(body, 'workflow') : null
-    if (created?.id && String(created.id).startsWith('wf_')) go(`/workflows/${created.id}`)
-  })
-  const missing = outcome?.body?.missing ?? outcome?.body?.data?.missing ?? outcome?.body?.details?.missing
+  const [chosen, setChosen] = useState<Template | null>(null)
   return html`
     <form class="inline" role="search" onSubmit=${(e: Event) => { e.preventDefault(); setSearch(String(new FormData(e.currentTarget as HTMLFormElement).get('q') ?? '')) }}>
       <${Field} label="Search templates"><input name="q" type="search" /><//><button type="submit">Search</button>
     </form>
-    ${outcome ? html`<div class="note" role="status"><strong>${outcome.name}:</strong> ${outcome.body?.message ?? outcome.body?.error ?? ''}
-      ${Array.isArray(missing) && missing.length ? html`<p>Missing before it can run:</p><ul>${missing.map((m: any) => html`<li>${typeof m === 'string' ? m : m.platform ?? m.name ?? JSON.stringify(m)}${m.reason ? ` — ${m.reason}` : ''}</li>`)}</ul>` : null}
-      ${!missing ? html`<${Json} value=${outcome.body} />` : null}</div>` : null}
-    <${ErrorNote} error=${list.error || use.error} />
+    ${chosen ? html`<${UseTemplate} key=${tplId(chosen)} template=${chosen} onClose=${() => setChosen(null)} />` : null}
+    <${ErrorNote} error=${list.error} />
     <${Table} label="Templates" rows=${list.data ? items<Template>(list.data, 'templates') : null} empty="No templates match."
       columns=${[
         { label: 'Template', render: (t: Template) => html`<strong>${t.name}</strong><br /><span class="muted">${t.description ?? ''}</span>` },
         { label: 'Category', render: (t: Template) => t.category ?? '—' },
         { label: 'Difficulty', render: (t: Template) => t.difficulty ?? '—' },
         { label: 'Needs', render: (t: Template) => (t.required_platforms?.length ? t.required_platforms.join(', ') : 'nothing') },
-        { label: '', render: (t: Template) => html`<button type="button" onClick=${() => use.run(t)} aria-label=${`Use ${t.name}`}>Use</button>` },
+        { label: '', render: (t: Template) => html`<button type="button" onClick=${() => setChosen(t)} aria-label=${`Use ${t.name}`}>Use</button>` },
       ]} />`
 }
 
