@@ -33,6 +33,8 @@ describe.skipIf(!hasChromium)('console journeys in chromium', () => {
       const body = r.body as { messages?: { role: string; content?: unknown }[]; tools?: { function?: { name: string } }[] }
       const result = [...(body.messages ?? [])].reverse().find((m) => m.role === 'tool')
       if (result) return { text: `The tool said: ${String(result.content)}` }
+      const asked = String([...(body.messages ?? [])].reverse().find((m) => m.role === 'user')?.content ?? '')
+      if (asked.includes('hang')) return { hang: true } // a run that stays running until cancelled
       const sum = body.tools?.map((t) => t.function?.name ?? '').find((n) => n.endsWith('_get_sum'))
       return sum ? { toolCalls: [{ name: sum, arguments: { a: 2, b: 3 } }] } : { text: 'pong from the fake model' }
     }
@@ -207,6 +209,36 @@ describe.skipIf(!hasChromium)('console journeys in chromium', () => {
       await page.getByRole('button', { name: /^Retry delivery/ }).first().click()
       await reloadUntil(page, /^success$/)
       expect(hookCalls).toBeGreaterThanOrEqual(2)
+    })
+  }, 30_000)
+
+  test('runs: the live list, a running run cancelled, a finished one re-run', async () => {
+    await ensureAdmin()
+    const login = await (await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()
+    const call = async (method: string, path: string, body?: unknown, token = login.token) => {
+      const r = await fetch(`${server.url}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) })
+      return r.json()
+    }
+    const ws = (await call('POST', '/api/workspaces', { name: 'runs' })).workspace.id
+    const created = await call('POST', '/api/agent-endpoints', { name: 'Queue', workspace_id: ws, system_prompt: 'Answer.', llm_provider: 'openai', llm_model: 'gpt-4o-mini', async_mode: true })
+    await call('POST', `/api/agent-endpoints/${created.endpoint.id}/activate`)
+    const done = await call('POST', `/api/run/${created.endpoint.slug}`, { input: 'hello' }, created.api_key)
+    const hanging = await call('POST', `/api/run/${created.endpoint.slug}`, { input: 'hang on' }, created.api_key)
+    await journey(browser, server.url, {}, async ({ page, base, axe }) => {
+      await signIn(page, base, ADMIN.email, ADMIN.password)
+      await page.getByRole('link', { name: 'Runs', exact: true }).click()
+      await page.getByLabel('Status').selectOption('running')
+      await page.getByRole('link', { name: hanging.run_id }).waitFor()
+      await axe()
+      await page.getByRole('link', { name: hanging.run_id }).click()
+      await page.getByRole('button', { name: 'Cancel run' }).click()
+      await page.locator('.badge', { hasText: 'cancelled' }).first().waitFor()
+      await page.goto(`${base}/#/runs/${done.run_id}`)
+      await page.locator('.badge', { hasText: 'success' }).first().waitFor()
+      await page.getByRole('button', { name: 'Re-run as a test' }).click()
+      await page.waitForURL((u) => !u.hash.includes(done.run_id))
+      await page.locator('.badge', { hasText: 'test' }).first().waitFor()
+      await axe()
     })
   }, 30_000)
 

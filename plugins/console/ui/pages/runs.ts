@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { api, hasApi, qs } from '../api'
 import { Badge, ErrorNote, Field, Json, Loading, Page, Panel, Table, useAction, useInterval, useLoad } from '../components'
 import { ago, cents, when } from '../format'
+import { go } from '../state'
 import { followRun, type StreamEvent } from '../sse'
 
 interface RunRow { id: string; source: string; source_id: string | null; status: string; cost_cents: number; tokens: number; latency_ms: number; created_at: string; error: string | null }
@@ -74,13 +75,25 @@ export function RunDetail({ id }: { id: string }) {
     await api(`/api/runs/${id}/cancel`, { method: 'POST' })
     run.reload()
   })
+  // Re-run: an endpoint run's input is in the endpoint's run history; it runs again as a test run.
+  const endpointId: string | undefined = run.data?.endpoint_id
+  const history = useLoad(async () => (endpointId ? api<{ runs: { id: string; input: string }[] }>(`/api/agent-endpoints/${endpointId}/runs?limit=100`) : null), [endpointId])
+  const input = history.data?.runs.find((r) => r.id === id)?.input
+  const rerun = useAction(async () => {
+    const r = await api<{ run_id: string }>(`/api/agent-endpoints/${endpointId}/test`, { method: 'POST', body: { input } })
+    go(`/runs/${r.run_id}`)
+  })
   if (run.error) return html`<${Page} title="Run"><${ErrorNote} error=${run.error} /><//>`
   const r = run.data
   if (!r) return html`<${Page} title="Run"><${Loading} /><//>`
   const usage = r.usage ?? {}
-  return html`<${Page} title=${`Run ${r.run_id ?? r.id}`} actions=${live && hasApi('/api/runs/{id}/cancel') ? html`<button type="button" class="danger" onClick=${() => cancel.run()}>Cancel run</button>` : null}>
+  const actions = html`
+    ${live && hasApi('/api/runs/{id}/cancel') ? html`<button type="button" class="danger" onClick=${() => cancel.run()}>Cancel run</button>` : null}
+    ${!live && input !== undefined ? html`<button type="button" class="secondary" disabled=${rerun.busy} onClick=${() => rerun.run()}>Re-run as a test</button>` : null}`
+  return html`<${Page} title=${`Run ${r.run_id ?? r.id}`} actions=${actions}>
     <p><${Badge} status=${r.status} /> ${r.source ?? 'endpoint'} ${r.endpoint_id ? html`<a href=${`#/endpoints/${r.endpoint_id}`}>${r.endpoint_id}</a>` : r.source_id ?? ''} · started ${when(r.started_at ?? r.created_at)} · finished ${when(r.finished_at)}</p>
-    <${ErrorNote} error=${cancel.error} />
+    <${ErrorNote} error=${cancel.error || rerun.error} />
+    ${input !== undefined ? html`<${Panel} title="Input"><${Json} value=${input} /><//>` : null}
     ${r.error ? html`<div class="note error"><strong>${r.code ?? 'error'}</strong>: ${r.error}</div>` : null}
     <div class="stats">
       <div class="stat"><div class="stat-label">Tokens in / out</div><div class="stat-value">${usage.tokens_input ?? 0} / ${usage.tokens_output ?? 0}</div></div>
