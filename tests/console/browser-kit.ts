@@ -30,7 +30,9 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
     cwd: bin ? dir : join(import.meta.dir, '../..'),
     env: {
       ...process.env, AGENTBASE_DATA_DIR: join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info',
-      AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost', AGENTBASE_PASSWORD_MEMORY_KIB: '1024', AGENTBASE_SYNC: 'normal', ...env,
+      AGENTBASE_OUTBOUND_ALLOW: '127.0.0.1,localhost', AGENTBASE_PASSWORD_MEMORY_KIB: '1024', AGENTBASE_SYNC: 'normal',
+      // Keys from the caller's environment would make the Overview probe public providers: none in tests.
+      OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', GEMINI_API_KEY: '', GROQ_API_KEY: '', WORKERS_AI_API_KEY: '', ...env,
     },
     stdout: 'pipe', stderr: 'inherit',
   })

@@ -56,7 +56,20 @@ export function Bots() {
   <//>`
 }
 
+interface BotMessage { id: string; role: string; content: string; tool_calls: unknown[]; error: string | null; created_at: string }
+
+/** One conversation's latest messages, opened from the list. */
+function ConversationMessages({ botId, convId }: { botId: string; convId: string }) {
+  const detail = useLoad(() => api<{ messages: BotMessage[] }>(`/api/bots/${botId}/conversations/${convId}?limit=50`), [convId])
+  if (detail.error) return html`<${ErrorNote} error=${detail.error} />`
+  if (!detail.data) return html`<${Loading} />`
+  return html`<ol class="messages" aria-label="Messages">${detail.data.messages.map((m) => html`<li class=${`msg ${m.role}`}>
+    <span class="role">${m.role} · ${when(m.created_at)}${m.tool_calls.length ? ` · ${m.tool_calls.length} tool calls` : ''}</span>
+    <div class="content">${m.content}</div>${m.error ? html`<p class="note error">${m.error}</p>` : null}</li>`)}</ol>`
+}
+
 export function BotDetail({ id }: { id: string }) {
+  const [openConv, setOpenConv] = useState<string | null>(null)
   const bot = useLoad(() => api<{ bot: Bot }>(`/api/bots/${id}`), [id])
   const conversations = useLoad(() => api<{ conversations: Conversation[] }>(`/api/bots/${id}/conversations?limit=20`), [id])
   const analytics = useLoad(() => api<any>(`/api/bots/${id}/analytics`), [id])
@@ -101,12 +114,13 @@ export function BotDetail({ id }: { id: string }) {
     <${Panel} title="Conversations">
       <${Table} label="Conversations" rows=${conversations.data?.conversations} empty="No conversations yet."
         columns=${[
-          { label: 'User', render: (c: Conversation) => c.platform_user_name ?? c.platform_user_id },
+          { label: 'User', render: (c: Conversation) => html`<button type="button" class="link" aria-expanded=${openConv === c.id} onClick=${() => setOpenConv(openConv === c.id ? null : c.id)}>${c.platform_user_name ?? c.platform_user_id}</button>` },
           { label: 'Messages', render: (c: Conversation) => c.message_count },
           { label: 'Cost', render: (c: Conversation) => cents(c.total_cost_cents) },
           { label: 'Status', render: (c: Conversation) => html`<${Badge} status=${c.status} />` },
           { label: 'Last message', render: (c: Conversation) => when(c.last_message_at) },
         ]} />
+      ${openConv ? html`<${ConversationMessages} botId=${id} convId=${openConv} />` : null}
     <//>
     ${insights.data?.unanswered_questions?.length ? html`<${Panel} title="Unanswered questions"><ul>${insights.data.unanswered_questions.slice(0, 10).map((q: any) => html`<li>${q.question}</li>`)}</ul><//>` : null}
   <//>`
