@@ -132,6 +132,21 @@ describe('GET /api/admin/system', () => {
     expect(r.body.uptime_s).toBeGreaterThanOrEqual(8 * 86_400)
   })
 
+  test('Ollama is probed on its own /api/version', async () => {
+    const seen: string[] = []
+    const ollama = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: (req) => { seen.push(new URL(req.url).pathname); return Response.json({ version: '0.9.0' }) } })
+    const u = testApp({ env: { OLLAMA_HOST: `http://127.0.0.1:${ollama.port}` } })
+    try {
+      const admin = await u.user()
+      const r = await u.req('GET', '/api/admin/system', { token: admin.token })
+      expect(r.body.providers.find((p: any) => p.name === 'ollama')).toMatchObject({ configured: true, reachable: true })
+      expect(seen).toEqual(['/api/version'])
+    } finally {
+      u.close()
+      ollama.stop(true)
+    }
+  })
+
   test('`agentbase backup` records when it ran', async () => {
     const { t } = env
     const target = join(t.dir, 'copy.db')
@@ -143,3 +158,26 @@ describe('GET /api/admin/system', () => {
     expect(r.body.last_backup_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
   })
 })
+
+describe('caching and compression', () => {
+  const t = testApp()
+  afterAll(() => t.close())
+
+  test.each(['/', '/assets/console.js'])('%s: gzip when accepted, 304 for the same version', async (path) => {
+    const plain = await t.req('GET', path)
+    const etag = plain.headers.get('etag')!
+    expect(etag).toMatch(/^"[\w-]+"$/)
+    expect(plain.headers.get('content-encoding')).toBeNull()
+    const zipped = await rawResponse(t, path, { 'accept-encoding': 'gzip, br' })
+    expect(zipped.headers.get('content-encoding')).toBe('gzip')
+    expect(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await zipped.arrayBuffer())))).toBe(plain.text)
+    const again = await t.req('GET', path, { headers: { 'if-none-match': etag } })
+    expect(again.status).toBe(304)
+    expect(again.text).toBe('')
+    expect(again.headers.get('content-security-policy')).toContain("default-src 'self'")
+  })
+})
+
+/** The raw Response (t.req decodes text, which would hide the gzip bytes). */
+const rawResponse = (t: ReturnType<typeof testApp>, path: string, headers: Record<string, string>) =>
+  t.app.handle(new Request(`http://localhost${path}`, { headers }))

@@ -23,33 +23,56 @@ const page = (css: string) => `<!doctype html>
 <script type="module" src="/assets/console.js"></script></head>
 <body><div id="app"><p class="boot">Loading the console…</p></div><noscript>The Agentbase console needs JavaScript.</noscript></body></html>`
 
-let built: { html: string; csp: string } | null = null
-async function document() {
-  if (built) return built
-  const css = (await Bun.file(consoleCss).text()).trim()
-  const hash = `sha256-${createHash('sha256').update(css).digest('base64')}`
-  built = { html: page(css), csp: csp(hash) }
-  return built
-}
+type Bytes = Uint8Array<ArrayBuffer>
+interface Asset { body: Bytes; gzipped: Uint8Array; etag: string; type: string }
+const asset = (body: Bytes, type: string): Asset => ({
+  body, gzipped: Bun.gzipSync(body), type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+})
 
-const securityHeaders = (set: { headers: Record<string, string | number> }, type: string, policy: string) => {
-  set.headers['content-type'] = type
+/** Built on first request from the embedded files: the page, the script, each also gzipped, and the policy. */
+let built: Promise<{ page: Asset; script: Asset; policy: string }> | null = null
+const assets = () => (built ??= (async () => {
+  const css = (await Bun.file(consoleCss).text()).trim()
+  const policy = csp(`sha256-${createHash('sha256').update(css).digest('base64')}`)
+  const js = new Uint8Array(await Bun.file(consoleJs).arrayBuffer())
+  return {
+    page: asset(new TextEncoder().encode(page(css)), 'text/html; charset=utf-8'),
+    script: asset(js, 'application/javascript; charset=utf-8'),
+    policy,
+  }
+})())
+
+type Set = { headers: Record<string, string | number>; status?: number | string }
+
+/** Security headers on every console response; gzip when accepted; 304 when the browser has this version. */
+function serve(a: Asset, policy: string, request: Request, set: Set) {
+  set.headers['content-type'] = a.type
   set.headers['content-security-policy'] = policy
   set.headers['x-frame-options'] = 'DENY'
   set.headers['x-content-type-options'] = 'nosniff'
   set.headers['referrer-policy'] = 'same-origin'
-  // Revalidate every time: the files change with the binary, and on localhost the check is free.
+  // Revalidate every time (the files change with the binary); the ETag makes that a 304.
   set.headers['cache-control'] = 'no-cache'
+  set.headers.etag = a.etag
+  set.headers.vary = 'accept-encoding'
+  if (request.headers.get('if-none-match') === a.etag) {
+    set.status = 304
+    return ''
+  }
+  if (/\bgzip\b/.test(request.headers.get('accept-encoding') ?? '')) {
+    set.headers['content-encoding'] = 'gzip'
+    return a.gzipped
+  }
+  return a.body
 }
 
 export const consolePlugin = (_k: Kernel) =>
   new Elysia({ name: 'console' })
-    .get('/', async ({ set }) => {
-      const doc = await document()
-      securityHeaders(set, 'text/html; charset=utf-8', doc.csp)
-      return doc.html
+    .get('/', async ({ request, set }) => {
+      const a = await assets()
+      return serve(a.page, a.policy, request, set)
     }, { detail: { hide: true } })
-    .get('/assets/console.js', async ({ set }) => {
-      securityHeaders(set, 'application/javascript; charset=utf-8', (await document()).csp)
-      return Bun.file(consoleJs)
+    .get('/assets/console.js', async ({ request, set }) => {
+      const a = await assets()
+      return serve(a.script, a.policy, request, set)
     }, { detail: { hide: true } })

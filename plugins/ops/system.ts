@@ -52,7 +52,8 @@ async function providers(k: Kernel) {
     name, base_url: llmBaseUrls[name],
     configured: name === 'ollama' ? true : !!llmKeys[name as keyof typeof llmKeys],
     // Probe paths that answer without a key on every provider: the model list, Ollama's version.
-    probeUrl: name === 'ollama' ? `${llmBaseUrls[name]}/api/version` : `${llmBaseUrls[name]}/models`,
+    // Ollama's own API sits beside its OpenAI-compatible /v1.
+    probeUrl: name === 'ollama' ? `${llmBaseUrls[name].replace(/\/v1\/?$/, '')}/api/version` : `${llmBaseUrls[name]}/models`,
   }))
   return Promise.all(list.map(async ({ probeUrl, ...p }) => {
     if (!p.configured) return { ...p, reachable: null, checked_at: null }

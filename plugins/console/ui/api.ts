@@ -34,19 +34,24 @@ export async function api<T = any>(path: string, { method = 'GET', body, signal:
 
 /**
  * The API's own OpenAPI document tells which routes this server has: a page whose API is missing
- * (a feature not built into this binary) shows "not available" instead of failing.
+ * (a feature not in this build) shows "not available" instead of failing. Fetched once, on first need.
  */
 export const apiPaths = signal<Set<string> | null>(null)
-export async function loadApiPaths() {
-  try {
-    const doc = await api<{ paths: Record<string, unknown> }>('/swagger/json')
-    apiPaths.value = new Set(Object.keys(doc.paths))
-  } catch {
-    apiPaths.value = new Set()
-  }
+let pathsLoading: Promise<void> | null = null
+export function ensureApiPaths() {
+  pathsLoading ??= api<{ paths: Record<string, unknown> }>('/swagger/json').then(
+    (doc) => { apiPaths.value = new Set(Object.keys(doc.paths)) },
+    () => { apiPaths.value = new Set() },
+  )
+  return pathsLoading
 }
-/** `path` in OpenAPI form, e.g. `/api/chat/conversations/{id}`. */
-export const hasApi = (path: string) => apiPaths.value?.has(path) ?? false
+/** Whether the route list is known yet (asking starts the fetch). */
+export const apiKnown = () => {
+  if (!apiPaths.value) ensureApiPaths()
+  return apiPaths.value !== null
+}
+/** `path` in OpenAPI form, e.g. `/api/chat/conversations/{id}`; false until the route list is known. */
+export const hasApi = (path: string) => (apiKnown() ? apiPaths.value!.has(path) : false)
 
 /** Query string from the set values only. */
 export const qs = (params: Record<string, string | number | null | undefined>) => {

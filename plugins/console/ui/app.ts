@@ -1,6 +1,6 @@
 import { html } from 'htm/preact'
-import { useEffect } from 'preact/hooks'
-import { api, apiPaths, loadApiPaths, whenSignedOut } from './api'
+import { useEffect, useRef } from 'preact/hooks'
+import { api, whenSignedOut } from './api'
 import { go, loadWorkspaces, refreshSession, route, selectWorkspace, session, user, workspaceId, workspaces } from './state'
 import { SignIn } from './pages/signin'
 import { Overview } from './pages/overview'
@@ -54,8 +54,13 @@ async function signOut() {
 
 function Shell() {
   const current = route.value[0] ?? ''
-  // Move focus to the new page's heading so keyboard and screen-reader users land on it.
-  useEffect(() => { document.getElementById('page-title')?.focus({ preventScroll: true }) }, [route.value.join('/')])
+  // After navigating (not on the first load, where Tab should reach the skip link first), move focus
+  // to the new page's heading so keyboard and screen-reader users land on it.
+  const firstRender = useRef(true)
+  useEffect(() => {
+    if (firstRender.current) { firstRender.current = false; return }
+    document.getElementById('page-title')?.focus({ preventScroll: true })
+  }, [route.value.join('/')])
   useEffect(() => { loadWorkspaces().catch(() => null) }, [user.value?.id])
   return html`
     <a class="skip" href="#main" onClick=${(e: Event) => { e.preventDefault(); document.getElementById('page-title')?.focus() }}>Skip to content</a>
@@ -69,7 +74,7 @@ function Shell() {
       <nav aria-label="Console"><ul>
         ${NAV.map(([path, label]) => html`<li><a href=${`#/${path}`} aria-current=${current === path ? 'page' : undefined}>${label}</a></li>`)}
       </ul></nav>
-      <main id="main">${apiPaths.value ? pageFor(route.value) : null}</main>
+      <main id="main">${pageFor(route.value)}</main>
     </div>`
 }
 
@@ -78,7 +83,6 @@ export function App() {
     whenSignedOut(() => { session.value = { user: null, setup_required: false } })
     refreshSession().catch(() => { session.value = { user: null, setup_required: false } })
   }, [])
-  useEffect(() => { if (user.value && !apiPaths.value) loadApiPaths() }, [user.value?.id])
   if (!session.value) return html`<p class="boot" role="status">Loading the console…</p>`
   if (!user.value) return html`<${SignIn} setup=${session.value.setup_required} />`
   return html`<${Shell} />`

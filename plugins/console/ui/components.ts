@@ -1,7 +1,7 @@
 import { html } from 'htm/preact'
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
 import type { ComponentChildren } from 'preact'
-import { ApiFailure, hasApi } from './api'
+import { ApiFailure, apiKnown, hasApi } from './api'
 
 /** Loads data for a page; `reload` repeats it (after an action). Aborts when the page goes away. */
 export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[] = []) {
@@ -67,7 +67,7 @@ export const Unavailable = ({ what, path }: { what: string; path: string }) => h
 
 /** Renders children only when the API path exists; otherwise the clean "not available" state. */
 export const Needs = ({ path, what, children }: { path: string; what: string; children: ComponentChildren }) =>
-  hasApi(path) ? html`${children}` : html`<${Unavailable} what=${what} path=${path} />`
+  !apiKnown() ? html`<${Loading} />` : hasApi(path) ? html`${children}` : html`<${Unavailable} what=${what} path=${path} />`
 
 export interface Column<T> { label: string; render: (row: T) => ComponentChildren; class?: string }
 

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact'
 import { useEffect, useState } from 'preact/hooks'
-import { api, hasApi, qs } from '../api'
+import { api, ensureApiPaths, hasApi, qs } from '../api'
 import { Badge, ErrorNote, Field, Json, Loading, Page, Panel, Table, useAction, useInterval, useLoad } from '../components'
 import { ago, cents, when } from '../format'
 import { go } from '../state'
@@ -13,6 +13,7 @@ const SOURCES = ['', 'endpoint', 'bot', 'chat', 'workflow', 'schedule', 'task', 
 
 /** The unified runs list when the server has it; otherwise every agent endpoint's runs, merged. */
 async function loadRuns(filter: { status: string; source: string; agent: string }, signal: AbortSignal): Promise<RunRow[]> {
+  await ensureApiPaths()
   if (hasApi('/api/runs')) {
     const r = await api<{ runs: any[] }>(`/api/runs${qs({ ...filter, limit: 100 })}`, { signal })
     return r.runs.map((run) => ({
