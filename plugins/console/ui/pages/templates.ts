@@ -1,6 +1,6 @@
 import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
-import { api, items, one } from '../api'
+import { api, items, one, qs } from '../api'
 import { ErrorNote, Field, Json, Needs, Page, Panel, Table, useAction, useLoad } from '../components'
 import { go, workspaceId } from '../state'
 
@@ -45,11 +45,15 @@ function UseTemplate({ template, onClose }: { template: Template; onClose: () =>
 }
 
 function TemplateBrowser() {
-  const [search, setSearch] = useState('')
-  const list = useLoad(() => api(`/api/templates${search ? `?search=${encodeURIComponent(search)}` : ''}`), [search])
+  const [filter, setFilter] = useState({ search: '', category: '' })
+  const list = useLoad(() => api(`/api/templates${qs(filter)}`), [filter.search, filter.category])
+  const categories = useLoad(() => api('/api/templates/categories'))
   const [chosen, setChosen] = useState<Template | null>(null)
   return html`
-    <form class="inline" role="search" onSubmit=${(e: Event) => { e.preventDefault(); setSearch(String(new FormData(e.currentTarget as HTMLFormElement).get('q') ?? '')) }}>
+    <form class="inline" role="search" onSubmit=${(e: Event) => { e.preventDefault(); setFilter({ ...filter, search: String(new FormData(e.currentTarget as HTMLFormElement).get('q') ?? '') }) }}>
+      <${Field} label="Category"><select value=${filter.category} onChange=${(e: Event) => setFilter({ ...filter, category: (e.target as HTMLSelectElement).value })}>
+        <option value="">any</option>${items<{ name: string; count: number }>(categories.data, 'categories').map((c) => html`<option value=${c.name}>${c.name} (${c.count})</option>`)}
+      </select><//>
       <${Field} label="Search templates"><input name="q" type="search" /><//><button type="submit">Search</button>
     </form>
     ${chosen ? html`<${UseTemplate} key=${tplId(chosen)} template=${chosen} onClose=${() => setChosen(null)} />` : null}

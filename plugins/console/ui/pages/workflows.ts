@@ -1,6 +1,6 @@
 import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
-import { api, items, one } from '../api'
+import { api, hasApi, items, one } from '../api'
 import { Badge, ErrorNote, Field, Json, Loading, Needs, Page, Panel, Table, formValues, useAction, useLoad } from '../components'
 import { ago, when } from '../format'
 import { go } from '../state'
@@ -56,6 +56,23 @@ function ExecutionView({ id }: { id: string }) {
   </div>`
 }
 
+interface Version { version: number; current?: boolean; steps: Step[]; created_at: string }
+
+/** The steps of the current version, or of an earlier one chosen from the version list. */
+function Steps({ id, current }: { id: string; current: Workflow }) {
+  const versions = useLoad(async () => (hasApi('/api/workflows/{id}/versions') ? items<Version>(await api(`/api/workflows/${id}/versions`), 'versions') : []), [id, current.version])
+  const [chosen, setChosen] = useState<number | null>(null)
+  const shown = versions.data?.find((v) => v.version === chosen)
+  const steps = shown?.steps ?? current.steps ?? []
+  return html`<${Panel} title="Steps">
+    ${versions.data && versions.data.length > 1 ? html`<${Field} label="Version">
+      <select value=${chosen ?? current.version} onChange=${(e: Event) => setChosen(Number((e.target as HTMLSelectElement).value))}>
+        ${versions.data.map((v) => html`<option value=${v.version}>v${v.version}${v.version === current.version ? ' (current)' : ''} · ${when(v.created_at)}</option>`)}
+      </select><//>` : null}
+    <ol class="steps">${steps.map((s) => html`<li><code>${s.id}</code> ${s.name ?? ''} <span class="badge muted">${s.type}</span></li>`)}</ol>
+  <//>`
+}
+
 function WorkflowView({ id }: { id: string }) {
   const wf = useLoad(() => api(`/api/workflows/${id}`), [id])
   const executions = useLoad(() => api(`/api/workflows/${id}/executions`), [id])
@@ -71,9 +88,7 @@ function WorkflowView({ id }: { id: string }) {
   const w = one(wf.data, 'workflow') as Workflow
   return html`
     <p><strong>${w.name}</strong> <${Badge} status=${w.status} /> version ${w.version}${w.description ? html` — ${w.description}` : null}</p>
-    <${Panel} title="Steps">
-      <ol class="steps">${(w.steps ?? []).map((s) => html`<li><code>${s.id}</code> ${s.name ?? ''} <span class="badge muted">${s.type}</span></li>`)}</ol>
-    <//>
+    <${Steps} id=${id} current=${w} />
     <${Panel} title="Execute">
       <form onSubmit=${(e: Event) => execute.run(formValues(e))}>
         <${Field} label="Input (JSON)"><textarea name="input" rows="3">{}</textarea><//>
