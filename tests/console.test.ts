@@ -204,7 +204,7 @@ describe.skipIf(!hasChromium)('console journeys in chromium', () => {
       await signIn(page, base, ADMIN.email, ADMIN.password)
       await page.getByRole('link', { name: 'Webhooks' }).click()
       await page.getByLabel('URL', { exact: true }).fill(`http://127.0.0.1:${hook.port}/hook`)
-      await page.getByLabel('run.completed').check()
+      await page.getByLabel('run.completed', { exact: true }).check()
       await page.getByRole('button', { name: 'Subscribe' }).click()
       await page.getByText('Signing secret').waitFor()
       await page.getByRole('link', { name: `http://127.0.0.1:${hook.port}/hook` }).click()
