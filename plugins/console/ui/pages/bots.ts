@@ -6,8 +6,15 @@ import { ago, cents, when } from '../format'
 import { go, workspaceId } from '../state'
 import { NeedWorkspace } from './workspace'
 
-interface Bot { id: string; name: string; platform: string; status: string; llm_provider: string; llm_model: string; webhook_url?: string; has_platform_config: boolean; conversation_count: number; last_active_at: string | null; total_cost_cents: number }
-interface Conversation { id: string; platform_user_name: string | null; platform_user_id: string; message_count: number; total_cost_cents: number; last_message_at: string; status: string }
+interface Bot {
+  id: string; name: string; platform: string; status: string; llm_provider: string; llm_model: string;
+  webhook_url?: string; has_platform_config: boolean; conversation_count: number; last_active_at: string | null;
+  total_cost_cents: number;
+}
+interface Conversation {
+  id: string; platform_user_name: string | null; platform_user_id: string; message_count: number;
+  total_cost_cents: number; last_message_at: string; status: string;
+}
 
 const PLATFORMS = ['custom', 'telegram', 'discord', 'slack', 'whatsapp']
 /** Required credentials per platform (see PlatformConfig in the API docs). */
@@ -94,7 +101,8 @@ export function BotDetail({ id }: { id: string }) {
       : html`<button type="button" onClick=${() => toggle.run('activate')}>Activate</button>`}>
     <p><${Badge} status=${b.status} /> ${b.platform} · ${b.llm_provider} / ${b.llm_model} · credentials ${b.has_platform_config ? 'set' : 'none'}</p>
     ${b.webhook_url ? html`<p>Webhook: <code>${b.webhook_url}</code></p>` : null}
-    ${activation ? html`<div class="note" role="status"><p>Activated. Webhook <code>${activation.webhook_url}</code>${activation.manual_setup_required ? ' — register this URL on the platform yourself.' : ' — registered with the platform.'}</p>
+    ${activation ? html`
+      <div class="note" role="status"><p>Activated. Webhook <code>${activation.webhook_url}</code>${activation.manual_setup_required ? ' — register this URL on the platform yourself.' : ' — registered with the platform.'}</p>
       ${activation.warnings.length ? html`<ul>${activation.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : null}</div>` : null}
     <${ErrorNote} error=${toggle.error} />
     ${s ? html`<div class="stats">
@@ -109,12 +117,14 @@ export function BotDetail({ id }: { id: string }) {
         <button type="submit" disabled=${test.busy}>${test.busy ? 'Thinking…' : 'Send'}</button>
       </form>
       <${ErrorNote} error=${test.error} />
-      ${reply ? html`<div class="result" aria-live="polite"><p class="answer">${reply.response}</p><p class="muted">${reply.tool_calls.length} tool calls · ${reply.tokens.input + reply.tokens.output} tokens · ${cents(reply.cost_cents)}</p></div>` : null}
+      ${reply ? html`<div class="result" aria-live="polite"><p class="answer">${reply.response}</p>
+        <p class="muted">${reply.tool_calls.length} tool calls · ${reply.tokens.input + reply.tokens.output} tokens · ${cents(reply.cost_cents)}</p></div>` : null}
     <//>
     <${Panel} title="Conversations">
       <${Table} label="Conversations" rows=${conversations.data?.conversations} empty="No conversations yet."
         columns=${[
-          { label: 'User', render: (c: Conversation) => html`<button type="button" class="link" aria-expanded=${openConv === c.id} onClick=${() => setOpenConv(openConv === c.id ? null : c.id)}>${c.platform_user_name ?? c.platform_user_id}</button>` },
+          { label: 'User', render: (c: Conversation) => html`<button type="button" class="link" aria-expanded=${openConv === c.id}
+            onClick=${() => setOpenConv(openConv === c.id ? null : c.id)}>${c.platform_user_name ?? c.platform_user_id}</button>` },
           { label: 'Messages', render: (c: Conversation) => c.message_count },
           { label: 'Cost', render: (c: Conversation) => cents(c.total_cost_cents) },
           { label: 'Status', render: (c: Conversation) => html`<${Badge} status=${c.status} />` },
@@ -122,6 +132,7 @@ export function BotDetail({ id }: { id: string }) {
         ]} />
       ${openConv ? html`<${ConversationMessages} botId=${id} convId=${openConv} />` : null}
     <//>
-    ${insights.data?.unanswered_questions?.length ? html`<${Panel} title="Unanswered questions"><ul>${insights.data.unanswered_questions.slice(0, 10).map((q: any) => html`<li>${q.question}</li>`)}</ul><//>` : null}
+    ${insights.data?.unanswered_questions?.length ? html`<${Panel} title="Unanswered questions">
+      <ul>${insights.data.unanswered_questions.slice(0, 10).map((q: any) => html`<li>${q.question}</li>`)}</ul><//>` : null}
   <//>`
 }

@@ -7,7 +7,10 @@ import { go } from '../state'
 import { readStream } from '../sse'
 
 interface Conversation { id: string; title: string | null; message_count?: number; updated_at: string }
-interface Message { id: string; role: string; content: string | null; tool_call_id?: string | null; tools_called?: unknown; status?: string; files?: FileInfo[] }
+interface Message {
+  id: string; role: string; content: string | null; tool_call_id?: string | null; tools_called?: unknown;
+  status?: string; files?: FileInfo[];
+}
 interface FileInfo { name?: string; filename?: string; size?: number; content_type?: string }
 interface ToolEvent { id: string; tool: string; state: 'running' | 'done' | 'failed' }
 
@@ -88,7 +91,8 @@ function ChatHome({ id }: { id?: string }) {
       <button type="button" onClick=${() => create.run()} disabled=${create.busy}>New conversation</button>
       <${ErrorNote} error=${create.error || list.error} />
       ${list.loading && !list.data ? html`<${Loading} />` : null}
-      <ul class="conv-list">${conversations.map((c) => html`<li><a href=${`#/chat/${c.id}`} aria-current=${c.id === id ? 'page' : undefined}>${c.title ?? 'Untitled'}</a> <span class="muted">${ago(c.updated_at)}</span></li>`)}</ul>
+      <ul class="conv-list">${conversations.map((c) => html`<li>
+        <a href=${`#/chat/${c.id}`} aria-current=${c.id === id ? 'page' : undefined}>${c.title ?? 'Untitled'}</a> <span class="muted">${ago(c.updated_at)}</span></li>`)}</ul>
     </aside>
     ${id ? html`<${Conversation} id=${id} />` : html`<p class="muted">Choose a conversation or start a new one.</p>`}
   </div>`

@@ -6,9 +6,18 @@ import { ago } from '../format'
 import { workspaceId } from '../state'
 import { NeedWorkspace } from './workspace'
 
-interface Connection { id: string; platform: string; name: string; status: string; error_message: string | null; tools: string[]; last_tested_at: string | null }
-interface Platform { id: string; name: string; config_schema: { properties?: Record<string, { description?: string }>; required?: string[] }; secret_fields: string[] }
-interface McpServer { id: string; name: string; url: string | null; transport: string; status: string; error_message: string | null; tool_count: number; tools: { name: string; description: string }[]; tools_refreshed_at: string | null }
+interface Connection {
+  id: string; platform: string; name: string; status: string; error_message: string | null; tools: string[];
+  last_tested_at: string | null;
+}
+interface Platform {
+  id: string; name: string; config_schema: { properties?: Record<string, { description?: string }>;
+  required?: string[] }; secret_fields: string[];
+}
+interface McpServer {
+  id: string; name: string; url: string | null; transport: string; status: string; error_message: string | null;
+  tool_count: number; tools: { name: string; description: string }[]; tools_refreshed_at: string | null;
+}
 
 function ConnectionsPanel() {
   const list = useLoad(() => api<{ connections: Connection[] }>('/api/connections'))

@@ -8,8 +8,15 @@ import { go, workspaceId } from '../state'
 import { LiveRun } from './live-run'
 import { NeedWorkspace } from './workspace'
 
-interface Endpoint { id: string; name: string; slug: string; status: string; llm_provider: string; llm_model: string; run_url: string; enable_streaming: number; key_prefix: string; created_at: string; description: string | null; auth_mode: string }
-interface Run { id: string; status: string; input: string; output: string | null; tokens_input: number; tokens_output: number; cost_cents: number; latency_ms: number; created_at: string; error: string | null }
+interface Endpoint {
+  id: string; name: string; slug: string; status: string; llm_provider: string; llm_model: string;
+  run_url: string; enable_streaming: number; key_prefix: string; created_at: string; description: string | null;
+  auth_mode: string;
+}
+interface Run {
+  id: string; status: string; input: string; output: string | null; tokens_input: number; tokens_output: number;
+  cost_cents: number; latency_ms: number; created_at: string; error: string | null;
+}
 interface Template { id: string; name: string; description: string; category: string }
 
 /** Keys shown once at creation, kept in memory only (never stored) so "Try it" works right away. */
@@ -99,9 +106,11 @@ export function EndpointDetail({ id }: { id: string }) {
       </form>
       <${ErrorNote} error=${test.error} />
       ${testResult ? html`<div class="result" aria-live="polite"><h3>Output</h3><${Json} value=${testResult.output} />
-        <p class="muted">${testResult.tool_calls.length} tool calls · ${testResult.usage.tokens_input + testResult.usage.tokens_output} tokens · ${cents(testResult.usage.cost_cents)} · ${testResult.usage.latency_ms} ms · <a href=${`#/runs/${testResult.run_id}`}>run ${testResult.run_id}</a></p></div>` : null}
+        <p class="muted">${testResult.tool_calls.length} tool calls · ${testResult.usage.tokens_input + testResult.usage.tokens_output} tokens
+          · ${cents(testResult.usage.cost_cents)} · ${testResult.usage.latency_ms} ms · <a href=${`#/runs/${testResult.run_id}`}>run ${testResult.run_id}</a></p></div>` : null}
     <//>
-    ${e.status === 'active' ? html`<${LiveRun} slug=${e.slug} apiKey=${key} streaming=${!!e.enable_streaming} onDone=${runs.reload} />` : html`<p class="muted">Activate the endpoint to call it over HTTP.</p>`}
+    ${e.status === 'active' ? html`<${LiveRun} slug=${e.slug} apiKey=${key} streaming=${!!e.enable_streaming} onDone=${runs.reload} />` : html`
+      <p class="muted">Activate the endpoint to call it over HTTP.</p>`}
     <${Panel} title="Runs">
       <${Table} label="Runs" rows=${runs.data?.runs} empty="No runs yet."
         columns=${[

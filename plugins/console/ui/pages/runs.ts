@@ -6,7 +6,10 @@ import { ago, cents, when } from '../format'
 import { go } from '../state'
 import { followRun, type StreamEvent } from '../sse'
 
-interface RunRow { id: string; source: string; source_id: string | null; status: string; cost_cents: number; tokens: number; latency_ms: number; created_at: string; error: string | null }
+interface RunRow {
+  id: string; source: string; source_id: string | null; status: string; cost_cents: number; tokens: number;
+  latency_ms: number; created_at: string; error: string | null;
+}
 
 const STATUSES = ['', 'queued', 'running', 'success', 'error', 'cancelled', 'test']
 const SOURCES = ['', 'endpoint', 'bot', 'chat', 'workflow', 'schedule', 'task', 'openai', 'mcp']
@@ -28,7 +31,10 @@ async function loadRuns(filter: { status: string; source: string; agent: string 
   const lists = await Promise.all(chosen.map((e) => api<{ runs: any[] }>(`/api/agent-endpoints/${e.id}/runs?limit=50`, { signal })))
   return lists.flatMap((l) => l.runs)
     .filter((r) => !filter.status || r.status === filter.status)
-    .map((r) => ({ id: r.id, source: 'endpoint', source_id: r.endpoint_id, status: r.status, cost_cents: r.cost_cents, tokens: r.tokens_input + r.tokens_output, latency_ms: r.latency_ms, created_at: r.created_at, error: r.error }))
+    .map((r) => ({
+      id: r.id, source: 'endpoint', source_id: r.endpoint_id, status: r.status, cost_cents: r.cost_cents,
+      tokens: r.tokens_input + r.tokens_output, latency_ms: r.latency_ms, created_at: r.created_at, error: r.error,
+    }))
     .sort((a, b) => b.created_at.localeCompare(a.created_at))
     .slice(0, 100)
 }
@@ -92,7 +98,8 @@ export function RunDetail({ id }: { id: string }) {
     ${live && hasApi('/api/runs/{id}/cancel') ? html`<button type="button" class="danger" onClick=${() => cancel.run()}>Cancel run</button>` : null}
     ${!live && input !== undefined ? html`<button type="button" class="secondary" disabled=${rerun.busy} onClick=${() => rerun.run()}>Re-run as a test</button>` : null}`
   return html`<${Page} title=${`Run ${r.run_id ?? r.id}`} actions=${actions}>
-    <p><${Badge} status=${r.status} /> ${r.source ?? 'endpoint'} ${r.endpoint_id ? html`<a href=${`#/endpoints/${r.endpoint_id}`}>${r.endpoint_id}</a>` : r.source_id ?? ''} · started ${when(r.started_at ?? r.created_at)} · finished ${when(r.finished_at)}</p>
+    <p><${Badge} status=${r.status} /> ${r.source ?? 'endpoint'} ${r.endpoint_id ? html`
+      <a href=${`#/endpoints/${r.endpoint_id}`}>${r.endpoint_id}</a>` : r.source_id ?? ''} · started ${when(r.started_at ?? r.created_at)} · finished ${when(r.finished_at)}</p>
     <${ErrorNote} error=${cancel.error || rerun.error} />
     ${input !== undefined ? html`<${Panel} title="Input"><${Json} value=${input} /><//>` : null}
     ${r.error ? html`<div class="note error"><strong>${r.code ?? 'error'}</strong>: ${r.error}</div>` : null}
@@ -110,6 +117,7 @@ export function RunDetail({ id }: { id: string }) {
           { label: 'Latency', render: (t: any) => `${Math.round(t.latency_ms ?? 0)} ms` },
         ]} />
     <//>
-    ${events.length ? html`<${Panel} title="Live events"><ol class="events" aria-live="polite">${events.map((e) => html`<li><code>${e.event}</code> ${e.data?.tool ?? e.data?.text ?? ''}</li>`)}</ol><//>` : null}
+    ${events.length ? html`<${Panel} title="Live events"><ol class="events" aria-live="polite">${events.map((e) => html`
+      <li><code>${e.event}</code> ${e.data?.tool ?? e.data?.text ?? ''}</li>`)}</ol><//>` : null}
   <//>`
 }

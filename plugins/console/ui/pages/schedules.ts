@@ -29,7 +29,8 @@ function AgentCard({ id, onChange }: { id: string; onChange: () => void }) {
     <p>${sched && (sched.cron || sched.interval_seconds) ? (sched.cron ? html`cron <code>${sched.cron}</code> (${sched.timezone ?? 'UTC'})` : `every ${sched.interval_seconds} s`) : 'not scheduled'}</p>
     <p>Last run ${when(m.last_run_at)} · ${m.execution_count ?? 0} runs · success rate ${m.success_rate == null ? '—' : `${m.success_rate}%`} · missed ${m.missed_count ?? 0} · skipped ${m.skipped_count ?? 0}</p>
     ${m.last_error ? html`<p class="note error">${m.last_error}</p>` : null}
-    ${m.next_runs?.length ? html`<p>Next runs (${sched?.timezone ?? 'UTC'}):</p><ol class="next-runs">${m.next_runs.slice(0, 5).map((t) => html`<li>${typeof t === 'string' ? t : html`${t.local ?? t.utc} <span class="muted">${t.utc}</span>`}</li>`)}</ol>` : null}
+    ${m.next_runs?.length ? html`<p>Next runs (${sched?.timezone ?? 'UTC'}):</p><ol class="next-runs">${m.next_runs.slice(0, 5).map((t) => html`
+      <li>${typeof t === 'string' ? t : html`${t.local ?? t.utc} <span class="muted">${t.utc}</span>`}</li>`)}</ol>` : null}
     <p class="row">
       ${s.status === 'paused'
         ? html`<button type="button" onClick=${() => act.run('resume')}>Resume</button>`

@@ -5,7 +5,10 @@ import { ErrorNote, Field, Json, Needs, Page, Panel, Table, useAction, useLoad }
 import { go, workspaceId } from '../state'
 
 interface Variable { description?: string; required?: boolean; example?: unknown; default?: unknown }
-interface Template { id?: string; template_id?: string; name: string; description?: string; category?: string; difficulty?: string; required_platforms?: string[]; variables?: Record<string, Variable> }
+interface Template {
+  id?: string; template_id?: string; name: string; description?: string; category?: string; difficulty?: string;
+  required_platforms?: string[]; variables?: Record<string, Variable>;
+}
 interface Missing { platform?: string; reason?: string; fix?: string }
 const tplId = (t: Template) => t.template_id ?? t.id ?? ''
 
@@ -38,7 +41,8 @@ function UseTemplate({ template, onClose }: { template: Template; onClose: () =>
     </form>
     <${ErrorNote} error=${use.error} />
     ${outcome && !outcome.ok ? html`<div class="note error" role="status"><strong>${outcome.message}</strong>
-      ${outcome.missing.length ? html`<ul>${outcome.missing.map((m) => html`<li><strong>${m.platform}</strong>: ${m.reason}${m.fix ? html` — <a href="#/connections">add a connection</a>` : null}</li>`)}</ul>` : null}
+      ${outcome.missing.length ? html`<ul>${outcome.missing.map((m) => html`
+        <li><strong>${m.platform}</strong>: ${m.reason}${m.fix ? html` — <a href="#/connections">add a connection</a>` : null}</li>`)}</ul>` : null}
       ${outcome.tools.length ? html`<p>Tools not available: ${outcome.tools.map((t) => html`<code>${t}</code> `)}</p>` : null}</div>` : null}
     ${outcome?.ok ? html`<${Json} value=${outcome.body} />` : null}
   <//>`

@@ -4,7 +4,10 @@ import { api } from '../api'
 import { ErrorNote, Field, Page, Panel, SecretOnce, Table, formValues, useAction, useLoad } from '../components'
 import { ago, when } from '../format'
 
-interface Token { id: string; name: string; type: string; prefix: string; scopes: string[] | null; rate_limit_rpm: number; last_used_at: string | null; expires_at: string | null; created_at: string }
+interface Token {
+  id: string; name: string; type: string; prefix: string; scopes: string[] | null; rate_limit_rpm: number;
+  last_used_at: string | null; expires_at: string | null; created_at: string;
+}
 
 /** API tokens: create (the key is shown once), see scopes, rate and last use, revoke. */
 export function Tokens() {

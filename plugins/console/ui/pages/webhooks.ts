@@ -5,8 +5,15 @@ import { Badge, ErrorNote, Field, Json, Loading, Page, Panel, SecretOnce, Table,
 import { ago, when } from '../format'
 import { go } from '../state'
 
-interface Webhook { id: string; url: string; events: string[]; enabled: boolean; disabled_reason: string | null; failing_since: string | null; created_at: string }
-interface Delivery { id: string; event_type: string; status: string; attempts: number; last_status: number | null; last_error: string | null; next_attempt_at: string | null; created_at: string; attempt_log: { attempt: number; status: number | null; error: string | null; created_at: string }[] }
+interface Webhook {
+  id: string; url: string; events: string[]; enabled: boolean; disabled_reason: string | null;
+  failing_since: string | null; created_at: string;
+}
+interface Delivery {
+  id: string; event_type: string; status: string; attempts: number; last_status: number | null;
+  last_error: string | null; next_attempt_at: string | null; created_at: string; attempt_log: { attempt: number;
+  status: number | null; error: string | null; created_at: string }[];
+}
 
 export function Webhooks() {
   const list = useLoad(() => api<{ webhooks: Webhook[] }>('/api/webhooks'))
@@ -39,7 +46,8 @@ export function Webhooks() {
       columns=${[
         { label: 'URL', render: (w: Webhook) => html`<a href=${`#/webhooks/${w.id}`}>${w.url}</a>` },
         { label: 'Events', render: (w: Webhook) => w.events.join(', ') },
-        { label: 'State', render: (w: Webhook) => html`<${Badge} status=${w.enabled ? (w.failing_since ? 'failing' : 'enabled') : 'disabled'} />${w.disabled_reason ? html` <span class="muted">${w.disabled_reason}</span>` : null}` },
+        { label: 'State', render: (w: Webhook) => html`
+          <${Badge} status=${w.enabled ? (w.failing_since ? 'failing' : 'enabled') : 'disabled'} />${w.disabled_reason ? html` <span class="muted">${w.disabled_reason}</span>` : null}` },
         { label: 'Created', render: (w: Webhook) => ago(w.created_at) },
       ]} />
   <//>`

@@ -5,10 +5,20 @@ import { Badge, ErrorNote, Field, Json, Loading, Needs, Page, Panel, Table, form
 import { ago, when } from '../format'
 import { go } from '../state'
 
-interface Workflow { id: string; name: string; description?: string; status: string; version: number; trigger_type?: string; steps?: Step[]; updated_at: string }
+interface Workflow {
+  id: string; name: string; description?: string; status: string; version: number; trigger_type?: string;
+  steps?: Step[]; updated_at: string;
+}
 interface Step { id: string; name?: string; type: string }
-interface Execution { id: string; status: string; workflow_id?: string; version?: number; started_at?: string; created_at?: string; finished_at?: string | null; error?: string | null; steps?: Attempt[]; step_attempts?: Attempt[]; output?: unknown }
-interface Attempt { step_id: string; attempt?: number; status: string; input?: unknown; output?: unknown; error?: string | null; started_at?: string; finished_at?: string | null }
+interface Execution {
+  id: string; status: string; workflow_id?: string; version?: number; started_at?: string; created_at?: string;
+  finished_at?: string | null; error?: string | null; steps?: Attempt[]; step_attempts?: Attempt[];
+  output?: unknown;
+}
+interface Attempt {
+  step_id: string; attempt?: number; status: string; input?: unknown; output?: unknown; error?: string | null;
+  started_at?: string; finished_at?: string | null;
+}
 
 const execId = (x: any) => x?.execution_id ?? x?.id
 
@@ -51,7 +61,8 @@ function ExecutionView({ id }: { id: string }) {
     ${e.error ? html`<p class="note error">${e.error}</p>` : null}
     <ol class="steps">${attempts.map((a, i) => html`<li>
       <button type="button" class="link" aria-expanded=${open === i} onClick=${() => setOpen(open === i ? null : i)}>${a.step_id}${a.attempt ? ` (attempt ${a.attempt})` : ''}</button> <${Badge} status=${a.status} />
-      ${open === i ? html`<div class="step-detail"><h4>Input</h4><${Json} value=${a.input ?? null} /><h4>Output</h4><${Json} value=${a.output ?? null} />${a.error ? html`<p class="note error">${a.error}</p>` : null}</div>` : null}
+      ${open === i ? html`<div class="step-detail"><h4>Input</h4><${Json} value=${a.input ?? null} /><h4>Output</h4>
+        <${Json} value=${a.output ?? null} />${a.error ? html`<p class="note error">${a.error}</p>` : null}</div>` : null}
     </li>`)}</ol>
   </div>`
 }
