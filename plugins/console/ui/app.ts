@@ -46,9 +46,12 @@ function WorkspacePicker() {
     </select></label>`
 }
 
+/** When even the session route cannot answer: show the sign-in screen. */
+const signedOut = () => { session.value = { user: null, setup_required: false, open_registration: false } }
+
 async function signOut() {
   await api('/api/auth/logout', { method: 'POST' }).catch(() => null)
-  session.value = { user: null, setup_required: false }
+  await refreshSession().catch(signedOut)
   go('/')
 }
 
@@ -80,10 +83,10 @@ function Shell() {
 
 export function App() {
   useEffect(() => {
-    whenSignedOut(() => { session.value = { user: null, setup_required: false } })
-    refreshSession().catch(() => { session.value = { user: null, setup_required: false } })
+    whenSignedOut(() => { refreshSession().catch(signedOut) })
+    refreshSession().catch(signedOut)
   }, [])
   if (!session.value) return html`<p class="boot" role="status">Loading the console…</p>`
-  if (!user.value) return html`<${SignIn} setup=${session.value.setup_required} />`
+  if (!user.value) return html`<${SignIn} setup=${session.value.setup_required} open=${session.value.open_registration} />`
   return html`<${Shell} />`
 }

@@ -5,7 +5,7 @@ export interface User { id: string; email: string; role: string }
 export interface Workspace { id: string; name: string }
 
 /** null until the first GET /api/auth/session answers. */
-export const session = signal<{ user: User | null; setup_required: boolean } | null>(null)
+export const session = signal<{ user: User | null; setup_required: boolean; open_registration: boolean } | null>(null)
 export const user = computed(() => session.value?.user ?? null)
 
 export const workspaces = signal<Workspace[]>([])
