@@ -18,7 +18,8 @@ const SOURCES = ['', 'endpoint', 'bot', 'chat', 'workflow', 'schedule', 'task', 
 async function loadRuns(filter: { status: string; source: string; agent: string }, signal: AbortSignal): Promise<RunRow[]> {
   await ensureApiPaths()
   if (hasApi('/api/runs')) {
-    const r = await api<{ runs: any[] }>(`/api/runs${qs({ ...filter, limit: 100 })}`, { signal })
+    const query = qs({ status: filter.status, source: filter.source, source_id: filter.agent, limit: 100 })
+    const r = await api<{ runs: any[] }>(`/api/runs${query}`, { signal })
     return r.runs.map((run) => ({
       id: run.id, source: run.source ?? 'endpoint', source_id: run.source_id ?? run.endpoint_id ?? null, status: run.status,
       cost_cents: run.cost_cents ?? (run.cost_micro ?? 0) / 1_000_000, tokens: (run.tokens_input ?? run.usage?.tokens_input ?? 0) + (run.tokens_output ?? run.usage?.tokens_output ?? 0),
