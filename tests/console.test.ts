@@ -242,6 +242,9 @@ describe.skipIf(!hasChromium)('console journeys in chromium', () => {
       await page.locator('.badge', { hasText: 'cancelled' }).first().waitFor()
       await page.goto(`${base}/#/runs/${done.run_id}`)
       await page.locator('.badge', { hasText: 'success' }).first().waitFor()
+      // The recorded events are replayed, from the first to the final one.
+      await page.locator('.events').getByText('run.started').waitFor()
+      await page.locator('.events').getByText('run.completed').waitFor()
       await page.getByRole('button', { name: 'Re-run as a test' }).click()
       await page.waitForURL((u) => !u.hash.includes(done.run_id))
       await page.locator('.badge', { hasText: 'test' }).first().waitFor()

@@ -67,7 +67,7 @@ export interface Journey { page: Page; base: string; axe(): Promise<void> }
 export async function journey(browser: Browser, base: string, opts: JourneyOptions, fn: (j: Journey) => Promise<void>) {
   const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } })
   const page = await context.newPage()
-  page.setDefaultTimeout(10_000)
+  page.setDefaultTimeout(15_000)
   const requests: string[] = []
   const failures: string[] = []
   const errors: string[] = []

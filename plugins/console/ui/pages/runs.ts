@@ -72,13 +72,16 @@ export function RunDetail({ id }: { id: string }) {
   const run = useLoad(() => api<any>(`/api/runs/${id}`), [id])
   const [events, setEvents] = useState<StreamEvent[]>([])
   const live = run.data && (run.data.status === 'queued' || run.data.status === 'running')
+  // The recorded events: replayed for a finished run, then followed live until the final one.
+  const loaded = !!run.data
   useEffect(() => {
-    if (!live) return
+    if (!loaded) return
+    setEvents([])
     return followRun(`/api/runs/${id}/events`, (e) => {
       setEvents((list) => [...list, e])
       if (e.event === 'run.completed' || e.event === 'run.failed') run.reload()
     })
-  }, [id, live])
+  }, [id, loaded])
   const cancel = useAction(async () => {
     await api(`/api/runs/${id}/cancel`, { method: 'POST' })
     run.reload()
@@ -95,6 +98,7 @@ export function RunDetail({ id }: { id: string }) {
   const r = run.data
   if (!r) return html`<${Page} title="Run"><${Loading} /><//>`
   const usage = r.usage ?? {}
+  const streamedText = events.filter((e) => e.event === 'text.delta').map((e) => e.data?.text ?? '').join('')
   const actions = html`
     ${live && hasApi('/api/runs/{id}/cancel') ? html`<button type="button" class="danger" onClick=${() => cancel.run()}>Cancel run</button>` : null}
     ${!live && input !== undefined ? html`<button type="button" class="secondary" disabled=${rerun.busy} onClick=${() => rerun.run()}>Re-run as a test</button>` : null}`
@@ -118,7 +122,8 @@ export function RunDetail({ id }: { id: string }) {
           { label: 'Latency', render: (t: any) => `${Math.round(t.latency_ms ?? 0)} ms` },
         ]} />
     <//>
-    ${events.length ? html`<${Panel} title="Live events"><ol class="events" aria-live="polite">${events.map((e) => html`
-      <li><code>${e.event}</code> ${e.data?.tool ?? e.data?.text ?? ''}</li>`)}</ol><//>` : null}
+    ${events.length ? html`<${Panel} title="Events">
+      <ol class="events" aria-live="polite">${events.filter((e) => e.event !== 'text.delta').map((e) => html`<li><code>${e.event}</code> ${e.data?.tool ?? ''}</li>`)}</ol>
+      ${streamedText ? html`<p class="answer">${streamedText}</p>` : null}<//>` : null}
   <//>`
 }
