@@ -67,3 +67,7 @@ CREATE TRIGGER bots_delete_runs AFTER DELETE ON bots
 BEGIN
   DELETE FROM runs WHERE source = 'bot' AND source_id = OLD.id;
 END;
+
+-- Async callbacks are signed per Standard Webhooks with a per-endpoint `whsec_` secret (shown on create and
+-- regenerate-key). Endpoints created before this have none until their key is regenerated.
+ALTER TABLE agent_endpoints ADD COLUMN callback_secret_sealed TEXT;

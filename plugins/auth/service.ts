@@ -122,3 +122,8 @@ export async function adminUpdateUser(k: Kernel, admin: Principal, id: string, p
   if (patch.disabled) await k.sessions.invalidateUserSessions(id)
   return toUserView(users.byId(id)!)
 }
+
+/** The owner's monthly token quota for plan_quota bots (null = unlimited). */
+export const monthlyTokenQuota = (k: Kernel, userId: string): number | null => userStore(k).byId(userId)?.monthly_token_quota ?? null
+
+export const userExists = (k: Kernel, userId: string) => !!userStore(k).byId(userId)
