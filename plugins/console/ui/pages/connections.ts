@@ -54,7 +54,8 @@ function ConnectionsPanel() {
         { label: 'Name', render: (c: Connection) => c.name },
         { label: 'Platform', render: (c: Connection) => c.platform },
         { label: 'Status', render: (c: Connection) => html`<${Badge} status=${c.status} />${c.error_message ? html` <span class="muted">${c.error_message}</span>` : null}` },
-        { label: 'Tools', render: (c: Connection) => c.tools.length },
+        { label: 'Tools', render: (c: Connection) => html`${c.tools.length}
+          ${c.tools.length ? html`<span class="muted"> (${c.tools.slice(0, 4).join(', ')}${c.tools.length > 4 ? ', …' : ''})</span>` : null}` },
         { label: 'Tested', render: (c: Connection) => ago(c.last_tested_at) },
         { label: '', render: (c: Connection) => html`<span class="row"><button type="button" class="secondary" onClick=${() => test.run(c)} aria-label=${`Test ${c.name}`}>Test</button>
           <button type="button" class="danger" onClick=${() => remove.run(c)} aria-label=${`Delete ${c.name}`}>Delete</button></span>` },

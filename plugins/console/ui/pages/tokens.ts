@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks'
 import { api } from '../api'
 import { ErrorNote, Field, Page, Panel, SecretOnce, Table, formValues, useAction, useLoad } from '../components'
 import { ago, when } from '../format'
+import { user, workspaceId } from '../state'
 
 interface Token {
   id: string; name: string; type: string; prefix: string; scopes: string[] | null; rate_limit_rpm: number;
@@ -15,7 +16,8 @@ export function Tokens() {
   const [created, setCreated] = useState<{ key: string; name: string } | null>(null)
   const create = useAction(async (v: Record<string, string>) => {
     const scopes = v.scopes.split(/[\s,]+/).filter(Boolean)
-    const body: Record<string, unknown> = { name: v.name }
+    const body: Record<string, unknown> = { name: v.name, type: v.type }
+    if (v.type === 'workspace') body.workspace_id = workspaceId.value
     if (scopes.length) body.scopes = scopes
     if (v.rpm) body.rate_limit_rpm = Number(v.rpm)
     if (v.days) body.expires_in_days = Number(v.days)
@@ -33,6 +35,9 @@ export function Tokens() {
     <${Panel} title="New token">
       <form class="inline" onSubmit=${(e: Event) => { const v = formValues(e); create.run(v).then(() => (e.target as HTMLFormElement).reset()) }}>
         <${Field} label="Name"><input name="name" required maxlength="100" /><//>
+        <${Field} label="Type" hint="workspace: the workspace selected above; admin: the whole instance">
+          <select name="type"><option value="personal">personal</option><option value="workspace">workspace</option>
+            ${user.value?.role === 'admin' ? html`<option value="admin">admin</option>` : null}</select><//>
         <${Field} label="Scopes" hint="Space separated, e.g. endpoints.read bots.write; empty = everything you can do"><input name="scopes" /><//>
         <${Field} label="Requests per minute"><input name="rpm" type="number" min="1" /><//>
         <${Field} label="Expires in days"><input name="days" type="number" min="1" max="3650" /><//>
