@@ -15,6 +15,7 @@ import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
 import { chatPlugin } from '../plugins/chat/index'
+import { consolePlugin } from '../plugins/console/index'
 import { register as registerWallet } from '../plugins/wallet/register'
 import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
 import { register as registerChat } from '../plugins/chat/register'
@@ -63,6 +64,7 @@ export const createApp = (k: Kernel) => {
     .use(botsPlugin(k))
     .use(agentEndpointsPlugin(k))
     .use(chatPlugin(k))
+    .use(consolePlugin(k))
 }
 
 export type App = ReturnType<typeof createApp>

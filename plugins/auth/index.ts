@@ -52,6 +52,15 @@ export const authPlugin = (k: Kernel) =>
       response: t.Object({ user: User, auth: t.Object({ via: t.String(), token_type: t.Nullable(t.String()), scopes: t.Nullable(t.Array(t.String())), workspace_id: t.Nullable(t.String()) }) }),
       detail: { summary: 'The current user and how they authenticated' },
     })
+    .get('/auth/session', ({ maybePrincipal }) => auth.sessionState(k, maybePrincipal), {
+      optionalAuth: true,
+      response: t.Object({
+        user: t.Nullable(User),
+        setup_required: t.Boolean({ description: 'No user exists yet: the next registration creates the admin' }),
+        open_registration: t.Boolean(),
+      }),
+      detail: { summary: 'Who is signed in (or null) and whether the instance still needs its first admin', description: 'Always 200, so a browser can ask before signing in (the console uses it on start).' },
+    })
     .get('/admin/users', () => ({ users: auth.listUsers(k) }), {
       auth: { admin: true },
       response: t.Object({ users: t.Array(User) }),

@@ -109,6 +109,15 @@ export function me(k: Kernel, userId: string) {
   return u
 }
 
+/** For GET /api/auth/session: the signed-in user, if any, and whether the first admin is still to be created. */
+export function sessionState(k: Kernel, caller: Principal | null) {
+  return {
+    user: caller ? userStore(k).viewById(caller.userId) : null,
+    setup_required: userStore(k).count() === 0,
+    open_registration: k.config.openRegistration,
+  }
+}
+
 export const listUsers = (k: Kernel) => userStore(k).list().map(toUserView)
 
 /** Admin changes; disabling a user ends every session and token of theirs at once. */

@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
 import { safeEqual } from '../../src/auth/keys'
+import { systemRoutes } from './system'
 
 const Health = t.Object({
   status: t.String({ description: '"ok", or "degraded" when the database is unreachable' }),
@@ -10,6 +11,7 @@ const Health = t.Object({
 
 export const opsPlugin = (k: Kernel) =>
   new Elysia({ name: 'ops', seed: k, detail: { tags: ['Operations'] } })
+    .use(systemRoutes(k))
     .get('/health', ({ set }) => {
       let database = 'ok'
       try {

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import type { Config } from '../config'
 import { databasePath, existingMasterKey, masterKeyCheck, noDatabase } from '../kernel'
 import { lockDataDir } from '../db/lock'
+import { recordBackup } from '../db/last-backup'
 
 export class CliError extends Error {}
 
@@ -27,6 +28,7 @@ export function backup(config: Config, file: string): string {
     closeSync(openSync(target, 'wx', 0o600))
     chmodSync(target, 0o600) // umask cannot widen it, but be explicit
     db.query('VACUUM INTO ?').run(target)
+    recordBackup(config.dataDir, new Date())
   } catch (err) {
     rmSync(target, { force: true })
     throw err

@@ -1,0 +1,5 @@
+import { render } from 'preact'
+import { html } from 'htm/preact'
+import { App } from './app'
+
+render(html`<${App} />`, document.getElementById('app')!)
