@@ -13,7 +13,7 @@ const MATCH_INPUT_MAX = 10_000
 export interface ConditionOutcome { result: boolean; evaluated_value: unknown; expected_value: unknown; operator: string }
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v)
-const BARE_PATH = /^(input|steps|vars|trigger|loop)(\.[A-Za-z0-9_$-]+|\[\d+\])+$/
+const BARE_PATH = /^(input|steps|vars|trigger|each)(\.[A-Za-z0-9_$-]+|\[\d+\])+$/
 
 /** `left` may be a placeholder string, a bare path, or a literal. Missing paths read as undefined (so `exists` works). */
 function operand(v: unknown, ctx: Record<string, unknown>, extraRoots: readonly string[]): unknown {
