@@ -73,8 +73,8 @@ export const workflowsPlugin = (k: Kernel) => {
     .post('/executions/:execution_id/cancel', ({ principal, params }) => wf.cancelExecution(k, principal, params.execution_id), {
       auth: 'workflows.run', params: ExecutionParams, detail: { summary: 'Cancel an execution; its running step is stopped' },
     })
-    .post('/hooks/:id', async ({ params, request, set }) => {
-      const r = await receiveHook(k, params.id, request)
+    .post('/hooks/:id', ({ params, request, body, set }) => {
+      const r = receiveHook(k, params.id, request, body)
       set.status = 202
       return r
     }, { params: WorkflowParams, detail: { summary: 'Webhook trigger (secret in X-Workflow-Secret)', security: [{}] } })
