@@ -119,6 +119,9 @@ describe('llm step', () => {
     expect(llm.requests[0].body.messages.at(-1).content).toBe('Summarise: long text')
     const ex = (await t.req('GET', '/api/workflows/executions', { token: u.token })).body[0]
     expect(ex.output_data).toBe('Short summary.')
+    // The model call is a recorded run of the run service, source workflow, tied to the execution.
+    const runs = t.k.runs.list('workflow', w.id, 10)
+    expect(runs.map((r) => [r.status, JSON.parse(r.meta).execution_id])).toEqual([['success', ex.id]])
   })
 })
 

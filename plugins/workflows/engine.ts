@@ -243,7 +243,7 @@ export class Engine {
       let timer: ReturnType<typeof setTimeout> | undefined
       try {
         const a: AttemptContext = {
-          k: this.k, ownerId: ex.owner_id, workspaceId: wsId, executionId: ex.id, idempotencyKey: key, signal: ac.signal, sleepUntil: this.sleepUntil,
+          k: this.k, ownerId: ex.owner_id, workspaceId: wsId, executionId: ex.id, workflowId: ex.workflow_id, idempotencyKey: key, signal: ac.signal, sleepUntil: this.sleepUntil,
           onEvent: (e) => { events.record({ ...e, execution_id: ex.id, step_id: outer.id }) },
         }
         const work = runAttempt(step, input, ctx, a)

@@ -10,7 +10,7 @@ import * as wf from './service'
 import { generate } from './generate'
 import { follow } from './events'
 import { engine } from './engine'
-import { receiveHook, subscribeEventTriggers } from './triggers'
+import { receiveHook } from './triggers'
 import { workflowTemplates } from '../templates/service'
 import { ExecuteBody, ExecutionParams, FromStepsBody, GenerateBody, ListQuery, TestConditionBody, TestSubstitutionBody, UpdateBody, WorkflowParams } from './model'
 
@@ -35,10 +35,8 @@ function lastEventId(request: Request): number {
   return Number(given)
 }
 
-export const workflowsPlugin = (k: Kernel) => {
-  subscribeEventTriggers(k)
-  k.workers.register({ name: 'workflows.resume', start: () => { wf.resumeUnfinished(k); return () => engine(k).stop() } })
-  return new Elysia({ name: 'workflows', seed: k, prefix: '/api/workflows', detail: { tags: ['Workflows'] } })
+export const workflowsPlugin = (k: Kernel) =>
+  new Elysia({ name: 'workflows', seed: k, prefix: '/api/workflows', detail: { tags: ['Workflows'] } })
     .use(authGuard(k))
     .post('', async ({ principal, body, request, set }) => {
       const created = await generate(k, principal, body, base(k, request))
@@ -115,4 +113,3 @@ export const workflowsPlugin = (k: Kernel) => {
       if (mode === 'async') set.status = 202
       return mode === 'async' ? { execution_id: ex.id, status: ex.status, status_url: ex.status_url, events_url: ex.events_url } : ex
     }, { auth: 'workflows.run', params: WorkflowParams, body: ExecuteBody, detail: { summary: 'Execute a workflow: sync, async (202) or stream (SSE)' } })
-}
