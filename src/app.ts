@@ -24,6 +24,8 @@ import { register as registerBotAccounts } from '../plugins/bot-accounts/registe
 import { register as registerWebhooks } from '../plugins/webhooks/register'
 import { register as registerChannels } from '../plugins/channels/register'
 import { register as registerWorkflows } from '../plugins/workflows/register'
+import { chatPlugin } from '../plugins/chat/index'
+import { register as registerChat } from '../plugins/chat/register'
 
 const registered = new WeakSet<Kernel>()
 
@@ -42,6 +44,7 @@ export function registerDomains(k: Kernel) {
   registerChannels(k)
   registerAgentEndpoints(k)
   registerWorkflows(k)
+  registerChat(k)
 }
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
@@ -65,6 +68,7 @@ export const createApp = (k: Kernel) => {
     .use(agentEndpointsPlugin(k))
     .use(workflowsPlugin(k))
     .use(templatesPlugin(k))
+    .use(chatPlugin(k))
 }
 
 export type App = ReturnType<typeof createApp>

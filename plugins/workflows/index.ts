@@ -11,8 +11,9 @@ import { generate } from './generate'
 import { follow } from './events'
 import { engine } from './engine'
 import { receiveHook } from './triggers'
+import { chatAgent, extract, toolCalls } from './conversation'
 import { workflowTemplates } from '../templates/service'
-import { ExecuteBody, ExecutionParams, FromStepsBody, GenerateBody, ListQuery, TestConditionBody, TestSubstitutionBody, UpdateBody, WorkflowParams } from './model'
+import { ConversationParams, ExecuteBody, ExecutionParams, ExtractBody, FromStepsBody, GenerateBody, ListQuery, TestConditionBody, TestSubstitutionBody, UpdateBody, WorkflowParams } from './model'
 
 export const HOOK_BODY_LIMIT = 256 * 1024
 setBodyLimit('POST', '/api/workflows/hooks/:id', HOOK_BODY_LIMIT)
@@ -49,6 +50,19 @@ export const workflowsPlugin = (k: Kernel) =>
       set.status = 201
       return created
     }, { auth: 'workflows.write', body: FromStepsBody, detail: { summary: 'Save a workflow from explicit steps' } })
+    .post('/chat-agent', async ({ principal, body, request, set }) => {
+      const r = await chatAgent(k, principal, body, base(k, request))
+      set.status = 201
+      return r
+    }, { auth: 'workflows.write', body: GenerateBody, detail: { summary: 'Generate a workflow and a chat conversation that offers it as a tool' } })
+    .post('/extract-from-conversation', async ({ principal, body, request, set }) => {
+      const created = await extract(k, principal, body, base(k, request))
+      set.status = 201
+      return created
+    }, { auth: 'workflows.write', body: ExtractBody, detail: { summary: "A workflow from a conversation's recorded tool calls (deterministic)" } })
+    .get('/conversations/:conversation_id/tool-calls', ({ principal, params }) => toolCalls(k, principal, params.conversation_id), {
+      auth: 'workflows.read', params: ConversationParams, detail: { summary: "Preview a conversation's tool calls as workflow steps" },
+    })
     .get('/templates', () => workflowTemplates(), { detail: { summary: 'Workflow templates (the same catalog as /api/templates)' } })
     .post('/test-condition', ({ body }) => expr400(() => evaluateCondition(body.condition, rootsOf(body.context))), {
       auth: 'workflows.write', body: TestConditionBody, detail: { summary: 'Evaluate a condition against a context' },

@@ -2,6 +2,7 @@ import type { Kernel } from '../../src/kernel'
 import { engine } from './engine'
 import { resumeUnfinished } from './service'
 import { subscribeEventTriggers } from './triggers'
+import { registerWorkflowTools } from './tool-provider'
 
 /**
  * The workflows domain's wiring: event triggers on the bus, the worker that resumes unfinished executions
@@ -11,6 +12,7 @@ import { subscribeEventTriggers } from './triggers'
  */
 export function register(k: Kernel) {
   subscribeEventTriggers(k)
+  registerWorkflowTools(k)
   k.runs.registerSource('workflow', { resume: () => null })
   k.workers.register({
     name: 'workflows.resume',
