@@ -148,5 +148,5 @@ describe('use', () => {
     expect(ex.body.error).toBeNull()
     expect(ex.body.status).toBe('success')
     expect(fake.of(platform, method).length).toBeGreaterThan(before)
-  })
+  }, 30_000) // the uptime check's real back-off (3 attempts) takes a few seconds
 })
