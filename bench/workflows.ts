@@ -53,7 +53,7 @@ async function durability(total = 200, kills = 3) {
   const api = startCountingApi()
   api.delayMs = 5
   const dir = mkdtempSync(join(tmpdir(), 'agentbase-bench-wf-kill-'))
-  const env = { PORT: String(freePort()), AGENTBASE_SYNC: 'normal', LOG_LEVEL: 'error' }
+  const env = { PORT: String(freePort()), AGENTBASE_SYNC: 'normal' } // info logs: the fixture waits for "listening"
   const call = async (url: string, method: string, path: string, body?: unknown, token?: string) => {
     const res = await fetch(url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } })
     return res.json() as Promise<any>
@@ -97,7 +97,9 @@ async function durability(total = 200, kills = 3) {
 }
 
 const results: Record<string, unknown> = {}
-results.overhead_normal = await overhead('normal')
-results.overhead_full = await overhead('full')
-if (!process.env.BENCH_SKIP_KILL) results.durability = await durability()
+if (process.env.BENCH_ONLY !== 'kill') {
+  results.overhead_normal = await overhead('normal')
+  results.overhead_full = await overhead('full')
+}
+if (process.env.BENCH_ONLY !== 'overhead') results.durability = await durability()
 console.log(JSON.stringify(results, null, 2))
