@@ -95,17 +95,67 @@ export async function userWithWorkspace(t: TestApp): Promise<Who> {
   return { ...u, ws: ws.body.workspace.id }
 }
 
+/**
+ * The one polling helper of the suites: resolves once `cond` holds (checked every 10 ms), throws naming `what`
+ * after `timeoutMs`. Never assert on timing; wait for the state, then assert on it.
+ */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    if (await cond()) return
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(10)
+  }
+}
+
+/** `until` for a value: polls `read()` until `ok(value)`, and resolves with that value. */
+export async function untilValue<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, what = 'condition', timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await read()
+    if (ok(v)) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)?.slice(0, 500)}`)
+    await Bun.sleep(10)
+  }
+}
+
+/**
+ * The one shared test scenario type (as PocketBase's ApiScenario): a request and what must come back.
+ * `expectBody` is matched with toMatchObject; `refused` also checks a readable `{ error }` and that no table changed.
+ *
+ *   await runScenario(t, { name: 'bob cannot cancel', method: 'POST', path: `/api/runs/${id}/cancel`, token: bob.token, status: 404 })
+ */
+export interface ApiScenario {
+  name?: string
+  method: string
+  path: string | (() => string)
+  token?: string | (() => string | undefined)
+  headers?: Record<string, string>
+  body?: unknown
+  status: number
+  expectBody?: Record<string, unknown>
+  /** The `{ error }` message must match. */
+  error?: RegExp
+  /** A refusal: a readable `{ error }` and no table changed. */
+  refused?: boolean
+}
+
+export async function runScenario(t: TestApp, s: ApiScenario): Promise<TestResponse> {
+  const { expect } = await import('bun:test')
+  const before = s.refused ? tableCounts(t.k) : null
+  const o: ReqOptions = { token: typeof s.token === 'function' ? s.token() : s.token, headers: s.headers }
+  if (s.body !== undefined) o.body = s.body
+  const r = await t.req(s.method, typeof s.path === 'function' ? s.path() : s.path, o)
+  expect({ scenario: s.name ?? `${s.method} ${s.path}`, status: r.status }).toEqual({ scenario: s.name ?? `${s.method} ${s.path}`, status: s.status })
+  if (s.expectBody) expect(r.body).toMatchObject(s.expectBody)
+  if (s.refused || s.error) expect(typeof r.body.error).toBe('string')
+  if (s.error) expect(r.body.error).toMatch(s.error)
+  if (before) expect(tableCounts(t.k)).toEqual(before)
+  return r
+}
+
 export interface RefusalScenario { method: string; path: () => string; as: () => string | undefined; body?: unknown; status: number; error?: RegExp }
 
 /** A request that must be refused: the expected status, a readable `{ error }`, and no table changed. */
-export async function expectRefused(t: TestApp, c: RefusalScenario) {
-  const { expect } = await import('bun:test')
-  const before = tableCounts(t.k)
-  const o: ReqOptions = { token: c.as() }
-  if (c.body !== undefined) o.body = c.body
-  const r = await t.req(c.method, c.path(), o)
-  expect(r.status).toBe(c.status)
-  expect(typeof r.body.error).toBe('string')
-  if (c.error) expect(r.body.error).toMatch(c.error)
-  expect(tableCounts(t.k)).toEqual(before)
-}
+export const expectRefused = (t: TestApp, c: RefusalScenario) =>
+  runScenario(t, { method: c.method, path: c.path, token: c.as, body: c.body, status: c.status, error: c.error, refused: true })

@@ -4,6 +4,7 @@ import type { AgentSpec, ProviderName, ToolCallSummary } from '../../src/agent/t
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import { usageOf } from '../../src/runs/record'
 import type { OnDisconnect, RunMode, RunRequest, RunView } from '../../src/runs/types'
+import type { Logger } from '../../src/log'
 import { endpointsStore, type EndpointRow } from './store'
 import { LIMITS } from './model'
 
@@ -32,7 +33,7 @@ export function specFor(k: Kernel, ep: EndpointRow): AgentSpec {
 
 export const endpointGone = () => new ApiError(404, 'Agent endpoint not found or not active', 'not_found')
 
-export interface RunAsk { mode: RunMode; caller: string | null; callbackUrl?: string | null; onDisconnect?: OnDisconnect }
+export interface RunAsk { mode: RunMode; caller: string | null; callbackUrl?: string | null; onDisconnect?: OnDisconnect; log?: Logger }
 
 /** The run request of one call of `ep`. A run whose endpoint was deleted meanwhile is not recorded (404). */
 export function requestFor(k: Kernel, ep: EndpointRow, input: string, ask: RunAsk): RunRequest {
@@ -41,8 +42,8 @@ export function requestFor(k: Kernel, ep: EndpointRow, input: string, ask: RunAs
     spec: specFor(k, ep), input: { message: input }, caller: ask.caller, mode: ask.mode,
     refs: { endpoint_id: ep.id }, pricePerRunCents: ep.price_per_run_cents, callbackUrl: ask.callbackUrl ?? null,
     onDisconnect: ask.onDisconnect, meta: ask.onDisconnect ? { on_disconnect: ask.onDisconnect } : undefined,
-    billing: { reason: `agent endpoint run (${ep.slug})` },
-    onFinish: () => { if (!endpointsStore(k.db).get(ep.id)) throw endpointGone() },
+    billing: { reason: `agent endpoint run (${ep.slug})` }, log: ask.log,
+    onFinish: () => { if (!endpointsStore(k.db).exists(ep.id)) throw endpointGone() },
   }
 }
 
@@ -59,10 +60,10 @@ export function syncShape(row: RunView) {
 }
 
 /** Sync JSON (and dashboard test) runs: run and record through k.runs; a failure is recorded, then thrown. */
-export async function runSync(k: Kernel, ep: EndpointRow, input: string, mode: 'sync' | 'test', caller: string | null, signal?: AbortSignal): Promise<RunView> {
+export async function runSync(k: Kernel, ep: EndpointRow, input: string, mode: 'sync' | 'test', caller: string | null, signal?: AbortSignal, log?: Logger): Promise<RunView> {
   let out
   try {
-    out = await k.runs.execute(requestFor(k, ep, input, { mode, caller }), { signal })
+    out = await k.runs.execute(requestFor(k, ep, input, { mode, caller, log }), { signal })
   } catch (err) {
     if (!endpointsStore(k.db).get(ep.id)) throw endpointGone()
     throw err

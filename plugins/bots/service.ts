@@ -7,7 +7,7 @@ import { nowIso } from '../../src/clock'
 import * as workspaces from '../workspaces/service'
 import * as channels from '../channels/service'
 import { fromCents, toCents } from '../wallet/service'
-import { botStore, type BotRow, type UpdatableColumn } from './store'
+import { botStore, templateStore, type BotRow, type UpdatableColumn } from './store'
 import { openBot } from './record'
 import { validateWorkflow, WORKFLOWS_UNAVAILABLE } from './workflow'
 import type { BotView, CreateBotInput, UpdateBotInput } from './model'
@@ -62,8 +62,7 @@ export function toView(k: Kernel, r: BotRow, extra: { conversation_count?: numbe
   }
   if (extra.base) view.webhook_url = `${extra.base}${channels.webhookPath(r)}`
   if (extra.withTemplate) {
-    const tpl = r.template_id ? k.db.query<{ id: string; name: string; category: string; is_system: number }, [string]>(
-      'SELECT id, name, category, is_system FROM bot_templates WHERE id = ?').get(r.template_id) : null
+    const tpl = r.template_id ? templateStore(k.db).get(r.template_id) : null
     view.template = tpl ? { id: tpl.id, name: tpl.name, category: tpl.category, is_system: !!tpl.is_system } : null
   }
   return view
@@ -134,7 +133,7 @@ export function update(k: Kernel, who: Principal, id: string, input: UpdateBotIn
 function setStatus(k: Kernel, row: BotRow, status: BotRow['status']) {
   k.db.transaction(() => {
     botStore(k).setStatus(row.id, status, nowIso(k.clock))
-    if (row.status !== status) k.events.publish('bot.status.changed', { bot_id: row.id, platform: row.platform, from: row.status, to: status }, { ownerId: row.owner_id })
+    if (row.status !== status) k.events.publish('bot.status.changed', { bot_id: row.id, platform: row.platform, status, previous_status: row.status, reason: null }, { ownerId: row.owner_id })
   })()
   channels.invalidateBot(k, row.id)
 }
@@ -191,7 +190,7 @@ export async function remove(k: Kernel, who: Principal, id: string) {
   }
   k.db.transaction(() => {
     botStore(k).remove(id)
-    k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, from: row.status, to: 'deleted' }, { ownerId: row.owner_id })
+    k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, status: 'deleted', previous_status: row.status, reason: null }, { ownerId: row.owner_id })
   })()
   channels.invalidateBot(k, id)
 }
