@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { testApp, userWithWorkspace, type TestApp, type Who } from './helpers'
 import { parseSse } from './endpoints-kit'
 import { startCountingApi, type CountingApi } from './fixtures/counting-api'
+import { EVENT_CATALOG } from '../src/events/catalog'
+import { validate } from '../src/agent/schema'
 
 let t: TestApp
 let u: Who
@@ -180,6 +182,8 @@ describe('failures', () => {
     const rows = t.k.db.query<{ type: string; data: string }, []>("SELECT type, data FROM events WHERE type LIKE 'workflow.execution.%'").all()
     expect(rows.some((r) => r.type === 'workflow.execution.completed')).toBe(true)
     expect(rows.some((r) => r.type === 'workflow.execution.failed' && JSON.parse(r.data).error)).toBe(true)
+    // Every published payload matches the typed catalog's schema.
+    for (const r of rows) expect({ type: r.type, problem: validate((EVENT_CATALOG as any)[r.type].schema, JSON.parse(r.data)) }).toEqual({ type: r.type, problem: null })
   })
 })
 

@@ -158,10 +158,11 @@ describe('triggers', () => {
       trigger_type: 'event', status: 'active', trigger_config: { event: 'bot.message.received', filter: { left: '{{ input.text }}', operator: 'contains', right: 'refund' } },
       steps: [{ id: 'route', type: 'transform', template: { text: '{{ input.text }}', event: '{{ trigger.event }}' } }],
     })
-    t.k.events.publish('bot.message.received', { bot_id: 'bt_x', text: 'hello' }, { ownerId: u.id })
-    t.k.events.publish('bot.message.received', { bot_id: 'bt_x', text: 'I want a refund' }, { ownerId: u.id })
+    const msg = (text: string) => ({ bot_id: 'bt_x', conversation_id: 'bconv_x', message_id: 'bmsg_x', platform: 'telegram', platform_chat_id: '1', platform_user_id: '2', user_name: 'Ada', text })
+    t.k.events.publish('bot.message.received', msg('hello'), { ownerId: u.id })
+    t.k.events.publish('bot.message.received', msg('I want a refund'), { ownerId: u.id })
     const other = await t.user()
-    t.k.events.publish('bot.message.received', { bot_id: 'bt_y', text: 'refund please' }, { ownerId: other.id })
+    t.k.events.publish('bot.message.received', msg('refund please'), { ownerId: other.id })
     let list: any[] = []
     for (let i = 0; i < 100; i++) {
       list = (await t.req('GET', `/api/workflows/${w.id}/executions`, { token: u.token })).body
