@@ -221,6 +221,16 @@ describe('versions, async, stream, cancel', () => {
     expect(JSON.parse(ev.at(-1)!.data).code).toBe('cancelled')
   })
 
+  test('executions waiting out long delays do not hold the pool: a new one still runs', async () => {
+    const slow = await save([{ id: 'wait', type: 'delay', duration: '1h' }, { id: 'out', type: 'transform', template: 'late' }])
+    const fast = await save([{ id: 'out', type: 'transform', template: 'quick' }])
+    const waiting: string[] = []
+    for (let i = 0; i < 20; i++) waiting.push((await run(slow.id, {}, 'async')).body.execution_id) // more than the pool's 16 slots
+    const f = await run(fast.id, {}, 'async')
+    expect(await waitDone(f.body.execution_id)).toMatchObject({ status: 'success', output_data: 'quick' })
+    for (const id of waiting) await t.req('POST', `/api/workflows/executions/${id}/cancel`, { token: u.token })
+  })
+
   test('stream mode: SSE with step events, ending with run.completed; events resumable', async () => {
     const w = await save([{ id: 'a', type: 'transform', template: 1 }, { id: 'b', type: 'transform', template: 2 }])
     const r = await run(w.id, {}, 'stream')

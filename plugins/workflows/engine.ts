@@ -29,6 +29,9 @@ export class Engine {
   private flushers = new Map<string, () => void>()
   private queue: string[] = []
   private active = 0
+  /** Executions of the pool that are waiting out a delay or back-off: they do not hold a slot meanwhile. */
+  private sleeping = 0
+  private pooled = new Set<string>()
   private versions = new Map<string, Version>()
   /** Random source for jitter (tests may pin it). */
   random: () => number = Math.random
@@ -50,7 +53,15 @@ export class Engine {
   }
 
   /** Waits on the kernel clock (tests move a manual clock), polling at most every 200 ms. */
-  sleepUntil = async (ms: number, signal: AbortSignal) => {
+  sleepUntil = async (ms: number, signal: AbortSignal, execId?: string) => {
+    if (ms - this.k.clock.now() <= 0) return
+    if (!execId || !this.pooled.has(execId)) return this.wait(ms, signal)
+    this.sleeping++
+    this.pump() // a long delay must not block queued executions
+    try { await this.wait(ms, signal) } finally { this.sleeping-- }
+  }
+
+  private async wait(ms: number, signal: AbortSignal) {
     while (!signal.aborted) {
       const left = ms - this.k.clock.now()
       if (left <= 0) return
@@ -70,11 +81,12 @@ export class Engine {
   }
 
   private pump() {
-    while (this.active < POOL_SIZE && this.queue.length) {
+    while (this.active - this.sleeping < POOL_SIZE && this.queue.length) {
       const id = this.queue.shift()!
       this.active++
+      this.pooled.add(id)
       this.drive(id).catch((err) => this.k.log.error('workflow execution crashed', { execution_id: id, error: message(err) }))
-        .finally(() => { this.active--; this.pump() })
+        .finally(() => { this.active--; this.pooled.delete(id); this.pump() })
     }
   }
 
@@ -127,7 +139,7 @@ export class Engine {
     }]
     const flush = () => { for (const f of pending) f(); pending = [] }
     this.flushers.set(execId, flush) // a retry back-off commits what is pending together with its wait
-    if (ex.wake_at) await this.sleepUntil(Date.parse(ex.wake_at), signal) // a retry back-off persisted before a restart
+    if (ex.wake_at) await this.sleepUntil(Date.parse(ex.wake_at), signal, execId) // a retry back-off persisted before a restart
     const state = JSON.parse(ex.state) as ExecState
     const wsId = workflowsStore(db).get(ex.workflow_id)?.workspace_id ?? null
     const base = { input: JSON.parse(ex.input), vars: v.variables, trigger: JSON.parse(ex.trigger_data) }
@@ -257,7 +269,7 @@ export class Engine {
       let timer: ReturnType<typeof setTimeout> | undefined
       try {
         const a: AttemptContext = {
-          k: this.k, ownerId: ex.owner_id, workspaceId: wsId, executionId: ex.id, workflowId: ex.workflow_id, idempotencyKey: key, signal: ac.signal, sleepUntil: this.sleepUntil,
+          k: this.k, ownerId: ex.owner_id, workspaceId: wsId, executionId: ex.id, workflowId: ex.workflow_id, idempotencyKey: key, signal: ac.signal, sleepUntil: (ms, sig) => this.sleepUntil(ms, sig, ex.id),
           onEvent: (e) => { events.record({ ...e, execution_id: ex.id, step_id: outer.id }) },
         }
         const work = runAttempt(step, input, ctx, a)
@@ -309,7 +321,7 @@ export class Engine {
         executionsStore(db).wait(ex.id, wakeIso, iso(this.k.clock.now()))
         events.record({ type: 'step.failed', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, error, will_retry: true, retry_in_ms: wait, retry_at: wakeIso, duration_ms: ms })
       })()
-      await this.sleepUntil(Date.parse(wakeIso), signal)
+      await this.sleepUntil(Date.parse(wakeIso), signal, ex.id)
       if (signal.aborted) return { cancelled: true }
       executionsStore(db).start(ex.id, iso(this.k.clock.now()))
       attempt++

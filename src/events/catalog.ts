@@ -67,12 +67,12 @@ const schemas = {
   'wallet.balance.low': t.Object({ user_id: Id(), balance_cents: t.Number(), threshold_cents: t.Number() }),
   'webhook.test': t.Object({ webhook_id: Id(), message: t.String() }),
   'workflow.execution.completed': t.Object({
-    execution_id: Id('wfx_...'), workflow_id: Id('wf_...'), version: t.Integer({ description: 'The workflow version the execution was pinned to' }),
+    execution_id: Id('wfx_...'), workflow_id: Id('wf_...'), version: t.Number({ description: 'The workflow version the execution was pinned to' }),
     source: t.String({ description: 'manual, webhook, event, schedule, chat or tool' }), output: t.Any({ description: 'The last step output' }),
-    duration_ms: Nullable(t.Integer()),
+    duration_ms: Nullable(t.Number()),
   }),
   'workflow.execution.failed': t.Object({
-    execution_id: Id('wfx_...'), workflow_id: Id('wf_...'), version: t.Integer(), source: t.String(), error: t.String(),
+    execution_id: Id('wfx_...'), workflow_id: Id('wf_...'), version: t.Number(), source: t.String(), error: t.String(),
     step_id: Nullable(t.String({ description: 'The step that failed' })),
   }),
 }
