@@ -19,11 +19,14 @@ import { consolePlugin } from '../plugins/console/index'
 import { register as registerWallet } from '../plugins/wallet/register'
 import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
 import { register as registerChat } from '../plugins/chat/register'
+import { workflowsPlugin } from '../plugins/workflows/index'
+import { templatesPlugin } from '../plugins/templates/index'
 import { register as registerMcp } from '../plugins/mcp/register'
 import { register as registerConnections } from '../plugins/connections/register'
 import { register as registerBotAccounts } from '../plugins/bot-accounts/register'
 import { register as registerWebhooks } from '../plugins/webhooks/register'
 import { register as registerChannels } from '../plugins/channels/register'
+import { register as registerWorkflows } from '../plugins/workflows/register'
 
 const registered = new WeakSet<Kernel>()
 
@@ -41,6 +44,7 @@ export function registerDomains(k: Kernel) {
   registerWebhooks(k)
   registerChannels(k)
   registerAgentEndpoints(k)
+  registerWorkflows(k)
   registerChat(k)
 }
 
@@ -63,6 +67,8 @@ export const createApp = (k: Kernel) => {
     .use(webhooksPlugin(k))
     .use(botsPlugin(k))
     .use(agentEndpointsPlugin(k))
+    .use(workflowsPlugin(k))
+    .use(templatesPlugin(k))
     .use(chatPlugin(k))
     .use(consolePlugin(k))
 }

@@ -66,6 +66,15 @@ const schemas = {
   }),
   'wallet.balance.low': t.Object({ user_id: Id(), balance_cents: t.Number(), threshold_cents: t.Number() }),
   'webhook.test': t.Object({ webhook_id: Id(), message: t.String() }),
+  'workflow.execution.completed': t.Object({
+    execution_id: Id('wfx_...'), workflow_id: Id('wf_...'), version: t.Number({ description: 'The workflow version the execution was pinned to' }),
+    source: t.String({ description: 'manual, webhook, event, schedule, chat or tool' }), output: t.Any({ description: 'The last step output' }),
+    duration_ms: Nullable(t.Number()),
+  }),
+  'workflow.execution.failed': t.Object({
+    execution_id: Id('wfx_...'), workflow_id: Id('wf_...'), version: t.Number(), source: t.String(), error: t.String(),
+    step_id: Nullable(t.String({ description: 'The step that failed' })),
+  }),
 }
 
 export const EVENT_CATALOG = {
@@ -122,6 +131,18 @@ export const EVENT_CATALOG = {
     scope: 'wallet.read',
     schema: schemas['wallet.balance.low'],
     example: { user_id: 'usr_R5t6Y7u8I9o0P1a2S3dF', balance_cents: 87.5, threshold_cents: 100 },
+  },
+  'workflow.execution.completed': {
+    description: 'A workflow execution finished successfully (manual, webhook, event or scheduled).',
+    scope: 'workflows.read',
+    schema: schemas['workflow.execution.completed'],
+    example: { execution_id: 'wfx_Lm3Nb4Vc5Xz6Aq7Sw8De', workflow_id: 'wf_Rt5Yu6Io7Pa8Sd9Fg0Hj', version: 3, source: 'webhook', output: { posted: true }, duration_ms: 1240 },
+  },
+  'workflow.execution.failed': {
+    description: 'A workflow execution failed: a step failed after its retries (and did not continue on error).',
+    scope: 'workflows.read',
+    schema: schemas['workflow.execution.failed'],
+    example: { execution_id: 'wfx_Lm3Nb4Vc5Xz6Aq7Sw8De', workflow_id: 'wf_Rt5Yu6Io7Pa8Sd9Fg0Hj', version: 3, source: 'manual', error: 'Tool "slack_send_message" failed: channel_not_found', step_id: 'notify' },
   },
   'webhook.test': {
     description: 'A test event sent on request (POST .../test) to one webhook, whatever its event filter.',
