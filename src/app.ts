@@ -14,12 +14,31 @@ import { botAccountsPlugin } from '../plugins/bot-accounts/index'
 import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
-import { schedulerPlugin } from './scheduler/routes'
+import { schedulerPlugin, register as registerScheduler } from './scheduler/routes'
 import { agentsPlugin } from '../plugins/agents/index'
+import { register as registerAgents } from '../plugins/agents/register'
+import { register as registerWallet } from '../plugins/wallet/register'
+import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
+
+const registered = new WeakSet<Kernel>()
+
+/**
+ * Each domain's wiring (tool providers, key resolvers, workers, run sources, the wallet), once per kernel.
+ * Call right after createKernel, before routes are built or anything runs; createApp calls it too.
+ */
+export function registerDomains(k: Kernel) {
+  if (registered.has(k)) return
+  registered.add(k)
+  registerWallet(k)
+  registerAgentEndpoints(k)
+  registerScheduler(k)
+  registerAgents(k)
+}
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
-export const createApp = (k: Kernel) =>
-  new Elysia({ name: 'agentbase', encodeSchema: false })
+export const createApp = (k: Kernel) => {
+  registerDomains(k)
+  return new Elysia({ name: 'agentbase', encodeSchema: false })
     .use(httpCore(k))
     .use(docsPlugin(k))
     .use(opsPlugin(k))
@@ -37,5 +56,6 @@ export const createApp = (k: Kernel) =>
     .use(agentEndpointsPlugin(k))
     .use(schedulerPlugin(k))
     .use(agentsPlugin(k))
+}
 
 export type App = ReturnType<typeof createApp>

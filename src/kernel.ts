@@ -17,6 +17,9 @@ import { Workers } from './scheduler/workers'
 import type { Principal } from './auth/principal'
 import { VERSION } from './version'
 import { flushTouched } from './auth/authenticate'
+import { createRuns } from './runs/service'
+import type { RunService } from './runs/types'
+import type { WalletLedger } from './runs/billing'
 
 /** Resolves an API key with a registered prefix (e.g. `bot_`) into a principal, or null if unknown. */
 export type KeyResolver = (key: string) => Principal | null
@@ -34,6 +37,10 @@ export interface Kernel {
   events: EventBus
   metrics: Metrics
   workers: Workers
+  /** The run service every surface uses (DESIGN §12, src/runs/). */
+  runs: RunService
+  /** The owner's wallet as billing needs it; provided by the wallet domain's register(k). */
+  wallet: WalletLedger
   /** API key prefixes other than `ab_pat_` that domains teach the auth guard (bot accounts: `bot_`). */
   keyResolvers: Map<string, KeyResolver>
   /** Pending last-used timestamps, flushed in batches so no write sits on the request path. */
@@ -48,6 +55,12 @@ export interface Kernel {
 export interface KernelOptions { clock?: Clock; log?: Logger }
 
 export class MasterKeyError extends Error {}
+
+/** Until the wallet domain registers (plugins/wallet/register.ts), a run that would pay fails loudly. */
+const missingWallet: WalletLedger = {
+  balanceMicro() { throw new Error('no wallet registered: call registerDomains(k) (src/app.ts) before running agents') },
+  debit() { throw new Error('no wallet registered: call registerDomains(k) (src/app.ts) before running agents') },
+}
 
 function loadMasterKey(config: Config): Buffer {
   if (config.secretKey) return Buffer.from(config.secretKey, 'utf8')
@@ -97,6 +110,8 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
     events: new EventBus(db, clock),
     metrics: new Metrics(),
     workers: new Workers(log),
+    runs: undefined as unknown as RunService, // created below: it needs the kernel
+    wallet: missingWallet,
     keyResolvers: new Map(),
     touched: new Map(),
     version: VERSION,
@@ -116,6 +131,9 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
       db.close()
     },
   }
+  const runs = createRuns(k)
+  k.runs = runs
+  closers.push(() => runs.close())
   // API tokens' last-used times are batched off the request path (src/auth/authenticate.ts).
   k.workers.register({
     name: 'auth.touch-flush',

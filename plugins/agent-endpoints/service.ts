@@ -7,7 +7,8 @@ import { nowIso } from '../../src/clock'
 import { validatorFor } from '../../src/agent/schema'
 import * as workspaces from '../workspaces/service'
 import { toCents } from '../wallet/service'
-import { endpointsStore, runsStore, templatesStore, type EndpointRow, type RunRow } from './store'
+import type { RunView as StoredRun } from '../../src/runs/types'
+import { endpointsStore, templatesStore, type EndpointRow } from './store'
 import { AGENT_TYPES, LIMITS, type CreateEndpointInput, type EndpointView, type RunView, type TemplateView, type UpdateEndpointInput } from './model'
 
 /** Agent endpoint management rules (no HTTP here): ownership, slugs, defaults, keys, status. */
@@ -34,10 +35,10 @@ export function toView(r: EndpointRow): EndpointView {
   }
 }
 
-export function runView(r: RunRow): RunView {
+export function runView(r: StoredRun): RunView {
   return {
-    id: r.id, endpoint_id: r.endpoint_id, input: r.input, output: r.output, tool_calls: r.tool_calls, tokens_input: r.tokens_input,
-    tokens_output: r.tokens_output, cost_cents: toCents(r.cost_micro), latency_ms: r.latency_ms, status: r.status, caller_ip: r.caller_ip,
+    id: r.id, endpoint_id: r.source_id ?? '', input: r.input, output: r.output, tool_calls: r.tool_calls, tokens_input: r.tokens_input,
+    tokens_output: r.tokens_output, cost_cents: toCents(r.cost_micro), latency_ms: r.latency_ms, status: r.status, caller_ip: r.caller,
     error: r.error, created_at: r.created_at, finished_at: r.finished_at,
   }
 }
@@ -182,10 +183,11 @@ export async function update(k: Kernel, who: Principal, id: string, patch: Updat
   return toView(next)
 }
 
-/** Deletes the endpoint and, by cascade, its runs and their recorded events. */
+/** Deletes the endpoint and (trigger, then cascade) its runs and their recorded events; its running runs stop. */
 export function remove(k: Kernel, who: Principal, id: string) {
   const row = requireOwned(k, who, id)
   endpointsStore(k.db).remove(row.id)
+  k.runs.cancelSource('endpoint', row.id, { message: 'The endpoint was deleted', code: 'endpoint_deleted', status: 410 })
   return row
 }
 
@@ -211,6 +213,6 @@ export function regenerateKey(k: Kernel, who: Principal, id: string) {
 
 export function listRuns(k: Kernel, who: Principal, id: string, limit: number): RunView[] {
   const row = requireOwned(k, who, id)
-  return runsStore(k.db).list(row.id, limit).map(runView)
+  return k.runs.list('endpoint', row.id, limit).map(runView)
 }
 

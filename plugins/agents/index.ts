@@ -2,7 +2,6 @@ import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
 import { authGuard } from '../../src/http/guard'
 import { AGENT_TEMPLATES } from './templates'
-import { registerAgents } from './register'
 import * as agents from './service'
 import { Agent, AgentParams, AgentStatus, Analytics, DeployAgent, ExecuteResponse, ScheduleAgent, ScheduledResponse, ScheduleConfig, AgentConfig } from './model'
 
@@ -12,9 +11,8 @@ const Template = t.Object({
 })
 
 /** Scheduled autonomous agents: `/api/agents` per the hub reference, on the scheduler and the workflow engine. */
-export const agentsPlugin = (k: Kernel) => {
-  registerAgents(k)
-  return new Elysia({ name: 'agents', seed: k, prefix: '/api/agents', detail: { tags: ['Agents'] } })
+export const agentsPlugin = (k: Kernel) =>
+  new Elysia({ name: 'agents', seed: k, prefix: '/api/agents', detail: { tags: ['Agents'] } })
     .use(authGuard(k))
     .get('/templates', () => ({ templates: AGENT_TEMPLATES }), {
       response: t.Object({ templates: t.Array(Template) }), detail: { summary: 'Ready agent configurations built on the workflow templates' },
@@ -54,4 +52,4 @@ export const agentsPlugin = (k: Kernel) => {
     .get('/:agent_id/analytics', ({ principal, params }) => agents.analytics(k, principal, params.agent_id), {
       auth: 'agents.read', params: AgentParams, response: Analytics, detail: { summary: 'Executions per day, success rate, duration, tokens, cost, most common errors' },
     })
-}
+

@@ -5,7 +5,7 @@ import { agentHandler } from './runner'
 import * as store from './store'
 
 /** Wiring for the agents domain: its scheduler handler, and closing runs a stopped process left open. */
-export function registerAgents(k: Kernel) {
+export function register(k: Kernel) {
   scheduler(k).handle('agent', agentHandler(k))
   onBoot(k, 'agents', () => { store.interruptOpen(k.db, nowIso(k.clock)) })
 }

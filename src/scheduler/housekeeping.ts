@@ -36,6 +36,8 @@ export function retention(k: Kernel): Record<string, number> {
   const out: Record<string, number> = {}
   if (h.runsDays > 0) {
     const c = cut(h.runsDays)
+    // The run service's table (its events cascade); endpoint_runs on databases from before it.
+    if (hasTable(db, 'runs')) out.runs = chunked(db, 'runs', "created_at < ? AND status NOT IN ('queued', 'running')", c)
     if (hasTable(db, 'endpoint_runs')) out.endpoint_runs = chunked(db, 'endpoint_runs', "created_at < ? AND status NOT IN ('queued', 'running')", c)
     out.agent_runs = chunked(db, 'agent_runs', "started_at < ? AND status <> 'running'", c)
     out.schedule_fires = db.query("DELETE FROM schedule_fires WHERE finished_at < ? AND status NOT IN ('buffered', 'running')").run(now - h.runsDays * DAY).changes

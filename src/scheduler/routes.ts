@@ -43,14 +43,17 @@ function jobs(k: Kernel) {
   }
 }
 
-/** The scheduler's worker, its housekeeping jobs and GET /api/admin/jobs. */
-export const schedulerPlugin = (k: Kernel) => {
+/** Wiring: the scheduler's worker (started only by serve) and its housekeeping jobs. */
+export function register(k: Kernel) {
   registerHousekeeping(k)
   registerSchedulerWorker(k)
-  return new Elysia({ name: 'scheduler', seed: k, prefix: '/api/admin', detail: { tags: ['Admin'] } })
+}
+
+/** GET /api/admin/jobs. */
+export const schedulerPlugin = (k: Kernel) =>
+  new Elysia({ name: 'scheduler', seed: k, prefix: '/api/admin', detail: { tags: ['Admin'] } })
     .use(authGuard(k))
     .get('/jobs', () => jobs(k), {
       auth: { admin: true }, response: JobsResponse,
       detail: { summary: 'System jobs on the scheduler (retention, WAL checkpoint and optimize, backups) and the scheduler\'s health (admins)' },
     })
-}
