@@ -14,6 +14,7 @@ import { botAccountsPlugin } from '../plugins/bot-accounts/index'
 import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
+import { workflowsPlugin } from '../plugins/workflows/index'
 import { schedulerPlugin, register as registerScheduler } from './scheduler/routes'
 import { agentsPlugin } from '../plugins/agents/index'
 import { register as registerAgents } from '../plugins/agents/register'
@@ -54,6 +55,7 @@ export const createApp = (k: Kernel) => {
     .use(webhooksPlugin(k))
     .use(botsPlugin(k))
     .use(agentEndpointsPlugin(k))
+    .use(workflowsPlugin(k))
     .use(schedulerPlugin(k))
     .use(agentsPlugin(k))
 }

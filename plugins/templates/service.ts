@@ -1,0 +1,2 @@
+import { TEMPLATES } from './catalog'
+export const workflowTemplates = () => TEMPLATES
