@@ -6,9 +6,8 @@ export const AgentConfig = t.Object({
   model: t.Optional(t.String({ maxLength: 200, description: "Model for the workflow's llm steps" })),
   input_data: t.Optional(t.Record(t.String(), t.Any(), { description: 'Default input of every run (a manual body is merged over it)' })),
   budgets: t.Optional(t.Object({
-    max_tokens: t.Optional(t.Integer({ minimum: 1, maximum: 10_000_000 })),
-    max_cost_cents: t.Optional(t.Number({ minimum: 0 })),
-    timeout_seconds: t.Optional(t.Integer({ minimum: 1, maximum: 86_400 })),
+    max_tokens: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000, description: 'Max output tokens of each llm step call' })),
+    timeout_seconds: t.Optional(t.Integer({ minimum: 1, maximum: 86_400, description: 'A run still going after this long is cancelled' })),
   }, { additionalProperties: false })),
 }, { additionalProperties: false })
 export type AgentConfigInput = typeof AgentConfig.static

@@ -18,7 +18,7 @@ export async function runAgent(k: Kernel, agent: store.AgentRow, trigger: store.
   store.insertRun(k.db, { id, agent_id: agent.id, owner_id: agent.owner_id, trigger, slot, input: JSON.stringify(merged), started_at: iso(started) })
   let o
   try {
-    o = await executeWorkflow(k, { agentId: agent.id, ownerId: agent.owner_id, workflowId: agent.workflow_id, config, input: merged, trigger, signal })
+    o = await executeWorkflow(k, { agentId: agent.id, ownerId: agent.owner_id, workflowId: agent.workflow_id, config, input: merged, trigger, slot, signal })
   } catch (err) {
     o = { ok: false, executionId: null, output: null, error: (err as Error).message, tokens: 0, costCents: 0 }
   }

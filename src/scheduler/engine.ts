@@ -279,6 +279,8 @@ export class Scheduler {
     for (const s of starts) this.launch(s)
   }
 
+  isIdle = () => this.inflight.size === 0
+
   /** Resolves when no fire is running in this process (tests, shutdown). */
   async idle() {
     while (this.inflight.size) await Promise.all([...this.inflight.values()].map((f) => f.done))
