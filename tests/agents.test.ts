@@ -1,11 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { schedulerService } from '../src/scheduler/index'
 import { agentEvents, agentsEnv, deploy, echoSteps, pickySteps, schedule, T0, workflow, type AgentsEnv } from './agents-kit'
 import { expectRefused } from './helpers'
+import { startCountingApi } from './fixtures/counting-api'
 
 let e: AgentsEnv
 // A fresh app per test: the manual clock does not refill rate-limit buckets.
 beforeEach(async () => { e = await agentsEnv() })
 afterEach(() => e.close())
+const schedulerIdle = () => schedulerService(e.t.k).scheduler.idle()
 
 describe('/api/agents', () => {
   test('deploy: 201 in the agent shape; another owner\'s or a missing workflow is 404; bad bodies 400', async () => {
@@ -219,5 +222,34 @@ describe('/api/agents', () => {
       const s = await schedule(t, alice, b.agent_id, tpl.schedule_config)
       expect(s.next_runs.length).toBe(5)
     }
+  })
+
+  test('manual runs respect the overlap policy: skip answers 409, buffer_one queues (202) then runs it', async () => {
+    const { t, alice } = e
+    const api = startCountingApi()
+    api.delayMs = 300
+    try {
+      const slow = await workflow(t, alice, [{ id: 'post', type: 'tool', tool: 'http_request', parameters: { method: 'POST', url: `${api.url}/effect`, body: '{}' } }])
+      const a = await deploy(t, alice, slow)
+      await schedule(t, alice, a.agent_id, { type: 'interval', interval_seconds: 3600, overlap_policy: 'skip' })
+      const first = t.req('POST', `/api/agents/${a.agent_id}/execute`, { token: alice.token, body: { n: 1 } })
+      for (let i = 0; i < 200 && !api.requests.size; i++) await Bun.sleep(5)
+      const second = await t.req('POST', `/api/agents/${a.agent_id}/execute`, { token: alice.token, body: { n: 2 } })
+      expect(second.status).toBe(409)
+      expect(second.body.code).toBe('overlap_skipped')
+      expect((await first).body.run.status).toBe('succeeded')
+      await schedule(t, alice, a.agent_id, { type: 'interval', interval_seconds: 3600, overlap_policy: 'buffer_one' })
+      const third = t.req('POST', `/api/agents/${a.agent_id}/execute`, { token: alice.token, body: { n: 3 } })
+      for (let i = 0; i < 200 && api.requests.size < 2; i++) await Bun.sleep(5)
+      const fourth = await t.req('POST', `/api/agents/${a.agent_id}/execute`, { token: alice.token, body: { n: 4 } })
+      expect(fourth.status).toBe(202)
+      expect(fourth.body.status).toBe('buffered')
+      await third
+      await schedulerIdle()
+      const runs = t.k.db.query<{ input: string; status: string }, [string]>('SELECT input, status FROM agent_runs WHERE agent_id = ? ORDER BY slot').all(a.agent_id)
+      expect(runs.map((r) => [JSON.parse(r.input).n, r.status])).toEqual([[1, 'succeeded'], [3, 'succeeded'], [4, 'succeeded']])
+      const st = (await t.req('GET', `/api/agents/${a.agent_id}/status`, { token: alice.token })).body
+      expect(st.monitoring.skipped_count).toBe(1)
+    } finally { api.close() }
   })
 })
