@@ -27,6 +27,13 @@ export class Scheduler {
   private handlers = new Map<string, Handler>()
   private inflight = new Map<string, { ctrl: AbortController; done: Promise<void> }>()
   private waiters = new Map<string, Waiter>()
+  /** Fires of this process still running, per schedule (a hint: the table is checked when it is not 0). */
+  private runningBy = new Map<string, number>()
+  /** Schedules that have queued fires (the table is checked for them only). */
+  private buffered = new Set<string>()
+  /** Finished fires waiting to be recorded: one transaction per turn of the event loop. */
+  private finished: Array<{ id: string; slot: number; o: FireOutcome }> = []
+  private flushing: Promise<void> | null = null
   private timer: ReturnType<typeof setTimeout> | null = null
   private started = false
   readonly lease: Lease
@@ -120,7 +127,7 @@ export class Scheduler {
     if (!this.lease.ensure(now)) return
     const starts: Started[] = []
     db.transaction(() => {
-      for (const id of new Set(store.allOpenFires(db).map((f) => f.schedule_id))) starts.push(...this.drain(id, now))
+      for (const id of new Set(store.allOpenFires(db).map((f) => f.schedule_id))) { this.buffered.add(id); starts.push(...this.drain(id, now)) }
     })()
     for (const s of starts) this.launch(s)
   }
@@ -172,7 +179,8 @@ export class Scheduler {
   /** Records one fire under the overlap policy (inside a transaction). 'duplicate': the slot was handled already. */
   private admit(s: store.ScheduleRow, slot: number, kind: FireKind, input: unknown, now: number, queue: boolean): 'started' | 'buffered' | 'skipped' | 'duplicate' {
     const db = this.k.db
-    const open = store.openFires(db, s.id)
+    const busy = (this.runningBy.get(s.id) ?? 0) > 0 || this.buffered.has(s.id)
+    const open = busy ? store.openFires(db, s.id) : []
     const running = open.filter((f) => f.status === 'running')
     let action = overlapAction(s.overlap_policy, running.length, open.length - running.length)
     if (queue && action !== 'start') action = 'buffer'
@@ -183,7 +191,9 @@ export class Scheduler {
       return 'skipped'
     }
     if (action === 'buffer') {
-      return store.insertFire(db, { ...base, status: 'buffered', token: null, started_at: null, finished_at: null }) ? 'buffered' : 'duplicate'
+      if (!store.insertFire(db, { ...base, status: 'buffered', token: null, started_at: null, finished_at: null })) return 'duplicate'
+      this.buffered.add(s.id)
+      return 'buffered'
     }
     if (!store.insertFire(db, { ...base, status: 'running', token: this.lease.token, started_at: now, finished_at: null })) return 'duplicate'
     if (action === 'cancel_and_start') {
@@ -199,9 +209,11 @@ export class Scheduler {
 
   /** The oldest queued fire starts when nothing of the schedule runs (all of them under allow_all). */
   private drain(id: string, now: number): Started[] {
+    if (!this.buffered.has(id)) return []
     const s = store.get(this.k.db, id)
-    if (!s) return []
+    if (!s) { this.buffered.delete(id); return [] }
     const open = store.openFires(this.k.db, id)
+    if (!open.some((f) => f.status === 'buffered')) { this.buffered.delete(id); return [] }
     let running = open.filter((f) => f.status === 'running').length
     const out: Started[] = []
     for (const f of open) {
@@ -212,6 +224,7 @@ export class Scheduler {
         out.push({ s, slot: f.slot, kind: f.kind, input: f.input ? JSON.parse(f.input) : null })
       }
     }
+    if (!open.some((f) => f.status === 'buffered' && !out.some((o) => o.slot === f.slot))) this.buffered.delete(id)
     return out
   }
 
@@ -248,42 +261,58 @@ export class Scheduler {
         return { ok: false, error: (err as Error).message }
       }
     }
+    this.runningBy.set(st.s.id, (this.runningBy.get(st.s.id) ?? 0) + 1)
     const done = run().then((o) => this.complete(st.s.id, st.slot, o)).catch((err) => this.k.log.error('scheduler: completing a fire failed', { schedule: st.s.name, error: (err as Error).message }))
     this.inflight.set(key, { ctrl, done })
   }
 
   private complete(id: string, slot: number, o: FireOutcome) {
-    const key = `${id}:${slot}`
-    this.inflight.delete(key)
+    this.inflight.delete(`${id}:${slot}`)
+    const n = (this.runningBy.get(id) ?? 1) - 1
+    if (n > 0) this.runningBy.set(id, n)
+    else this.runningBy.delete(id)
+    this.finished.push({ id, slot, o })
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(() => { try { this.recordFinished() } finally { this.flushing = null; resolve() } }))
+  }
+
+  /** Records every finished fire of this turn in one transaction, then starts what was queued behind them. */
+  private recordFinished() {
+    const batch = this.finished.splice(0)
     const now = this.k.clock.now()
     const db = this.k.db
-    let starts: Started[] = []
+    const starts: Started[] = []
     try {
       db.transaction(() => {
-        if (!store.finishFire(db, id, slot, o.ok ? 'succeeded' : 'failed', o.ok ? null : (o.error ?? 'failed'), now)) { starts = this.drain(id, now); return }
-        const s = store.get(db, id)
-        if (!s) return
-        const n = store.recordOutcome(db, id, o.ok, o.ok ? null : (o.error ?? 'failed'), now)
-        const threshold = s.pause_after_failures ?? DEFAULT_FAILING_AFTER
-        if (!o.ok && n === threshold) {
-          const pause = s.pause_after_failures !== null && s.status === 'active'
-          if (pause) store.setStatus(db, id, 'paused', 'failures', iso(now))
-          this.handlers.get(s.handler)?.failing?.(s, n, pause, o.error ?? null)
+        for (const { id, slot, o } of batch) {
+          const error = o.ok ? null : (o.error ?? 'failed')
+          if (store.finishFire(db, id, slot, o.ok ? 'succeeded' : 'failed', error, now)) {
+            const s = store.recordOutcome(db, id, o.ok, error, now)
+            if (s && !o.ok && s.consecutive_failures === (s.pause_after_failures ?? DEFAULT_FAILING_AFTER)) {
+              const pause = s.pause_after_failures !== null && s.status === 'active'
+              if (pause) store.setStatus(db, id, 'paused', 'failures', iso(now))
+              this.handlers.get(s.handler)?.failing?.(s, s.consecutive_failures, pause, error)
+            }
+          }
+          starts.push(...this.drain(id, now))
         }
-        starts = this.drain(id, now)
       })()
     } finally {
-      this.waiters.get(key)?.(o)
-      this.waiters.delete(key)
+      for (const { id, slot, o } of batch) {
+        this.waiters.get(`${id}:${slot}`)?.(o)
+        this.waiters.delete(`${id}:${slot}`)
+      }
     }
     for (const s of starts) this.launch(s)
   }
 
-  isIdle = () => this.inflight.size === 0
+  isIdle = () => this.inflight.size === 0 && !this.flushing
 
   /** Resolves when no fire is running in this process (tests, shutdown). */
   async idle() {
-    while (this.inflight.size) await Promise.all([...this.inflight.values()].map((f) => f.done))
+    while (this.inflight.size || this.flushing) {
+      await Promise.all([...this.inflight.values()].map((f) => f.done))
+      if (this.flushing) await this.flushing
+    }
   }
 
   // Timers (serve only)

@@ -78,12 +78,11 @@ export function setNext(db: Db, id: string, nextSlot: number | null, nextRunAt: 
     .run(nextSlot, nextRunAt, ended ? 1 : 0, id)
 }
 
-/** Records how a fire ended on its schedule; returns the new consecutive failure count. */
-export function recordOutcome(db: Db, id: string, ok: boolean, error: string | null, now: number): number {
-  db.query(`UPDATE schedules SET consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END, last_status = ?,
-              last_error = CASE WHEN ? THEN last_error ELSE ? END, last_finished_at = ? WHERE id = ?`)
-    .run(ok ? 1 : 0, ok ? 'succeeded' : 'failed', ok ? 1 : 0, error, now, id)
-  return db.query<{ n: number }, [string]>('SELECT consecutive_failures AS n FROM schedules WHERE id = ?').get(id)?.n ?? 0
+/** Records how a fire ended on its schedule; returns the schedule as updated (null when deleted). */
+export function recordOutcome(db: Db, id: string, ok: boolean, error: string | null, now: number): ScheduleRow | null {
+  return db.query<ScheduleRow, [number, string, number, string | null, number, string]>(`UPDATE schedules SET consecutive_failures = CASE WHEN ?1 THEN 0 ELSE consecutive_failures + 1 END,
+              last_status = ?2, last_error = CASE WHEN ?3 THEN last_error ELSE ?4 END, last_finished_at = ?5 WHERE id = ?6 RETURNING *`)
+    .get(ok ? 1 : 0, ok ? 'succeeded' : 'failed', ok ? 1 : 0, error, now, id) ?? null
 }
 
 // Fires
