@@ -7,7 +7,7 @@ import { overlapAction, planSlots } from './plan'
 import * as store from './store'
 import type { FireKind, FireOutcome, Handler, ScheduleSpec } from './types'
 
-const BATCH = 1000
+const BATCH = 200
 const MAX_SLEEP_MS = 10_000
 /** Failures in a row that raise the "failing" hook when a schedule has no pause_after_failures. */
 export const DEFAULT_FAILING_AFTER = 3
@@ -48,7 +48,7 @@ export class Scheduler {
 
   create(n: NewSchedule): store.ScheduleRow {
     const now = this.k.clock.now()
-    const id = newId('sch')
+    const id = newId(n.system ? 'sjob' : 'sch')
     const next = nextSlot(n.spec, now, now)
     const row = {
       id, name: n.name, handler: n.handler, target_id: n.targetId ?? null, owner_id: n.ownerId ?? null, system: n.system ? 1 : 0,

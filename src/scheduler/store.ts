@@ -90,7 +90,7 @@ export function recordOutcome(db: Db, id: string, ok: boolean, error: string | n
 /** Inserts a fire unless its slot was handled already; false on a duplicate key. */
 export function insertFire(db: Db, f: FireRow): boolean {
   const r = db.query(`INSERT INTO schedule_fires (schedule_id, slot, kind, status, token, input, queued_at, started_at, finished_at, error)
-                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (schedule_id, slot) DO NOTHING`)
+                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slot, schedule_id) DO NOTHING`)
     .run(f.schedule_id, f.slot, f.kind, f.status, f.token, f.input, f.queued_at, f.started_at, f.finished_at, f.error)
   return r.changes === 1
 }
@@ -113,8 +113,9 @@ export const finishFire = (db: Db, scheduleId: string, slot: number, status: Fir
   db.query("UPDATE schedule_fires SET status = ?, error = ?, finished_at = ? WHERE schedule_id = ? AND slot = ? AND status IN ('running', 'buffered')")
     .run(status, error, now, scheduleId, slot).changes === 1
 
-export const recentFires = (db: Db, scheduleId: string, limit: number) =>
-  db.query<FireRow, [string, number]>('SELECT * FROM schedule_fires WHERE schedule_id = ? ORDER BY slot DESC LIMIT ?').all(scheduleId, limit)
+/** The last fires of a system job (their ids start with sjob_; the partial index covers only those). */
+export const recentSystemFires = (db: Db, scheduleId: string, limit: number) =>
+  db.query<FireRow, [string, number]>("SELECT * FROM schedule_fires WHERE schedule_id LIKE 'sjob%' AND schedule_id = ? ORDER BY slot DESC LIMIT ?").all(scheduleId, limit)
 
 export const pruneFires = (db: Db, before: number) =>
   db.query("DELETE FROM schedule_fires WHERE finished_at < ? AND status NOT IN ('buffered', 'running')").run(before).changes
