@@ -15,11 +15,20 @@ import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
 import { workflowsPlugin } from '../plugins/workflows/index'
+import { templatesPlugin } from '../plugins/templates/index'
 import { schedulerPlugin, register as registerScheduler } from './scheduler/routes'
 import { agentsPlugin } from '../plugins/agents/index'
 import { register as registerAgents } from '../plugins/agents/register'
 import { register as registerWallet } from '../plugins/wallet/register'
 import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
+import { register as registerMcp } from '../plugins/mcp/register'
+import { register as registerConnections } from '../plugins/connections/register'
+import { register as registerBotAccounts } from '../plugins/bot-accounts/register'
+import { register as registerWebhooks } from '../plugins/webhooks/register'
+import { register as registerChannels } from '../plugins/channels/register'
+import { register as registerWorkflows } from '../plugins/workflows/register'
+import { chatPlugin } from '../plugins/chat/index'
+import { register as registerChat } from '../plugins/chat/register'
 
 const registered = new WeakSet<Kernel>()
 
@@ -31,7 +40,14 @@ export function registerDomains(k: Kernel) {
   if (registered.has(k)) return
   registered.add(k)
   registerWallet(k)
+  registerMcp(k)
+  registerConnections(k)
+  registerBotAccounts(k)
+  registerWebhooks(k)
+  registerChannels(k)
   registerAgentEndpoints(k)
+  registerWorkflows(k)
+  registerChat(k)
   registerScheduler(k)
   registerAgents(k)
 }
@@ -56,6 +72,8 @@ export const createApp = (k: Kernel) => {
     .use(botsPlugin(k))
     .use(agentEndpointsPlugin(k))
     .use(workflowsPlugin(k))
+    .use(templatesPlugin(k))
+    .use(chatPlugin(k))
     .use(schedulerPlugin(k))
     .use(agentsPlugin(k))
 }

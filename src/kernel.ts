@@ -20,6 +20,10 @@ import { flushTouched } from './auth/authenticate'
 import { createRuns } from './runs/service'
 import type { RunService } from './runs/types'
 import type { WalletLedger } from './runs/billing'
+import { ToolRegistry } from './tools/registry'
+import { McpPool } from './tools/mcp-pool'
+import { AuditWriter } from './tools/audit'
+import { DeliveryEngine } from './events/delivery'
 
 /** Resolves an API key with a registered prefix (e.g. `bot_`) into a principal, or null if unknown. */
 export type KeyResolver = (key: string) => Principal | null
@@ -41,13 +45,26 @@ export interface Kernel {
   runs: RunService
   /** The owner's wallet as billing needs it; provided by the wallet domain's register(k). */
   wallet: WalletLedger
+  /** Tool providers (registered by domains' register(k)) and the catalog cache: workspaceToolSet() reads it. */
+  tools: ToolRegistry
+  /** MCP client pool (created on first use). */
+  mcp: McpPool
+  /** Batched tool-call audit writer (created on first use). */
+  toolAudit: AuditWriter
+  /** Outbound webhook delivery engine (created on first use). */
+  deliveries: DeliveryEngine
+  /** Runs `fn` when the kernel closes (before the database closes), last registered first. */
+  onClose(fn: () => void): void
   /** API key prefixes other than `ab_pat_` that domains teach the auth guard (bot accounts: `bot_`). */
   keyResolvers: Map<string, KeyResolver>
   /** Pending last-used timestamps, flushed in batches so no write sits on the request path. */
   touched: Map<string, string>
   version: string
   startedAt: number
-  /** Per-kernel singletons a domain owns (MCP client pool, inbox queue, ...): created on first use. */
+  /**
+   * @deprecated String-keyed per-kernel objects. Kernel services are typed fields above; a domain keeps its own
+   * per-kernel objects from its register(k) (see plugins/agent-endpoints/register.ts). Kept for branches in flight.
+   */
   singleton<T>(key: string, create: () => T): T
   close(): void
 }
@@ -82,6 +99,46 @@ function checkMasterKey(db: Db, key: Buffer) {
   }
 }
 
+/**
+ * A domain's per-kernel object (a queue, a runtime, a throttle), typed and created on first use, closed with
+ * the kernel (`close()` when it has one). Keyed by the accessor itself, never by a string:
+ *   export const callbacks = perKernel((k) => new Callbacks(k))
+ */
+export function perKernel<T>(create: (k: Kernel) => T): (k: Kernel) => T {
+  const all = new WeakMap<Kernel, T>()
+  return (k) => {
+    let v = all.get(k)
+    if (v === undefined) {
+      const made = create(k)
+      v = made
+      all.set(k, made)
+      const close = (made as { close?: () => void } | null)?.close
+      if (typeof close === 'function') k.onClose(() => close.call(made))
+    }
+    return v
+  }
+}
+
+/**
+ * A typed service created on first use and closed with the kernel. Not enumerable: plugins pass the kernel as
+ * Elysia's `seed`, which Elysia JSON-stringifies, and services hold the kernel (a cycle).
+ */
+function lazy<N extends 'mcp' | 'toolAudit' | 'deliveries'>(k: Kernel, name: N, create: () => Kernel[N], closers: Array<() => void>) {
+  let v: Kernel[N] | undefined
+  Object.defineProperty(k, name, {
+    enumerable: false,
+    get() {
+      if (v === undefined) {
+        const made = create()
+        v = made
+        const close = (made as { close?: () => void }).close
+        if (typeof close === 'function') closers.push(() => close.call(made))
+      }
+      return v
+    },
+  })
+}
+
 export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
   mkdirSync(config.dataDir, { recursive: true })
   const clock = opts.clock ?? systemClock
@@ -112,6 +169,11 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
     workers: new Workers(log),
     runs: undefined as unknown as RunService, // created below: it needs the kernel
     wallet: missingWallet,
+    tools: new ToolRegistry(),
+    mcp: undefined as unknown as McpPool, // the lazy services are defined below
+    toolAudit: undefined as unknown as AuditWriter,
+    deliveries: undefined as unknown as DeliveryEngine,
+    onClose(fn) { closers.push(fn) },
     keyResolvers: new Map(),
     touched: new Map(),
     version: VERSION,
@@ -131,8 +193,11 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
       db.close()
     },
   }
+  lazy(k, 'mcp', () => new McpPool(k), closers)
+  lazy(k, 'toolAudit', () => new AuditWriter(k), closers)
+  lazy(k, 'deliveries', () => new DeliveryEngine(k), closers)
   const runs = createRuns(k)
-  k.runs = runs
+  Object.defineProperty(k, 'runs', { value: runs, enumerable: false })
   closers.push(() => runs.close())
   // API tokens' last-used times are batched off the request path (src/auth/authenticate.ts).
   k.workers.register({

@@ -132,3 +132,50 @@ describe('billing under concurrency (hardening 7)', () => {
     expect(w.body.balance_cents).toBeCloseTo(1 - 0.6, 5)
   })
 })
+
+describe('typed wiring (register(k) before routes)', () => {
+  test('domains wire into typed kernel services without createApp: tool providers, key resolvers, workers, run sources', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { loadConfig } = await import('../src/config')
+    const { createKernel } = await import('../src/kernel')
+    const { registerDomains } = await import('../src/app')
+    const { workspaceToolSet } = await import('../src/tools/workspace-tools')
+    const dir = mkdtempSync(join(tmpdir(), 'agentbase-wiring-'))
+    const k = createKernel(loadConfig({ AGENTBASE_DATA_DIR: dir, LOG_LEVEL: 'silent', AGENTBASE_PASSWORD_MEMORY_KIB: '1024' }))
+    try {
+      expect(k.tools.providers.size).toBe(0)
+      registerDomains(k)
+      registerDomains(k) // idempotent
+      expect([...k.tools.providers.keys()].sort()).toEqual(['connections', 'mcp-servers'])
+      expect(k.keyResolvers.has('bot_')).toBe(true)
+      expect(k.workers.names()).toEqual(expect.arrayContaining(['runs', 'channels.inbox', 'webhooks.delivery', 'agent-endpoints.callbacks']))
+      const names = (await workspaceToolSet(k, 'usr_nobody', null).list()).map((t) => t.name)
+      expect(names).toContain('current_time')
+      expect(JSON.stringify(k)).toContain(dir) // the kernel stays a valid Elysia seed (no cycle through its services)
+    } finally {
+      k.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('a bot spending cap under concurrency (hardening 7)', () => {
+  test('40 parallel messages against a tiny cap: one model call, the rest answer the fallback; overshoot bounded by one run', async () => {
+    const { createBot, activate } = await import('./bots-kit')
+    const { handleIncoming } = await import('../plugins/bots/engine')
+    const dan = await userWithWorkspace(env.t)
+    const id = await createBot(env.t, dan, { spending_cap_cents: 0.5, fallback_message: 'Budget reached.' })
+    await activate(env.t, dan, id)
+    const before = env.llm.requests.length
+    env.llm.defaultReply = { text: 'answer', delayMs: 150, usage: { input: 20_000, output: 5_000 } }
+    const out = await Promise.all(Array.from({ length: 40 }, (_, i) => handleIncoming(env.t.k, id, { chatId: `c${i}`, userId: `u${i}`, text: 'hi' })))
+    env.llm.defaultReply = { text: 'ok' }
+    expect(env.llm.requests.length - before).toBe(1)
+    expect(out.filter((r) => !r.failed).length).toBe(1)
+    expect(out.filter((r) => r.error?.code === 'spending_cap').length).toBe(39)
+    const bot = (await req('GET', `/api/bots/${id}`, { token: dan.token })).body.bot
+    expect(bot.total_cost_cents).toBeCloseTo(0.6, 5) // one run of 0.6 cents: cap 0.5 + less than one run
+  })
+})

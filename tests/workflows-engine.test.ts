@@ -167,6 +167,15 @@ describe('failures', () => {
     } finally { api.delayMs = 0 }
   })
 
+  test('a condition that loops forever is stopped after 1000 steps', async () => {
+    const w = await save([{ id: 'spin', type: 'condition', condition: { left: 1, operator: '==', right: 2 }, on_false: 'spin' }])
+    const r = await run(w.id)
+    expect(r.body.status).toBe('failed')
+    expect(r.body.error).toMatch(/more than 1000 steps/)
+    expect(r.body.steps.length).toBe(1000)
+    expect(new Set(r.body.steps.map((s: any) => s.idempotency_key)).size).toBe(1000) // each visit has its own key
+  })
+
   test('workflow.execution.completed / failed events are published', async () => {
     const rows = t.k.db.query<{ type: string; data: string }, []>("SELECT type, data FROM events WHERE type LIKE 'workflow.execution.%'").all()
     expect(rows.some((r) => r.type === 'workflow.execution.completed')).toBe(true)

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { safeFetch } from '../../src/tools/outbound'
 import type { RunView } from '../../src/runs/types'
 import { endpointsStore } from './store'
@@ -118,4 +118,4 @@ export class Callbacks {
   close() { this.stopped = true; for (const t of this.timers) clearTimeout(t) }
 }
 
-export const callbacks = (k: Kernel) => k.singleton('agent-endpoints.callbacks', () => new Callbacks(k))
+export const callbacks = perKernel((k) => new Callbacks(k))

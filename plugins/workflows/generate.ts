@@ -63,7 +63,8 @@ const fallbackName = (description: string) => {
   return words.length ? words.map((w) => w[0].toUpperCase() + w.slice(1)).join(' ') : 'Generated workflow'
 }
 
-export async function generate(k: Kernel, who: Principal, body: { description: string; name?: string | null; workspace_id?: string | null }, base?: string) {
+export async function generate(k: Kernel, who: Principal, body: { description: string; name?: string | null; workspace_id?: string | null }, base?: string,
+  opts: { status?: string; metadata?: Record<string, unknown> } = {}) {
   const wsId = body.workspace_id ?? who.workspaceId ?? null
   if (wsId) workspaces.requireOwned(k, who, wsId)
   const tools = await toolInfo(k, who.userId, wsId)
@@ -87,9 +88,9 @@ export async function generate(k: Kernel, who: Principal, body: { description: s
   const w = answer!
   const name = body.name?.trim() || (typeof w.name === 'string' && w.name.trim() ? w.name.trim().slice(0, 80) : fallbackName(body.description))
   return create(k, who, {
-    name, description: body.description, status: 'draft', trigger_type: (w.trigger_type as string) ?? 'manual',
+    name, description: body.description, status: opts.status ?? 'draft', trigger_type: (w.trigger_type as string) ?? 'manual',
     trigger_config: (w.trigger_config as Record<string, unknown>) ?? {}, variables: (w.variables as Record<string, unknown>) ?? {},
-    steps: w.steps as unknown[], workflow_metadata: { generated: true, generator: 'nl', summary: typeof w.description === 'string' ? w.description : null },
+    steps: w.steps as unknown[], workflow_metadata: { generated: true, generator: 'nl', summary: typeof w.description === 'string' ? w.description : null, ...opts.metadata },
     workspace_id: wsId,
   }, { base })
 }

@@ -10,9 +10,10 @@ import * as wf from './service'
 import { generate } from './generate'
 import { follow } from './events'
 import { engine } from './engine'
-import { receiveHook, subscribeEventTriggers } from './triggers'
+import { receiveHook } from './triggers'
+import { chatAgent, extract, toolCalls } from './conversation'
 import { workflowTemplates } from '../templates/service'
-import { ExecuteBody, ExecutionParams, FromStepsBody, GenerateBody, ListQuery, TestConditionBody, TestSubstitutionBody, UpdateBody, WorkflowParams } from './model'
+import { ConversationParams, ExecuteBody, ExecutionParams, ExtractBody, FromStepsBody, GenerateBody, ListQuery, TestConditionBody, TestSubstitutionBody, UpdateBody, WorkflowParams } from './model'
 
 export const HOOK_BODY_LIMIT = 256 * 1024
 setBodyLimit('POST', '/api/workflows/hooks/:id', HOOK_BODY_LIMIT)
@@ -35,10 +36,8 @@ function lastEventId(request: Request): number {
   return Number(given)
 }
 
-export const workflowsPlugin = (k: Kernel) => {
-  subscribeEventTriggers(k)
-  k.workers.register({ name: 'workflows.resume', start: () => { wf.resumeUnfinished(k); return () => engine(k).stop() } })
-  return new Elysia({ name: 'workflows', seed: k, prefix: '/api/workflows', detail: { tags: ['Workflows'] } })
+export const workflowsPlugin = (k: Kernel) =>
+  new Elysia({ name: 'workflows', seed: k, prefix: '/api/workflows', detail: { tags: ['Workflows'] } })
     .use(authGuard(k))
     .post('', async ({ principal, body, request, set }) => {
       const created = await generate(k, principal, body, base(k, request))
@@ -51,6 +50,19 @@ export const workflowsPlugin = (k: Kernel) => {
       set.status = 201
       return created
     }, { auth: 'workflows.write', body: FromStepsBody, detail: { summary: 'Save a workflow from explicit steps' } })
+    .post('/chat-agent', async ({ principal, body, request, set }) => {
+      const r = await chatAgent(k, principal, body, base(k, request))
+      set.status = 201
+      return r
+    }, { auth: 'workflows.write', body: GenerateBody, detail: { summary: 'Generate a workflow and a chat conversation that offers it as a tool' } })
+    .post('/extract-from-conversation', async ({ principal, body, request, set }) => {
+      const created = await extract(k, principal, body, base(k, request))
+      set.status = 201
+      return created
+    }, { auth: 'workflows.write', body: ExtractBody, detail: { summary: "A workflow from a conversation's recorded tool calls (deterministic)" } })
+    .get('/conversations/:conversation_id/tool-calls', ({ principal, params }) => toolCalls(k, principal, params.conversation_id), {
+      auth: 'workflows.read', params: ConversationParams, detail: { summary: "Preview a conversation's tool calls as workflow steps" },
+    })
     .get('/templates', () => workflowTemplates(), { detail: { summary: 'Workflow templates (the same catalog as /api/templates)' } })
     .post('/test-condition', ({ body }) => expr400(() => evaluateCondition(body.condition, rootsOf(body.context))), {
       auth: 'workflows.write', body: TestConditionBody, detail: { summary: 'Evaluate a condition against a context' },
@@ -73,8 +85,8 @@ export const workflowsPlugin = (k: Kernel) => {
     .post('/executions/:execution_id/cancel', ({ principal, params }) => wf.cancelExecution(k, principal, params.execution_id), {
       auth: 'workflows.run', params: ExecutionParams, detail: { summary: 'Cancel an execution; its running step is stopped' },
     })
-    .post('/hooks/:id', async ({ params, request, set }) => {
-      const r = await receiveHook(k, params.id, request)
+    .post('/hooks/:id', ({ params, request, body, set }) => {
+      const r = receiveHook(k, params.id, request, body)
       set.status = 202
       return r
     }, { params: WorkflowParams, detail: { summary: 'Webhook trigger (secret in X-Workflow-Secret)', security: [{}] } })
@@ -115,4 +127,3 @@ export const workflowsPlugin = (k: Kernel) => {
       if (mode === 'async') set.status = 202
       return mode === 'async' ? { execution_id: ex.id, status: ex.status, status_url: ex.status_url, events_url: ex.events_url } : ex
     }, { auth: 'workflows.run', params: WorkflowParams, body: ExecuteBody, detail: { summary: 'Execute a workflow: sync, async (202) or stream (SSE)' } })
-}

@@ -1,12 +1,10 @@
 /**
- * The one place workflows reach the agent runtime (`llm` steps, NL generation). Until the run service
- * (src/runs, DESIGN §12) lands on this branch this calls `run`/`collect` from src/agent/run.ts; switching to
- * `k.runs.start` is a change to this file only.
+ * The one place workflows reach the agent runtime (`llm` steps, NL generation): through the run service
+ * (DESIGN §12, source `workflow`), so every model call is a recorded, billed, cancellable run.
  */
 import type { Kernel } from '../../src/kernel'
 import type { AgentSpec, ProviderName, RunEvent, ToolSet } from '../../src/agent/types'
 import { PROVIDERS } from '../../src/agent/types'
-import { run } from '../../src/agent/run'
 import { ApiError } from '../../src/http/errors'
 
 const DEFAULT_MODELS: Partial<Record<ProviderName, string>> = {
@@ -33,6 +31,10 @@ export interface LlmCall {
   tools?: ToolSet
   timeoutMs?: number
   signal?: AbortSignal
+  /** The workflow (source id) and what to record with the run (execution, step). */
+  workflowId?: string | null
+  workspaceId?: string | null
+  meta?: Record<string, unknown>
   /** Runtime events (text.delta, tool.*, usage) as they happen. */
   onEvent?: (e: RunEvent) => void
 }
@@ -49,14 +51,25 @@ export async function callModel(k: Kernel, c: LlmCall): Promise<LlmOutcome> {
     outputFormat: c.json || c.outputSchema ? 'json' : 'text', outputSchema: c.outputSchema ?? null, tools: c.tools, ownerId: c.ownerId, surface: 'workflow',
   }
   let final: RunEvent | null = null
+  let runId: string | null = null
+  const onAbort = () => { if (runId) void k.runs.cancel(runId) }
   try {
-    for await (const e of run(k, spec, { message: c.message }, { signal: c.signal, stream: !!c.onEvent })) {
+    const started = await k.runs.start({
+      source: 'workflow', sourceId: c.workflowId ?? null, ownerId: c.ownerId, workspaceId: c.workspaceId ?? null, spec,
+      input: { message: c.message }, mode: 'stream', meta: c.meta, refs: c.workflowId ? { workflow_id: c.workflowId } : undefined, onDisconnect: 'cancel',
+    })
+    runId = started.run.id
+    if (c.signal?.aborted) onAbort()
+    c.signal?.addEventListener('abort', onAbort, { once: true })
+    for await (const e of started.events) {
       if (e.type === 'run.completed' || e.type === 'run.failed') final = e
       else if (e.type !== 'run.started') c.onEvent?.(e)
     }
   } catch (err) {
     if (err instanceof ApiError) return { ok: false, output: null, text: '', error: err.message, code: err.code, status: err.status }
     throw err
+  } finally {
+    c.signal?.removeEventListener('abort', onAbort)
   }
   if (final?.type === 'run.completed') return { ok: true, output: final.result.output, text: final.result.text, usage: final.result.usage }
   if (final?.type === 'run.failed') return { ok: false, output: null, text: final.result.text, error: final.error, code: final.code, status: final.status }

@@ -36,3 +36,14 @@ export const TestConditionBody = t.Object({ condition: t.Any({ description: '{ l
 export const TestSubstitutionBody = t.Object({ parameters: t.Any({ description: 'Values with {{ path }} placeholders' }), context: Obj('input, steps, vars, trigger') })
 
 export const ListQuery = t.Object({ limit: t.Optional(t.Numeric({ minimum: 1, maximum: 500 })) })
+
+export const ExtractBody = t.Object({
+  conversation_id: t.String({ minLength: 1, maxLength: 100 }),
+  workflow_name: t.String({ minLength: 1, maxLength: 200 }),
+  description: t.Optional(t.String({ maxLength: 10_000 })),
+  selected_step_ids: t.Optional(t.Array(t.String({ maxLength: 100 }), { maxItems: 100, description: 'step_N ids (or tool call ids) from the tool-calls preview; default: every successful call' })),
+  parameterize_fields: t.Optional(t.Array(t.String({ maxLength: 200 }), { maxItems: 100, description: 'Arguments that become {{ input.<name> }}: "channel" (every step) or "step_2.channel"' })),
+  trigger_type: t.Optional(t.String()),
+  trigger_config: t.Optional(Obj('Trigger settings')),
+}, { additionalProperties: false })
+export const ConversationParams = t.Object({ conversation_id: t.String({ minLength: 1, maxLength: 100 }) })

@@ -20,6 +20,7 @@ export interface AttemptContext {
   ownerId: string
   workspaceId: string | null
   executionId: string
+  workflowId?: string
   idempotencyKey: string
   signal: AbortSignal
   onEvent?: (e: RunEvent) => void
@@ -77,6 +78,7 @@ export async function runAttempt(step: Step, input: Record<string, unknown>, ctx
         ownerId: a.ownerId, systemPrompt: String(input.system_prompt ?? 'You are a step of an automated workflow. Do exactly what the prompt asks and answer with the result only.'),
         message: String(input.prompt), provider: step.provider, model: step.model, temperature: step.temperature, maxTokens: step.max_tokens,
         outputSchema: step.output_schema ?? null, timeoutMs: step.timeout_ms, signal: a.signal, onEvent: a.onEvent,
+        workflowId: a.workflowId, workspaceId: a.workspaceId, meta: { execution_id: a.executionId, idempotency_key: a.idempotencyKey },
       })
       if (!r.ok) throw new StepError(r.error ?? 'The model call failed', null, r.code ?? 'llm_failed')
       return r.output

@@ -1,6 +1,7 @@
 /** Every SQL statement of the workflows domain (DESIGN §3). Rows are mapped to views in service.ts. */
 import type { Db } from '../../src/db/open'
 import type { ExecutionStatus } from './types'
+import { toolsChanged } from '../../src/tools/workspace-tools'
 
 export interface WorkflowRow {
   id: string; owner_id: string; workspace_id: string | null; name: string; description: string; status: string; version: number
@@ -36,14 +37,19 @@ export const workflowsStore = (db: Db) => ({
               workflow_metadata, steps, hook_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(r.id, r.owner_id, r.workspace_id, r.name, r.description, r.status, r.version, r.is_template, r.trigger_type, r.trigger_config, r.variables,
         r.workflow_metadata, r.steps, r.hook_secret, r.created_at, r.updated_at)
+    toolsChanged(db) // active workflows with expose_as_tool are tools
   },
   update(r: WorkflowRow) {
     db.query(`UPDATE workflows SET workspace_id = ?, name = ?, description = ?, status = ?, version = ?, is_template = ?, trigger_type = ?, trigger_config = ?,
               variables = ?, workflow_metadata = ?, steps = ?, hook_secret = ?, updated_at = ? WHERE id = ?`)
       .run(r.workspace_id, r.name, r.description, r.status, r.version, r.is_template, r.trigger_type, r.trigger_config, r.variables, r.workflow_metadata,
         r.steps, r.hook_secret, r.updated_at, r.id)
+    toolsChanged(db)
   },
-  remove: (id: string) => db.query('DELETE FROM workflows WHERE id = ?').run(id),
+  remove(id: string) {
+    db.query('DELETE FROM workflows WHERE id = ?').run(id)
+    toolsChanged(db)
+  },
   insertVersion(v: VersionRow) {
     db.query('INSERT INTO workflow_versions (workflow_id, version, steps, trigger_type, trigger_config, variables, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(v.workflow_id, v.version, v.steps, v.trigger_type, v.trigger_config, v.variables, v.created_at)

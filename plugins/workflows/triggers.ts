@@ -23,17 +23,14 @@ export function secretMatches(k: Kernel, sealed: string | null, given: string | 
   return timingSafeEqual(digest(secret), digest(given)) // equal-length digests: constant time whatever was sent
 }
 
-export async function receiveHook(k: Kernel, id: string, request: Request) {
+/** `body` is what the HTTP layer parsed (JSON when the content type says so, else text). */
+export function receiveHook(k: Kernel, id: string, request: Request, body: unknown) {
   const wf = workflowsStore(k.db).get(id)
   const given = request.headers.get('x-workflow-secret')
   // The same 404 for a missing workflow, another trigger and a wrong secret: the URL reveals nothing.
   if (!wf || wf.trigger_type !== 'webhook' || !secretMatches(k, wf.hook_secret, given)) throw notFoundHook()
   if (wf.status !== 'active') throw new ApiError(409, `The workflow is ${wf.status}; activate it to accept webhook calls`, 'workflow_not_active')
-  const text = await request.text()
-  let body: unknown = text
-  if (text && (request.headers.get('content-type') ?? '').includes('json')) {
-    try { body = JSON.parse(text) } catch { throw new ApiError(400, 'The body is not valid JSON', 'invalid_json') }
-  }
+  if (body === undefined) body = null
   const headers: Record<string, string> = {}
   for (const [name, value] of request.headers) if (!['x-workflow-secret', 'authorization', 'cookie'].includes(name)) headers[name] = value
   const input = body && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : { body }
