@@ -17,7 +17,7 @@ const s = svc.scheduler
 const effects = join(dir, 'effects.log')
 const lateness: number[] = []
 let pending: string[] = []
-setInterval(() => { if (pending.length) { appendFileSync(effects, pending.join('')); pending = [] } }, 5).unref()
+setInterval(() => { if (pending.length) { appendFileSync(effects, pending.join('')); pending = [] } }, 20).unref()
 let catchups = 0
 s.handle('bench', {
   async run(ctx) {
@@ -25,7 +25,7 @@ s.handle('bench', {
     if (ctx.kind === 'scheduled') lateness.push(Date.now() - ctx.slot)
     else catchups++
     // Written synchronously per fire would be the honest side effect; a 5 ms buffer keeps the disk off the
-    // hot path (a SIGKILL may lose the last 5 ms of effect lines, never duplicate them).
+    // hot path (a SIGKILL may lose the last 20 ms of effect lines, never duplicate them).
     pending.push(`${ctx.scheduleId} ${ctx.slot}\n`)
     return { ok: true }
   },

@@ -56,7 +56,7 @@ rmSync(d1, { recursive: true, force: true })
 // 2: idle (5-minute and daily schedules only)
 const d2 = mkdtempSync(join(tmpdir(), 'ab-bench-sched-'))
 await setup(d2, { KINDS: '5min,daily' })
-const n2 = await node(d2, { RUN_MS: '10000' })
+const n2 = await node(d2, { RUN_MS: String(RUN_MS) })
 await n2.p.exited; await n2.pump
 const r2 = n2.lines.find((l) => l.done)
 rmSync(d2, { recursive: true, force: true })
@@ -97,7 +97,8 @@ console.log(`
 | catch-up fires at start (slots passed between set-up and start) | ${r1.catchups} | |
 | RSS added by 10,000 schedules firing (vs the same process with none; both after ${(RUN_MS / 1000).toFixed(0)} s) | ${mb(r1.rss1 - baseline.rss1)} MB (${mb(baseline.rss1)} -> ${mb(r1.rss1)}) | < 10 MB |
 | CPU while firing ~3,300 fires/s | ${r1.cpuPct.toFixed(1)} % of one core | |
-| idle CPU (10,000 schedules, none due for minutes) | ${r2.cpuPct.toFixed(2)} % of one core | |
+| idle CPU (10,000 schedules, none due for minutes) | ${r2.cpuPct.toFixed(2)} % of one core (the same process with none: ${baseline.cpuPct.toFixed(2)} %) | |
+| RSS added by 10,000 idle schedules (5-minute and daily) | ${mb(r2.rss1 - baseline.rss1)} MB | < 10 MB |
 | SIGKILL after 5 s, 3 s down, restart 5 s: slots accounted (interval schedules) | ${accounted} | |
 | double fires (same schedule and slot in the side-effect log) | ${double} | 0 |
 | lost fires (slots neither fired, skipped, interrupted nor counted missed) | ${lost} | 0 |
