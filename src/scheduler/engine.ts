@@ -107,9 +107,12 @@ export class Scheduler extends FireEngine {
     this.started = false
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
-    const wait = this.idle()
-    await Promise.race([wait, new Promise((r) => setTimeout(r, graceMs).unref?.())])
+    const within = (ms: number) => Promise.race([this.idle(), new Promise((r) => setTimeout(r, ms).unref?.())])
+    await within(graceMs)
+    // Still running after the grace: told to stop, and their ends recorded before the database closes
+    // (whatever is left is closed as interrupted at the next start).
     for (const f of this.inflight.values()) f.ctrl.abort(new Error('the server is shutting down'))
+    await within(1000)
     this.lease.release()
   }
 

@@ -204,7 +204,11 @@ export class FireEngine {
     if (n > 0) this.runningBy.set(id, n)
     else this.runningBy.delete(id)
     this.finished.push({ id, slot, o })
-    this.flushing ??= new Promise<void>((resolve) => setImmediate(() => { try { this.recordFinished() } finally { this.flushing = null; resolve() } }))
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(() => {
+      try { this.recordFinished() } catch (err) {
+        this.k.log.error('scheduler: recording finished fires failed (they are closed as interrupted at the next start)', { error: (err as Error).message })
+      } finally { this.flushing = null; resolve() }
+    }))
   }
 
   /** Records every finished fire of this turn in one transaction, then starts what was queued behind them. */
