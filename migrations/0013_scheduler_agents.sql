@@ -29,7 +29,7 @@ CREATE TABLE schedules (
   consecutive_failures INTEGER NOT NULL DEFAULT 0,
   last_slot INTEGER,
   last_fire_at INTEGER,
-  last_finished_at INTEGER,
+  last_finished_at INTEGER,                 -- system jobs always; others when the outcome changes
   last_status TEXT,
   last_error TEXT,
   created_at TEXT NOT NULL,

@@ -222,8 +222,8 @@ export class FireEngine {
         for (const { id, slot, o } of batch) {
           const error = o.ok ? null : (o.error ?? 'failed')
           if (store.finishFire(db, id, slot, o.ok ? 'succeeded' : 'failed', error, now)) {
-            const s = store.recordOutcome(db, id, o.ok, error, now)
-            if (s && !o.ok && s.consecutive_failures === (s.pause_after_failures ?? DEFAULT_FAILING_AFTER)) {
+            const s = error === null ? (store.recordSuccess(db, id, now), null) : store.recordFailure(db, id, error, now)
+            if (s && s.consecutive_failures === (s.pause_after_failures ?? DEFAULT_FAILING_AFTER)) {
               const pause = s.pause_after_failures !== null && s.status === 'active'
               if (pause) store.setStatus(db, id, 'paused', 'failures', iso(now))
               this.handlers.get(s.handler)?.failing?.(s, s.consecutive_failures, pause, error)

@@ -78,12 +78,20 @@ export function setNext(db: Db, id: string, nextSlot: number | null, nextRunAt: 
     .run(nextSlot, nextRunAt, ended ? 1 : 0, id)
 }
 
-/** Records how a fire ended on its schedule; returns the schedule as updated (null when deleted). */
-export function recordOutcome(db: Db, id: string, ok: boolean, error: string | null, now: number): ScheduleRow | null {
-  return db.query<ScheduleRow, [number, string, number, string | null, number, string]>(`UPDATE schedules SET consecutive_failures = CASE WHEN ?1 THEN 0 ELSE consecutive_failures + 1 END,
-              last_status = ?2, last_error = CASE WHEN ?3 THEN last_error ELSE ?4 END, last_finished_at = ?5 WHERE id = ?6 RETURNING *`)
-    .get(ok ? 1 : 0, ok ? 'succeeded' : 'failed', ok ? 1 : 0, error, now, id) ?? null
-}
+export type OutcomeRow = Pick<ScheduleRow, 'id' | 'name' | 'handler' | 'target_id' | 'owner_id' | 'status' | 'consecutive_failures' | 'pause_after_failures'>
+
+/**
+ * A success: clears the failure streak. Written only when it changes something (or for system jobs, whose
+ * last finish the admin view shows), so a schedule that keeps succeeding costs no row write here.
+ */
+export const recordSuccess = (db: Db, id: string, now: number) =>
+  db.query(`UPDATE schedules SET consecutive_failures = 0, last_status = 'succeeded', last_finished_at = ?
+            WHERE id = ? AND (consecutive_failures <> 0 OR last_status IS NOT 'succeeded' OR system = 1)`).run(now, id)
+
+/** A failure: the streak grows; returns what the failing hook needs (null when the schedule was deleted). */
+export const recordFailure = (db: Db, id: string, error: string, now: number) =>
+  db.query<OutcomeRow, [string, number, string]>(`UPDATE schedules SET consecutive_failures = consecutive_failures + 1, last_status = 'failed', last_error = ?, last_finished_at = ?
+            WHERE id = ? RETURNING id, name, handler, target_id, owner_id, status, consecutive_failures, pause_after_failures`).get(error, now, id) ?? null
 
 // Fires
 
