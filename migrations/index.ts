@@ -9,6 +9,7 @@ import m0008 from './0008_runs.sql' with { type: 'text' }
 import m0009 from './0009_security.sql' with { type: 'text' }
 import m0011 from './0011_chat.sql' with { type: 'text' }
 import m0012 from './0012_workflows.sql' with { type: 'text' }
+import m0013 from './0013_scheduler_agents.sql' with { type: 'text' }
 
 export interface Migration { name: string; sql: string }
 
@@ -23,4 +24,5 @@ export const migrations: Migration[] = [
   { name: '0009_security.sql', sql: m0009 },
   { name: '0011_chat.sql', sql: m0011 },
   { name: '0012_workflows.sql', sql: m0012 },
+  { name: '0013_scheduler_agents.sql', sql: m0013 },
 ]

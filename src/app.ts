@@ -16,11 +16,14 @@ import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
 import { chatPlugin } from '../plugins/chat/index'
 import { consolePlugin } from '../plugins/console/index'
+import { workflowsPlugin } from '../plugins/workflows/index'
+import { templatesPlugin } from '../plugins/templates/index'
+import { schedulerPlugin, register as registerScheduler } from './scheduler/routes'
+import { agentsPlugin } from '../plugins/agents/index'
+import { register as registerAgents } from '../plugins/agents/register'
 import { register as registerWallet } from '../plugins/wallet/register'
 import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
 import { register as registerChat } from '../plugins/chat/register'
-import { workflowsPlugin } from '../plugins/workflows/index'
-import { templatesPlugin } from '../plugins/templates/index'
 import { register as registerMcp } from '../plugins/mcp/register'
 import { register as registerConnections } from '../plugins/connections/register'
 import { register as registerBotAccounts } from '../plugins/bot-accounts/register'
@@ -46,6 +49,8 @@ export function registerDomains(k: Kernel) {
   registerAgentEndpoints(k)
   registerWorkflows(k)
   registerChat(k)
+  registerScheduler(k)
+  registerAgents(k)
 }
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
@@ -71,6 +76,8 @@ export const createApp = (k: Kernel) => {
     .use(templatesPlugin(k))
     .use(chatPlugin(k))
     .use(consolePlugin(k))
+    .use(schedulerPlugin(k))
+    .use(agentsPlugin(k))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { isIP } from 'node:net'
+import { housekeepingConfig, type HousekeepingConfig } from './scheduler/config'
 
 /** Every setting in one place (DESIGN §8). README documents each one. */
 export interface Config {
@@ -40,6 +41,8 @@ export interface Config {
   outboundLimits: { perOwner: number; perHost: number; ownerQueue: number }
   /** An embeddings model for chat tool selection (a second signal beside BM25); null: none (the default). */
   chatEmbeddings: { provider: 'openai' | 'gemini' | 'groq' | 'ollama' | 'workers-ai'; model: string } | null
+  /** Retention and backups run by the scheduler's system jobs (src/scheduler/housekeeping.ts). */
+  housekeeping: HousekeepingConfig
 }
 
 /**
@@ -63,6 +66,8 @@ const str = (v: string | undefined) => (v === undefined || v.trim() === '' ? nul
 const trimSlash = (s: string) => s.replace(/\/+$/, '')
 
 export class ConfigError extends Error {}
+
+const wrapConfig = <T>(f: () => T): T => { try { return f() } catch (err) { throw new ConfigError((err as Error).message) } }
 
 function int(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined || v === '') return dflt
@@ -244,6 +249,7 @@ function settings(env: Env): Config {
       ownerQueue: atLeast('AGENTBASE_OUTBOUND_QUEUE_PER_OWNER', env.AGENTBASE_OUTBOUND_QUEUE_PER_OWNER, 256, 0),
     },
     chatEmbeddings: chatEmbeddings(env.AGENTBASE_CHAT_EMBEDDINGS),
+    housekeeping: wrapConfig(() => housekeepingConfig(env)),
   }
   if (config.passwordMemoryKib < 1024) throw new ConfigError(`AGENTBASE_PASSWORD_MEMORY_KIB must be at least 1024, got "${env.AGENTBASE_PASSWORD_MEMORY_KIB}"`)
   return config
