@@ -35,7 +35,8 @@ export function stdoutLine(line: string, now = false) {
   else if (!scheduled) { scheduled = true; setImmediate(flushStdout) }
 }
 
-export function createLogger(level: Level | 'silent' = 'info', write: (line: string, level: Level) => void = (l, lvl) => stdoutLine(l, lvl === 'error'), base: Record<string, unknown> = {}): Logger {
+// At LOG_LEVEL=debug (diagnosis, not throughput) every line goes out at once.
+export function createLogger(level: Level | 'silent' = 'info', write: (line: string, level: Level) => void = (l, lvl) => stdoutLine(l, lvl === 'error' || level === 'debug'), base: Record<string, unknown> = {}): Logger {
   const min = level === 'silent' ? Infinity : order[level]
   const emit = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < min) return
