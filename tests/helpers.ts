@@ -7,6 +7,7 @@ import { createKernel, type Kernel } from '../src/kernel'
 import { createApp, type App } from '../src/app'
 import { createLogger, type Logger } from '../src/log'
 import type { Clock } from '../src/clock'
+import { eventProblem } from '../src/events/catalog'
 
 // bunfig's [test] timeout is not applied by this bun; files that import the helpers get it here.
 setDefaultTimeout(30_000)
@@ -42,6 +43,13 @@ export function testApp(opts: { env?: Record<string, string>; config?: Partial<C
     ...opts.env,
   }, opts.config)
   const k = createKernel(config, { clock: opts.clock, log: opts.log ?? createLogger(config.logLevel) })
+  // Every event this app publishes is checked against its catalog schema; a mismatch fails the file at close.
+  const badEvents: string[] = []
+  k.events.subscribe((e) => {
+    if ((e as { unchecked?: boolean }).unchecked) return
+    const problem = eventProblem(e.type, e.data)
+    if (problem) badEvents.push(`${e.type}: ${problem} in ${JSON.stringify(e.data).slice(0, 300)}`)
+  })
   const app = createApp(k)
   const req = async <T = any>(method: string, path: string, o: ReqOptions = {}): Promise<TestResponse<T>> => {
     const headers: Record<string, string> = { ...o.headers }
@@ -72,6 +80,7 @@ export function testApp(opts: { env?: Record<string, string>; config?: Partial<C
       k.workers.stopAll().catch(() => {})
       try { k.close() } catch { /* already closed */ }
       rmSync(dir, { recursive: true, force: true })
+      if (badEvents.length) throw new Error(`published events that do not match their schema (src/events/catalog.ts):\n${badEvents.join('\n')}`)
     },
   }
 }

@@ -208,3 +208,33 @@ describe('logs an operator can use', () => {
     }
   })
 })
+
+describe('the service API (what a new surface uses)', () => {
+  test('start(): events live, run.failed recorded when the surface\'s onFinish refuses, never left running', async () => {
+    const spec = { systemPrompt: 'x', provider: 'openai' as const, model: 'gpt-4o-mini', ownerId: alice.id }
+    const ok = await env.t.k.runs.start({ source: 'task', sourceId: null, ownerId: alice.id, workspaceId: alice.ws, spec, input: { message: 'hi' }, refs: { task_id: 'tsk_1' } })
+    const types: string[] = []
+    for await (const e of ok.events) types.push(e.type)
+    expect(types[0]).toBe('run.started')
+    expect(types.at(-1)).toBe('run.completed')
+    expect(env.t.k.runs.get(ok.run.id)).toMatchObject({ source: 'task', status: 'success', mode: 'stream' })
+    expect(env.t.k.runs.eventsAfter(ok.run.id, 0).map((e) => e.type)).toEqual(types)
+
+    const bad = await env.t.k.runs.start({ source: 'task', sourceId: null, ownerId: alice.id, workspaceId: alice.ws, spec, input: { message: 'hi' }, onFinish: () => { throw new Error('the surface refused') } })
+    let last = ''
+    for await (const e of bad.events) last = e.type
+    expect(last).toBe('run.failed')
+    expect(env.t.k.runs.get(bad.run.id)).toMatchObject({ status: 'error', error_code: 'record_failed' })
+  })
+
+  test('keyed events: the same occurrence published twice is one row with one id', () => {
+    const k = env.t.k
+    const data = { user_id: alice.id, balance_cents: 1, threshold_cents: 100 }
+    const a = k.db.transaction(() => k.events.publish('wallet.balance.low', data, { ownerId: alice.id, key: 'test:once' }))()
+    const b = k.db.transaction(() => k.events.publish('wallet.balance.low', data, { ownerId: alice.id, key: 'test:once' }))()
+    expect(b.id).toBe(a.id)
+    expect(count(env.t, 'events', 'id = ?', a.id)).toBe(1)
+    const c = k.db.transaction(() => k.events.publish('wallet.balance.low', data, { ownerId: alice.id, key: 'test:other' }))()
+    expect(c.id).not.toBe(a.id)
+  })
+})

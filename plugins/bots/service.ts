@@ -28,7 +28,7 @@ export function slugify(name: string): string {
 }
 
 function uniqueSlug(k: Kernel, ownerId: string, name: string): string {
-  const store = botStore(k), base = slugify(name)
+  const store = botStore(k.db), base = slugify(name)
   if (!store.slugTaken(ownerId, base)) return base
   for (let i = 2; i < 50; i++) if (!store.slugTaken(ownerId, `${base}-${i}`)) return `${base}-${i}`
   return `${base}-${randomString(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`
@@ -61,7 +61,7 @@ export function toView(k: Kernel, r: BotRow, extra: { conversation_count?: numbe
     spending_cap_cents: r.spending_cap_micro === null ? null : toCents(r.spending_cap_micro), total_cost_cents: toCents(r.total_cost_micro),
     workflow_json: r.workflow_json ? JSON.parse(r.workflow_json) : null, workflow_enabled: !!r.workflow_enabled,
     has_platform_config: !!r.platform_config, has_llm_api_key: !!r.llm_api_key,
-    conversation_count: extra.conversation_count ?? botStore(k).conversationCount(r.id),
+    conversation_count: extra.conversation_count ?? botStore(k.db).conversationCount(r.id),
     last_active_at: r.last_active_at, created_at: r.created_at, updated_at: r.updated_at,
   }
   if (extra.base) view.webhook_url = `${extra.base}${channels.webhookPath(r)}`
@@ -74,14 +74,14 @@ export function toView(k: Kernel, r: BotRow, extra: { conversation_count?: numbe
 
 /** The bot row if `who` may reach it; 404 otherwise (others' bots look missing). */
 export function requireBot(k: Kernel, who: Principal, id: string): BotRow {
-  const row = botStore(k).get(id)
+  const row = botStore(k.db).get(id)
   if (!row || !canAccess(who, row.owner_id, row.workspace_id)) throw notFound('Bot')
   return row
 }
 
 export function list(k: Kernel, who: Principal): BotView[] {
   const { ownerId, workspaceId } = listScope(who)
-  return botStore(k).list(ownerId, workspaceId).map((r) => toView(k, r, { conversation_count: r.conversation_count }))
+  return botStore(k.db).list(ownerId, workspaceId).map((r) => toView(k, r, { conversation_count: r.conversation_count }))
 }
 
 /** Creates a draft bot. Synchronous, so the setup wizard can run it inside its transaction. */
@@ -107,7 +107,7 @@ export function create(k: Kernel, who: Principal, input: CreateBotInput, opts: {
     spending_cap_micro: input.spending_cap_cents == null ? null : fromCents(input.spending_cap_cents), total_cost_micro: 0,
     workflow_json: null, workflow_enabled: 0, last_active_at: null, created_at: now, updated_at: now,
   }
-  botStore(k).insert(row)
+  botStore(k.db).insert(row)
   return toView(k, row, { conversation_count: 0, base: opts.base })
 }
 
@@ -137,14 +137,14 @@ export function update(k: Kernel, who: Principal, id: string, input: UpdateBotIn
   if (input.spending_cap_cents !== undefined) patch.spending_cap_micro = input.spending_cap_cents === null ? null : fromCents(input.spending_cap_cents)
   if (input.workflow_json !== undefined) patch.workflow_json = input.workflow_json === null ? null : JSON.stringify(input.workflow_json)
   if (input.workflow_enabled !== undefined) patch.workflow_enabled = input.workflow_enabled ? 1 : 0
-  botStore(k).update(id, patch, nowIso(k.clock))
+  botStore(k.db).update(id, patch, nowIso(k.clock))
   channels.invalidateBot(k, id) // webhook verification reads the new platform_config at once
-  return botStore(k).get(id)!
+  return botStore(k.db).get(id)!
 }
 
 function setStatus(k: Kernel, row: BotRow, status: BotRow['status']) {
   k.db.transaction(() => {
-    botStore(k).setStatus(row.id, status, nowIso(k.clock))
+    botStore(k.db).setStatus(row.id, status, nowIso(k.clock))
     if (row.status !== status) k.events.publish('bot.status.changed', { bot_id: row.id, platform: row.platform, status, previous_status: row.status, reason: null }, { ownerId: row.owner_id })
   })()
   channels.invalidateBot(k, row.id)
@@ -201,7 +201,7 @@ export async function remove(k: Kernel, who: Principal, id: string) {
     }
   }
   k.db.transaction(() => {
-    botStore(k).remove(id)
+    botStore(k.db).remove(id)
     k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, status: 'deleted', previous_status: row.status, reason: null }, { ownerId: row.owner_id })
   })()
   channels.invalidateBot(k, id)

@@ -1,5 +1,4 @@
-/** SQL for bots and their conversations and messages (prepared statements; rows <-> objects). */
-import type { Kernel } from '../../src/kernel'
+/** SQL for bots, their conversations, messages, templates and analytics (prepared statements; rows <-> objects). Stores take the Db. */
 import type { Db } from '../../src/db/open'
 
 export type BotPlatform = 'telegram' | 'discord' | 'whatsapp' | 'slack' | 'custom'
@@ -53,8 +52,7 @@ const MESSAGE_COLUMNS = [
   'tokens_input', 'tokens_output', 'cost_micro', 'latency_ms', 'loop_iterations', 'error', 'stop_reason', 'billing_mode', 'created_at',
 ] as const satisfies readonly (keyof MessageRow)[]
 
-export function botStore(k: Kernel) {
-  const db = k.db
+export function botStore(db: Db) {
   return {
     get: (id: string) => db.query<BotRow, [string]>('SELECT * FROM bots WHERE id = ?').get(id),
     insert(r: BotRow) {
@@ -82,8 +80,7 @@ export function botStore(k: Kernel) {
   }
 }
 
-export function conversationStore(k: Kernel) {
-  const db = k.db
+export function conversationStore(db: Db) {
   return {
     get: (botId: string, id: string) => db.query<ConversationRow, [string, string]>('SELECT * FROM bot_conversations WHERE id = ? AND bot_id = ?').get(id, botId),
     /** The latest still-active conversation of this chat and user. */
@@ -110,8 +107,7 @@ export function conversationStore(k: Kernel) {
   }
 }
 
-export function messageStore(k: Kernel) {
-  const db = k.db
+export function messageStore(db: Db) {
   return {
     insert(m: MessageRow) {
       db.query(`INSERT INTO bot_messages (${MESSAGE_COLUMNS.join(', ')}) VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`)

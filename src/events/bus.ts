@@ -37,11 +37,15 @@ export class EventBus {
    * cannot publish twice; receivers see one id).
    */
   publish<T extends EventType>(type: T, data: EventData<T>, who: Publisher): DomainEvent {
-    return this.publishUnchecked(type, data as Record<string, unknown>, who)
+    return this.write(type, data as Record<string, unknown>, who, true)
   }
 
   /** Publishes without the catalog's compile-time check: for tests and benchmarks of the delivery machinery only. */
   publishUnchecked(type: string, data: Record<string, unknown>, who: Publisher): DomainEvent {
+    return this.write(type, data, who, false)
+  }
+
+  private write(type: string, data: Record<string, unknown>, who: Publisher, checked: boolean): DomainEvent {
     const now = this.clock.now()
     const keyed = who.key !== undefined ? keyedEventId(who.key) : null
     if (keyed) {
@@ -60,6 +64,7 @@ export class EventBus {
     }
     this.db.query('INSERT INTO events (id, seq, type, owner_id, bot_account_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(e.id, e.seq, e.type, e.owner_id, e.bot_account_id, JSON.stringify(e.data), e.created_at)
+    if (!checked) Object.defineProperty(e, 'unchecked', { value: true }) // listeners that validate payloads skip it
     queueMicrotask(() => { for (const l of this.listeners) { try { l(e) } catch { /* a listener never breaks a publisher */ } } })
     return e
   }

@@ -1,4 +1,5 @@
 import { t, type Static, type TSchema } from 'elysia'
+import { compileSchema } from '../agent/ajv'
 
 /**
  * The documented catalog of events that domains publish (`k.events.publish(type, data, who)`) and that
@@ -173,6 +174,14 @@ export const EVENT_CATALOG = {
 } satisfies Record<string, EventSpec>
 
 export type EventType = keyof typeof EVENT_CATALOG
+
+/** Why `data` does not match its type's schema, or null (also null for types without a schema or unknown types). */
+export function eventProblem(type: string, data: unknown): string | null {
+  const schema = (EVENT_CATALOG as Record<string, EventSpec>)[type]?.schema
+  if (!schema) return null
+  const v = compileSchema(schema as Record<string, unknown>, 'output')
+  return !v || v(data) ? null : (v.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ')
+}
 /** The payload `publish(type, ...)` accepts: the entry's schema, or any object for an entry without one. */
 export type EventData<T extends EventType> = (typeof EVENT_CATALOG)[T] extends { schema: infer S extends TSchema } ? Static<S> : Record<string, unknown>
 export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[]

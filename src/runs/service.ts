@@ -222,6 +222,15 @@ export class Runs implements RunService {
       committed = await this.writer.run(() => this.commit(row, req, res, false, c.result, last))
     } catch (err) {
       ;(req.log ?? this.k.log).error('recording a run failed', { run_id: row.id, error: (err as Error).message })
+      // The surface's part refused (onFinish threw) or the write failed: record the run as failed without it,
+      // so it does not stay `running` until the next restart.
+      if (!(err instanceof ApiError && err.status === 404)) {
+        const f = failed({ message: 'The run finished but its outcome could not be recorded', code: 'record_failed', status: 500 })
+        applyOutcome(this.k, row, req, { ...f, result: c.result })
+        const last2 = terminalFor(row, f, null)
+        committed = await this.writer.run(() => this.commit(row, { ...req, onFinish: undefined }, res, false, c.result, last2)).catch(() => false)
+        if (committed) { tap?.push(last2); tap?.end(); this.log.notify(row.id); this.logOutcome(row, req); return }
+      }
     } finally {
       if (res) this.billing.release(res)
     }
