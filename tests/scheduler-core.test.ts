@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { testApp, type TestApp } from './helpers'
 import { ManualClock } from '../src/clock'
 import { schedulerService } from '../src/scheduler/index'
@@ -195,8 +198,11 @@ describe('scheduler core', () => {
     clock.advance(60_000); s.tick()
     clock.advance(60_000); s.tick()
     expect(fires(row.id).map((f) => f.status)).toEqual(['running', 'buffered'])
-    // A new process on the same database: simulated by a second kernel after this one "died".
-    const dir = t.dir
+    // A new process on the database as the dead one left it: the committed state copied to a fresh data dir
+    // (the data dir's lock is held until this process ends, as it would be by a live server).
+    const dir = mkdtempSync(join(tmpdir(), 'ab-sched-crash-'))
+    t.k.db.query('VACUUM INTO ?').run(join(dir, 'agentbase.db'))
+    copyFileSync(join(t.dir, 'master.key'), join(dir, 'master.key'))
     const { createKernel } = await import('../src/kernel')
     const { loadConfig } = await import('../src/config')
     const k2 = createKernel(loadConfig({ AGENTBASE_DATA_DIR: dir, LOG_LEVEL: 'silent', AGENTBASE_SYNC: 'normal' }), { clock })
@@ -209,7 +215,7 @@ describe('scheduler core', () => {
       const f = k2.db.query<{ status: string }, [string]>('SELECT status FROM schedule_fires WHERE schedule_id = ? ORDER BY slot').all(row.id)
       expect(f.map((x) => x.status)).toEqual(['interrupted', 'succeeded'])
       expect(rec2.calls.map((c) => c.slot)).toEqual([T0 + 120_000])
-    } finally { k2.close() }
+    } finally { k2.close(); rmSync(dir, { recursive: true, force: true }) }
   })
 
   test('the lease: one holder, fencing token bumps on takeover, a stale holder cannot fire', async () => {

@@ -30,7 +30,7 @@ export async function runAgent(k: Kernel, agent: store.AgentRow, trigger: store.
     store.finishRun(k.db, id, { status: o.ok ? 'succeeded' : cancelled ? 'cancelled' : 'failed', execution_id: o.executionId, output, error, tokens: o.tokens, cost_cents: o.costCents, duration_ms: duration, finished_at: iso(k.clock.now()) })
     const base = { agent_id: agent.id, run_id: id, workflow_id: agent.workflow_id, execution_id: o.executionId, trigger, manual: trigger === 'manual', slot: slot === null ? null : iso(slot), duration_ms: duration }
     if (o.ok) k.events.publish('agent.run.completed', { ...base, tokens: o.tokens, cost_cents: o.costCents }, { ownerId: agent.owner_id })
-    else k.events.publish('agent.run.failed', { ...base, error }, { ownerId: agent.owner_id })
+    else k.events.publish('agent.run.failed', { ...base, error: error ?? 'The run failed' }, { ownerId: agent.owner_id })
   })()
   return store.getRun(k.db, id)!
 }

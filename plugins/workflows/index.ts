@@ -91,7 +91,11 @@ export const workflowsPlugin = (k: Kernel) =>
       const r = receiveHook(k, params.id, request, body)
       set.status = 202
       return r
-    }, { params: WorkflowParams, response: { 202: Queued }, detail: { summary: 'Webhook trigger (secret in X-Workflow-Secret)', security: [{}] } })
+    }, {
+      params: WorkflowParams, response: { 202: Queued }, detail: { summary: 'Webhook trigger (secret in X-Workflow-Secret)', security: [{}] },
+      // Senders are other systems: JSON, forms and plain text all start the workflow (text arrives as { body }).
+      type: ['application/json', 'application/x-www-form-urlencoded', 'text/plain'] as ('application/json' | 'application/x-www-form-urlencoded' | 'text/plain')[],
+    })
     .get('/:id', ({ principal, params, request }) => wf.view(wf.requireWorkflow(k, principal, params.id), { base: base(k, request) }), {
       auth: 'workflows.read', params: WorkflowParams, response: Workflow, detail: { summary: 'Get a workflow' },
     })

@@ -20,6 +20,13 @@ export interface EventSpec {
 
 const Id = (description?: string) => t.String(description ? { description } : {})
 const Nullable = <T extends TSchema>(s: T) => t.Union([s, t.Null()])
+
+/** The fields every agent.run.* event carries, plus its own. */
+const agentRunBase = <P extends Record<string, TSchema>>(extra: P) => ({
+  agent_id: Id('agt_...'), run_id: Id('arun_...'), workflow_id: Id('wf_...'), execution_id: Nullable(t.String()),
+  trigger: t.String({ description: 'scheduled, catchup or manual' }), manual: t.Boolean(), slot: Nullable(t.String()),
+  duration_ms: t.Number(), ...extra,
+})
 const Platform = t.String({ description: 'telegram, discord, slack, whatsapp or custom' })
 const ToolCallSummary = t.Object({ tool: t.String(), success: t.Boolean(), latency_ms: t.Number() })
 const RunUsage = t.Object({
@@ -75,6 +82,16 @@ const schemas = {
   'workflow.execution.failed': t.Object({
     execution_id: Id('wfx_...'), workflow_id: Id('wf_...'), version: t.Number(), source: t.String(), error: t.String(),
     step_id: Nullable(t.String({ description: 'The step that failed' })),
+  }),
+  'agent.run.completed': t.Object(agentRunBase({ tokens: t.Number(), cost_cents: t.Number() })),
+  'agent.run.failed': t.Object(agentRunBase({ error: t.String() })),
+  'agent.schedule.missed': t.Object({
+    agent_id: Id('agt_...'), missed: t.Number({ description: 'Slots missed this time' }), last_missed_slot: t.String(),
+    missed_count: t.Number({ description: 'Missed slots over the schedule\'s life' }), catchup_policy: Nullable(t.String()),
+  }),
+  'agent.schedule.failing': t.Object({
+    agent_id: Id('agt_...'), consecutive_failures: t.Number(), paused: t.Boolean({ description: 'The agent paused itself (pause_after_failures)' }),
+    last_error: Nullable(t.String()),
   }),
 }
 
@@ -148,21 +165,25 @@ export const EVENT_CATALOG = {
   'agent.run.completed': {
     description: 'A run of a deployed agent (scheduled, caught up or manual) finished successfully.',
     scope: 'agents.read',
+    schema: schemas['agent.run.completed'],
     example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', run_id: 'arun_-0Lm9Qx2Tz1aB3cD4eF5', workflow_id: 'wf_Q1w2E3r4T5y6U7i8O9pA', execution_id: 'wfx_Z1x2C3v4B5n6M7a8S9dF', trigger: 'scheduled', manual: false, slot: '2026-03-09T08:30:00Z', duration_ms: 2140, tokens: 1320, cost_cents: 0.042 },
   },
   'agent.run.failed': {
     description: 'A run of a deployed agent failed or was cancelled.',
     scope: 'agents.read',
+    schema: schemas['agent.run.failed'],
     example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', run_id: 'arun_-0Lm9Qx2Tz1aB3cD4eF6', workflow_id: 'wf_Q1w2E3r4T5y6U7i8O9pA', execution_id: null, trigger: 'manual', manual: true, slot: '2026-03-09T08:31:12Z', duration_ms: 412, error: 'The model provider answered 429 Too Many Requests' },
   },
   'agent.schedule.missed': {
     description: "Slots of an agent's schedule passed unrun beyond its catch-up policy (downtime, a pause, a stalled scheduler).",
     scope: 'agents.read',
+    schema: schemas['agent.schedule.missed'],
     example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', missed: 3, last_missed_slot: '2026-03-09T08:30:00Z', missed_count: 7, catchup_policy: 'latest' },
   },
   'agent.schedule.failing': {
     description: 'An agent failed several times in a row (pause_after_failures, or 3); it paused itself when pause_after_failures is set.',
     scope: 'agents.read',
+    schema: schemas['agent.schedule.failing'],
     example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', consecutive_failures: 5, paused: true, last_error: 'Step "fetch" failed: 503 Service Unavailable' },
   },
   'webhook.test': {
