@@ -14,6 +14,7 @@ import { botAccountsPlugin } from '../plugins/bot-accounts/index'
 import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
+import { openaiPlugin } from '../plugins/openai/index'
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
 export const createApp = (k: Kernel) =>
@@ -33,5 +34,6 @@ export const createApp = (k: Kernel) =>
     .use(webhooksPlugin(k))
     .use(botsPlugin(k))
     .use(agentEndpointsPlugin(k))
+    .use(openaiPlugin(k))
 
 export type App = ReturnType<typeof createApp>

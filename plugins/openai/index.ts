@@ -1,0 +1,87 @@
+import { Elysia, t } from 'elysia'
+import type { Kernel } from '../../src/kernel'
+import { clientIp } from '../../src/http/client-ip'
+import { setBodyLimit } from '../../src/http/body'
+import { ApiError } from '../../src/http/errors'
+import { agentFor, enforceAgentRate, resolveCaller, usableAgents } from './access'
+import { completion, completionId, failed, parseCompletionRequest, toolActivity, usageOf } from './service'
+import { completionStream } from './stream'
+import { openAiErrorResponse } from './errors'
+import { startAgentRun } from './runner'
+
+/**
+ * OpenAI-compatible routes over agent endpoints (issue 15 §2): `GET /v1/models`, `POST /v1/chat/completions`.
+ * A model is an agent endpoint (its id or slug); the call runs that agent with its own prompt, model and tools.
+ * Stateless: the messages sent are the whole conversation. Errors use OpenAI's shape on these routes.
+ */
+
+setBodyLimit('POST', '/v1/chat/completions', 2 * 1024 * 1024)
+
+const ModelObject = t.Object({ id: t.String(), object: t.Literal('model'), created: t.Number(), owned_by: t.String() })
+
+const headersOf = (set: { headers: Record<string, any> }) =>
+  Object.fromEntries(Object.entries(set.headers).filter(([key]) => /^x-ratelimit-|^x-request-id$/i.test(key)).map(([key, v]) => [key, String(v)]))
+
+export const openaiPlugin = (k: Kernel) =>
+  new Elysia({ name: 'openai', seed: k, detail: { tags: ['OpenAI-compatible'] } })
+    // Errors raised before the handlers (invalid JSON, body too large, wrong content type) come out of the global
+    // error handler as `{ error, code }`: reshape them so these routes only ever answer OpenAI's error shape.
+    .mapResponse({ as: 'local' }, ({ responseValue, set }) => {
+      const v = responseValue as { error?: unknown; code?: unknown } | null
+      if (!v || typeof v !== 'object' || v instanceof Response || typeof v.error !== 'string') return
+      const status = typeof set.status === 'number' ? set.status : 500
+      return openAiErrorResponse(new ApiError(status, v.error, typeof v.code === 'string' ? v.code : undefined), headersOf(set))
+    })
+    .get('/v1/models', async ({ request, set }) => {
+      try {
+        const caller = await resolveCaller(k, request, set)
+        const data = usableAgents(k, caller).map((ep) => ({ id: ep.slug, object: 'model' as const, created: Math.floor(Date.parse(ep.created_at) / 1000), owned_by: ep.owner_id }))
+        return { object: 'list' as const, data }
+      } catch (err) {
+        return openAiErrorResponse(err, headersOf(set)) as never // a Response passes through unvalidated
+      }
+    }, {
+      response: t.Object({ object: t.Literal('list'), data: t.Array(ModelObject) }),
+      detail: {
+        summary: 'OpenAI-compatible: the agents (active agent endpoints) this key may use; a model id is the agent\'s slug (its id works too)',
+        security: [{ bearer: [] }],
+      },
+    })
+    .post('/v1/chat/completions', async ({ request, body, set, server }) => {
+      try {
+        const caller = await resolveCaller(k, request, set)
+        const req = parseCompletionRequest(body)
+        const ep = agentFor(k, caller, req.model)
+        enforceAgentRate(k, set, ep)
+        const ip = clientIp(request, server, k.config.trustProxy)
+        const started = await startAgentRun(k, ep, {
+          input: req.input, systemExtra: req.systemExtra, mode: req.stream ? 'stream' : 'sync', callerIp: ip, signal: request.signal, source: 'openai',
+        })
+        const id = completionId(started.runId)
+        const created = Math.floor(k.clock.now() / 1000)
+        const headers = { ...headersOf(set), 'x-agentbase-run-id': started.runId }
+        if (req.stream) return completionStream(started.events, { id, created, model: req.model, includeUsage: req.includeUsage }, headers)
+        let reasoning = ''
+        for await (const e of started.events) {
+          const line = toolActivity(e)
+          if (line) reasoning += line
+          else if (e.type === 'run.failed') return openAiErrorResponse(failed(e), headers)
+          else if (e.type === 'run.completed') {
+            const text = typeof e.result.output === 'string' ? e.result.output : JSON.stringify(e.result.output)
+            return new Response(JSON.stringify(completion(id, created, req.model, text, reasoning, usageOf(e.result.usage))), {
+              status: 200, headers: { 'content-type': 'application/json', ...headers },
+            })
+          }
+        }
+        return openAiErrorResponse(new Error('The run ended without a result'), headers)
+      } catch (err) {
+        return openAiErrorResponse(err, headersOf(set))
+      }
+    }, {
+      detail: {
+        summary: 'OpenAI-compatible chat completions: runs the agent named by `model` on `messages` (JSON or `stream: true` SSE chunks ending with [DONE])',
+        description: 'Auth: an API token with endpoints.run, or the agent endpoint\'s own aek_ key. The agent keeps its prompt, model and tools; '
+          + 'system messages are added to its prompt. Tool activity is reported in `reasoning_content`. Errors in OpenAI\'s shape `{ error: { message, type, param, code } }`.',
+        security: [{ bearer: [] }],
+      },
+    })
