@@ -15,6 +15,7 @@ import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
 import { openaiPlugin } from '../plugins/openai/index'
+import { mcpServerPlugin } from '../plugins/mcp-server/index'
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
 export const createApp = (k: Kernel) =>
@@ -35,5 +36,6 @@ export const createApp = (k: Kernel) =>
     .use(botsPlugin(k))
     .use(agentEndpointsPlugin(k))
     .use(openaiPlugin(k))
+    .use(mcpServerPlugin(k))
 
 export type App = ReturnType<typeof createApp>

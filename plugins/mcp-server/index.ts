@@ -1,0 +1,35 @@
+import { Elysia } from 'elysia'
+import type { Kernel } from '../../src/kernel'
+import { authGuard } from '../../src/http/guard'
+import { ApiError } from '../../src/http/errors'
+import { clientIp } from '../../src/http/client-ip'
+import { hasScope } from '../../src/auth/principal'
+import { handleMcp } from './server'
+
+/**
+ * `/mcp`: agents served as MCP tools over Streamable HTTP (stateless). Bearer auth (API token or JWT); the
+ * tools are the agent endpoints the credential may run (`endpoints.run`).
+ */
+export const mcpServerPlugin = (k: Kernel) =>
+  new Elysia({ name: 'mcp-server', seed: k, detail: { tags: ['MCP server'] } })
+    .use(authGuard(k))
+    .post('/mcp', ({ principal, request, body, server }) => {
+      if (!hasScope(principal, 'endpoints.run')) throw new ApiError(403, 'This credential lacks the "endpoints.run" scope (needed to use agents as MCP tools)', 'missing_scope')
+      return handleMcp(k, principal, request, body, clientIp(request, server, k.config.trustProxy))
+    }, {
+      auth: true,
+      detail: {
+        summary: 'MCP Streamable HTTP endpoint (JSON-RPC; stateless): tools/list gives your agents, tools/call runs one with progress notifications',
+      },
+    })
+    // Stateless server: no standalone GET stream and no session to delete.
+    .get('/mcp', ({ set }) => {
+      set.status = 405
+      set.headers.allow = 'POST'
+      return { error: 'This MCP server is stateless: use POST /mcp', code: 'method_not_allowed' }
+    }, { auth: true, detail: { summary: 'Not supported (stateless server): 405' } })
+    .delete('/mcp', ({ set }) => {
+      set.status = 405
+      set.headers.allow = 'POST'
+      return { error: 'This MCP server is stateless: there is no session to end', code: 'method_not_allowed' }
+    }, { auth: true, detail: { summary: 'Not supported (stateless server): 405' } })

@@ -1,0 +1,103 @@
+/** Agents as MCP tools: the official MCP SDK client against /mcp (stateless Streamable HTTP). */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { createEndpoint, epEnv, userWithWorkspace, type EpEnv, type Ep, type Who } from './endpoints-kit'
+import { flushToolCalls } from '../src/tools/audit'
+
+let env: EpEnv
+let alice: Who
+let bob: Who
+let ep: Ep
+let pat: string
+
+async function connect(token: string) {
+  const transport = new StreamableHTTPClientTransport(new URL('http://localhost/mcp'), {
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+    fetch: ((url: string | URL, init: RequestInit) => env.t.app.handle(new Request(url, init))) as any,
+  })
+  const client = new Client({ name: 'test', version: '1.0.0' })
+  await client.connect(transport)
+  return client
+}
+
+beforeAll(async () => {
+  env = await epEnv()
+  alice = await userWithWorkspace(env.t)
+  bob = await userWithWorkspace(env.t)
+  ep = await createEndpoint(env.t, alice, { name: 'Summarizer', description: 'Summarizes text' })
+  await createEndpoint(env.t, alice, { name: 'Typed', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } })
+  await createEndpoint(env.t, bob, { name: 'Bob only' })
+  pat = (await env.t.req('POST', '/api/tokens', { token: alice.token, body: { name: 'mcp', scopes: ['endpoints.run'] } })).body.key
+})
+afterAll(() => env.close())
+
+describe('/mcp', () => {
+  test('tools/list: one tool per active endpoint the token may run, with a JSON Schema input', async () => {
+    const c = await connect(pat)
+    const { tools } = await c.listTools()
+    expect(tools.map((t) => t.name).sort()).toEqual([ep.slug, 'typed'].sort())
+    const s = tools.find((t) => t.name === ep.slug)!
+    expect(s.description).toBe('Summarizes text')
+    expect(s.inputSchema).toEqual({ type: 'object', properties: { input: { type: 'string', description: expect.any(String) } }, required: ['input'], additionalProperties: false })
+    expect(tools.find((t) => t.name === 'typed')!.inputSchema.properties).toEqual({ city: { type: 'string' } })
+    await c.close()
+  })
+
+  test('tools/call runs the agent, sends progress, and is in the tool audit log with its run', async () => {
+    env.llm.reply({ chunks: ['Short ', 'summary'] })
+    const c = await connect(pat)
+    const progress: any[] = []
+    const r: any = await c.callTool({ name: ep.slug, arguments: { input: 'A long text' } }, undefined, { onprogress: (p) => progress.push(p) })
+    expect(r.isError).toBe(false)
+    expect(r.content).toEqual([{ type: 'text', text: 'Short summary' }])
+    expect(r._meta.run_id).toMatch(/^run_/)
+    expect(progress.length).toBeGreaterThanOrEqual(2)
+    expect(progress.map((p) => p.message).join('')).toBe('Short summary')
+    expect(env.llm.requests.at(-1)!.body.messages.at(-1).content).toBe('A long text')
+    flushToolCalls(env.t.k)
+    const calls = await env.t.req('GET', `/api/mcp/calls`, { token: alice.token })
+    const row = calls.body.calls.find((x: any) => x.run_id === r._meta.run_id)
+    expect(row).toMatchObject({ tool: ep.slug, surface: 'mcp', success: true, source: `endpoint:${ep.id}` })
+    const run = await env.t.req('GET', `/api/agent-endpoints/${ep.id}/runs`, { token: alice.token })
+    expect(run.body.runs[0].id).toBe(r._meta.run_id)
+    await c.close()
+  })
+
+  test('a failing run is an isError result (audited as a failure); unknown tool likewise', async () => {
+    env.llm.reply({ status: 400, error: 'bad' })
+    const c = await connect(pat)
+    const r: any = await c.callTool({ name: ep.slug, arguments: { input: 'x' } })
+    expect(r.isError).toBe(true)
+    const u: any = await c.callTool({ name: 'bob-only', arguments: { input: 'x' } })
+    expect(u.isError).toBe(true)
+    expect(u.content[0].text).toContain('Unknown tool')
+    flushToolCalls(env.t.k)
+    const n = env.t.k.db.query<{ n: number }, []>("SELECT count(*) AS n FROM tool_calls WHERE surface = 'mcp' AND success = 0").get()!.n
+    expect(n).toBe(2)
+    await c.close()
+  })
+
+  test('auth: no token 401; a token without endpoints.run 403; GET is 405 (stateless)', async () => {
+    const none = await env.t.req('POST', '/mcp', { body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } })
+    expect(none.status).toBe(401)
+    const ro = (await env.t.req('POST', '/api/tokens', { token: alice.token, body: { name: 'ro', scopes: ['bots.read'] } })).body.key
+    const denied = await connect(ro).catch((e) => e)
+    expect(String(denied)).toMatch(/403|endpoints\.run/)
+    const get = await env.t.req('GET', '/mcp', { token: pat })
+    expect(get.status).toBe(405)
+  })
+
+  test('stateless: no session id; a tools/call without initialize works on its own', async () => {
+    env.llm.reply({ text: 'direct' })
+    const res = await env.t.app.handle(new Request('http://localhost/mcp', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pat}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: ep.slug, arguments: { input: 'hi' } } }),
+    }))
+    expect(res.status).toBe(200)
+    expect(res.headers.get('mcp-session-id')).toBeNull()
+    const text = await res.text()
+    expect(text).toContain('"direct"')
+  })
+})
