@@ -3,6 +3,7 @@ import { ApiError } from '../../src/http/errors'
 import { collect, emptyResult, preflight, run, type Collected } from '../../src/agent/run'
 import type { AgentSpec, ProviderName, RunEvent, ToolCallSummary } from '../../src/agent/types'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
+import { parseAllowList, restrictTools } from '../../src/tools/allow-list'
 import { sseResponse } from '../../src/http/sse'
 import { timeOrderedId } from '../../src/db/ids'
 import { iso } from '../../src/clock'
@@ -40,7 +41,7 @@ export function specFor(k: Kernel, ep: EndpointRow): AgentSpec {
     timeoutMs: Math.min(ep.timeout_ms, LIMITS.runTimeoutCap),
     outputFormat: ep.output_format as AgentSpec['outputFormat'],
     outputSchema: ep.output_schema ? JSON.parse(ep.output_schema) : null,
-    tools: workspaceToolSet(k, ep.owner_id, ep.workspace_id, { actor: ep.id }),
+    tools: restrictTools(workspaceToolSet(k, ep.owner_id, ep.workspace_id, { actor: ep.id }), parseAllowList(ep.tools)),
     ownerId: ep.owner_id,
     surface: 'endpoint',
   }

@@ -6,6 +6,7 @@ import { newId, randomString } from '../../src/db/ids'
 import { nowIso } from '../../src/clock'
 import { validatorFor } from '../../src/agent/schema'
 import * as workspaces from '../workspaces/service'
+import { checkSkills, parseAllowList } from '../../src/tools/allow-list'
 import { toCents } from '../wallet/service'
 import { endpointsStore, runsStore, templatesStore, type EndpointRow, type RunRow } from './store'
 import { AGENT_TYPES, LIMITS, type CreateEndpointInput, type EndpointView, type RunView, type TemplateView, type UpdateEndpointInput } from './model'
@@ -31,6 +32,7 @@ export function toView(r: EndpointRow): EndpointView {
     max_tool_calls: r.max_tool_calls, timeout_ms: r.timeout_ms, enable_streaming: r.enable_streaming ? 1 : 0, async_mode: r.async_mode ? 1 : 0,
     auth_mode: r.auth_mode, price_per_run_cents: r.price_per_run_cents, rate_limit_rpm: r.rate_limit_rpm, template_id: r.template_id,
     status: r.status, key_prefix: r.key_prefix, run_url: runPath(r.slug), created_at: r.created_at, updated_at: r.updated_at,
+    tools: parseAllowList(r.tools),
   }
 }
 
@@ -130,6 +132,7 @@ export async function create(k: Kernel, who: Principal, input: CreateEndpointInp
     max_tool_calls: v.max_tool_calls, timeout_ms: v.timeout_ms, enable_streaming: v.enable_streaming ? 1 : 0, async_mode: v.async_mode ? 1 : 0,
     auth_mode: v.auth_mode, price_per_run_cents: v.price_per_run_cents, rate_limit_rpm: v.rate_limit_rpm, template_id: tpl?.id ?? null,
     status: 'draft', key_hash: hash, key_prefix: display, key_sealed: k.secrets.seal(key), created_at: now, updated_at: now,
+    tools: input.tools ? JSON.stringify(await checkSkills(k, ws.owner_id, ws.id, input.tools)) : null,
   }
   try {
     endpointsStore(k.db).insert(row)
@@ -167,6 +170,7 @@ export async function update(k: Kernel, who: Principal, id: string, patch: Updat
   if (patch.output_schema !== undefined) next.output_schema = json(patch.output_schema)
   if (patch.enable_streaming !== undefined) next.enable_streaming = patch.enable_streaming ? 1 : 0
   if (patch.async_mode !== undefined) next.async_mode = patch.async_mode ? 1 : 0
+  if (patch.tools !== undefined) next.tools = patch.tools === null ? null : JSON.stringify(await checkSkills(k, row.owner_id, row.workspace_id, patch.tools))
   if (patch.llm_api_key !== undefined) next.llm_api_key_sealed = patch.llm_api_key === null ? null : k.secrets.seal(patch.llm_api_key)
   if (patch.llm_provider !== undefined || patch.llm_base_url !== undefined) await checkLlm(k, next.llm_provider, next.llm_base_url)
   if (patch.slug !== undefined && patch.slug !== row.slug) {

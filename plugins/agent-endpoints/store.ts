@@ -10,6 +10,8 @@ export interface EndpointRow {
   output_format: string; max_tool_calls: number; timeout_ms: number; enable_streaming: number; async_mode: number
   auth_mode: string; price_per_run_cents: number; rate_limit_rpm: number; template_id: string | null; status: string
   key_hash: string; key_prefix: string; key_sealed: string; created_at: string; updated_at: string
+  /** JSON array: the tool allow-list (skills); null = every workspace tool. */
+  tools: string | null
 }
 
 export interface RunRow {
@@ -27,12 +29,12 @@ export interface RunEventRow { run_id: string; seq: number; type: string; data: 
 const ENDPOINT_COLS = ['id', 'owner_id', 'workspace_id', 'name', 'slug', 'description', 'agent_type', 'system_prompt', 'llm_provider',
   'llm_model', 'llm_api_key_sealed', 'llm_base_url', 'max_tokens', 'temperature', 'input_schema', 'output_schema', 'output_format',
   'max_tool_calls', 'timeout_ms', 'enable_streaming', 'async_mode', 'auth_mode', 'price_per_run_cents', 'rate_limit_rpm', 'template_id',
-  'status', 'key_hash', 'key_prefix', 'key_sealed', 'created_at', 'updated_at'] as const
+  'status', 'key_hash', 'key_prefix', 'key_sealed', 'created_at', 'updated_at', 'tools'] as const
 
 /** Columns a PATCH may change (never id, owner, workspace, key material or timestamps of creation). */
 export const MUTABLE_COLS = ['name', 'slug', 'description', 'agent_type', 'system_prompt', 'llm_provider', 'llm_model', 'llm_api_key_sealed',
   'llm_base_url', 'max_tokens', 'temperature', 'input_schema', 'output_schema', 'output_format', 'max_tool_calls', 'timeout_ms',
-  'enable_streaming', 'async_mode', 'auth_mode', 'price_per_run_cents', 'rate_limit_rpm', 'updated_at'] as const
+  'enable_streaming', 'async_mode', 'auth_mode', 'price_per_run_cents', 'rate_limit_rpm', 'updated_at', 'tools'] as const
 
 const RUN_COLS = ['id', 'endpoint_id', 'owner_id', 'mode', 'status', 'input', 'output', 'output_parsed', 'raw_output', 'tool_calls',
   'tokens_input', 'tokens_output', 'iterations', 'cost_micro', 'charged_micro', 'latency_ms', 'caller_ip', 'error', 'error_code',

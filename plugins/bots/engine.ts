@@ -10,6 +10,7 @@ import { iso } from '../../src/clock'
 import type { AgentSpec, ChatMessage, ProviderName, RunResult } from '../../src/agent/types'
 import { collect, run } from '../../src/agent/run'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
+import { parseAllowList, restrictTools } from '../../src/tools/allow-list'
 import * as wallet from '../wallet/service'
 import { botStore, conversationStore, messageStore, type ConversationRow, type MessageRow } from './store'
 import { loadBot, type BotRecord } from './record'
@@ -101,7 +102,7 @@ function specFor(k: Kernel, bot: BotRecord): AgentSpec {
     maxIterations: bot.max_loop_iterations + 1,
     maxToolCalls: Math.max(10, bot.max_loop_iterations * 3),
     timeoutMs: Math.min(bot.timeout_ms, 60_000),
-    tools: workspaceToolSet(k, bot.owner_id, bot.workspace_id),
+    tools: restrictTools(workspaceToolSet(k, bot.owner_id, bot.workspace_id), parseAllowList(bot.tools)),
     ownerId: bot.owner_id,
     surface: 'bot',
   }

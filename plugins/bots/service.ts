@@ -5,6 +5,7 @@ import { canAccess, listScope, type Principal } from '../../src/auth/principal'
 import { newId, randomString } from '../../src/db/ids'
 import { nowIso } from '../../src/clock'
 import * as workspaces from '../workspaces/service'
+import { checkSkills, parseAllowList } from '../../src/tools/allow-list'
 import * as channels from '../channels/service'
 import { fromCents, toCents } from '../wallet/service'
 import { botStore, type BotRow, type UpdatableColumn } from './store'
@@ -59,6 +60,7 @@ export function toView(k: Kernel, r: BotRow, extra: { conversation_count?: numbe
     has_platform_config: !!r.platform_config, has_llm_api_key: !!r.llm_api_key,
     conversation_count: extra.conversation_count ?? botStore(k).conversationCount(r.id),
     last_active_at: r.last_active_at, created_at: r.created_at, updated_at: r.updated_at,
+    tools: parseAllowList(r.tools),
   }
   if (extra.base) view.webhook_url = `${extra.base}${channels.webhookPath(r)}`
   if (extra.withTemplate) {
@@ -103,6 +105,7 @@ export function create(k: Kernel, who: Principal, input: CreateBotInput, opts: {
     enable_rag: input.enable_rag ? 1 : 0, welcome_message: input.welcome_message ?? null, fallback_message: input.fallback_message ?? null,
     spending_cap_micro: input.spending_cap_cents == null ? null : fromCents(input.spending_cap_cents), total_cost_micro: 0,
     workflow_json: null, workflow_enabled: 0, last_active_at: null, created_at: now, updated_at: now,
+    tools: input.tools ? JSON.stringify([...new Set(input.tools)]) : null,
   }
   botStore(k).insert(row)
   return toView(k, row, { conversation_count: 0, base: opts.base })
@@ -126,6 +129,7 @@ export function update(k: Kernel, who: Principal, id: string, input: UpdateBotIn
   if (input.spending_cap_cents !== undefined) patch.spending_cap_micro = input.spending_cap_cents === null ? null : fromCents(input.spending_cap_cents)
   if (input.workflow_json !== undefined) patch.workflow_json = input.workflow_json === null ? null : JSON.stringify(input.workflow_json)
   if (input.workflow_enabled === false) patch.workflow_enabled = 0
+  if (input.tools !== undefined) patch.tools = input.tools === null ? null : JSON.stringify([...new Set(input.tools)])
   botStore(k).update(id, patch, nowIso(k.clock))
   channels.invalidateBot(k, id) // webhook verification reads the new platform_config at once
   return botStore(k).get(id)!
@@ -194,4 +198,16 @@ export async function remove(k: Kernel, who: Principal, id: string) {
     k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, from: row.status, to: 'deleted' }, { ownerId: row.owner_id })
   })()
   channels.invalidateBot(k, id)
+}
+
+/** Skills named in a create/update body must exist in the bot's workspace (async: the tool catalog); 400 naming unknown ones. */
+export async function checkBotSkills(k: Kernel, who: Principal, body: { tools?: string[] | null; workspace_id?: string }, botId?: string) {
+  if (!body.tools) return
+  if (botId) {
+    const bot = requireBot(k, who, botId)
+    await checkSkills(k, bot.owner_id, bot.workspace_id, body.tools)
+  } else {
+    const ws = workspaces.requireOwned(k, who, body.workspace_id!)
+    await checkSkills(k, ws.owner_id, ws.id, body.tools)
+  }
 }
