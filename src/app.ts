@@ -16,6 +16,7 @@ import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
 import { openaiPlugin } from '../plugins/openai/index'
 import { mcpServerPlugin } from '../plugins/mcp-server/index'
+import { v1Plugin } from '../plugins/v1/index'
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
 export const createApp = (k: Kernel) =>
@@ -37,5 +38,6 @@ export const createApp = (k: Kernel) =>
     .use(agentEndpointsPlugin(k))
     .use(openaiPlugin(k))
     .use(mcpServerPlugin(k))
+    .use(v1Plugin(k))
 
 export type App = ReturnType<typeof createApp>

@@ -186,6 +186,12 @@ export async function update(k: Kernel, who: Principal, id: string, patch: Updat
   return toView(next)
 }
 
+/** Sets the tool allow-list (already checked by the caller): sync, so it can share the caller's transaction. */
+export function setTools(k: Kernel, who: Principal, id: string, tools: string[] | null) {
+  const row = requireOwned(k, who, id)
+  endpointsStore(k.db).update({ ...row, tools: tools === null ? null : JSON.stringify(tools), updated_at: nowIso(k.clock) })
+}
+
 /** Deletes the endpoint and, by cascade, its runs and their recorded events. */
 export function remove(k: Kernel, who: Principal, id: string) {
   const row = requireOwned(k, who, id)
@@ -200,6 +206,11 @@ export function setStatus<S extends 'active' | 'paused'>(k: Kernel, who: Princip
     k.db.transaction(() => {
       endpointsStore(k.db).setStatus(row.id, status, nowIso(k.clock))
       k.events.publish('endpoint.status.changed', { endpoint_id: row.id, slug: row.slug, status, previous_status: row.status }, { ownerId: row.owner_id })
+      // /v1's view of the same change: an agent is online when active.
+      const online = (x: string) => (x === 'active' ? 'online' : 'offline')
+      if (online(row.status) !== online(status)) {
+        k.events.publish('agent.status.changed', { agent_id: row.id, type: 'endpoint', status: online(status), previous_status: online(row.status) }, { ownerId: row.owner_id })
+      }
     })()
   }
   return { status }

@@ -108,6 +108,9 @@ function specFor(k: Kernel, bot: BotRecord): AgentSpec {
   }
 }
 
+/** /v1 messages reach a bot on chat ids `v1:<channel>:<sender>`; everything else came from its platform. */
+const channelOf = (platform: string, chatId: string) => (chatId.startsWith('v1:') ? chatId.split(':')[1] || 'api' : platform)
+
 /** Tool-call rounds of a run: assistant turns that asked for tools. */
 export const loopIterations = (r: RunResult | undefined) =>
   r ? r.messages.filter((m) => m.role === 'assistant' && (m.toolCalls?.length ?? 0) > 0).length : 0
@@ -193,6 +196,7 @@ export async function handleIncoming(k: Kernel, botId: string, msg: IncomingMess
       bot_id: bot.id, conversation_id: conversationId, message_id: userMessageId, platform: bot.platform,
       platform_chat_id: chatId, platform_user_id: userId, user_name: msg.userName ?? null, text,
     }, owner)
+    k.events.publish('agent.message.received', { agent_id: bot.id, message_id: userMessageId, channel: channelOf(bot.platform, chatId), content: text, conversation_id: conversationId }, owner)
     if (welcome) msgs.insert({ ...base, id: newId('bmsg'), seq: seq++, role: 'assistant', kind: 'welcome', content: welcome, reply_to: userMessageId })
     msgs.insert({
       ...base, id: assistantMessageId, seq: seq++, role: 'assistant', kind: error ? 'fallback' : 'message', content: answer, reply_to: userMessageId,
@@ -204,6 +208,9 @@ export async function handleIncoming(k: Kernel, botId: string, msg: IncomingMess
       bot_id: bot.id, conversation_id: conversationId, message_id: assistantMessageId, reply_to: userMessageId, platform: bot.platform,
       platform_chat_id: chatId, text: answer, failed: !!error, error: error?.message ?? null,
       tool_calls: result?.tool_calls ?? [], tokens: { input: tokensIn, output: tokensOut }, cost_cents: wallet.toCents(micro),
+    }, owner)
+    k.events.publish('agent.message.sent', {
+      agent_id: bot.id, message_id: assistantMessageId, reply_to: userMessageId, channel: channelOf(bot.platform, chatId), content: answer, conversation_id: conversationId, failed: !!error,
     }, owner)
     convs.addActivity(conversationId, { messages: welcome ? 3 : 2, tokensIn, tokensOut, micro, at: now, userName: msg.userName ?? null })
     botStore(k).addCost(bot.id, micro, now)

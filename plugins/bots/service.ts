@@ -139,6 +139,7 @@ function setStatus(k: Kernel, row: BotRow, status: BotRow['status']) {
   k.db.transaction(() => {
     botStore(k).setStatus(row.id, status, nowIso(k.clock))
     if (row.status !== status) k.events.publish('bot.status.changed', { bot_id: row.id, platform: row.platform, from: row.status, to: status }, { ownerId: row.owner_id })
+    publishAgentStatus(k, row, row.status, status)
   })()
   channels.invalidateBot(k, row.id)
 }
@@ -196,6 +197,7 @@ export async function remove(k: Kernel, who: Principal, id: string) {
   k.db.transaction(() => {
     botStore(k).remove(id)
     k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, from: row.status, to: 'deleted' }, { ownerId: row.owner_id })
+    publishAgentStatus(k, row, row.status, 'deleted')
   })()
   channels.invalidateBot(k, id)
 }
@@ -210,4 +212,11 @@ export async function checkBotSkills(k: Kernel, who: Principal, body: { tools?: 
     const ws = workspaces.requireOwned(k, who, body.workspace_id!)
     await checkSkills(k, ws.owner_id, ws.id, body.tools)
   }
+}
+
+/** /v1's agent.status.changed: online = active; published with bot.status.changed when online/offline flips. */
+function publishAgentStatus(k: Kernel, row: BotRow, from: string, to: string) {
+  const was = from === 'active' ? 'online' : 'offline'
+  const now = to === 'active' ? 'online' : 'offline'
+  if (was !== now) k.events.publish('agent.status.changed', { agent_id: row.id, type: 'bot', status: now, previous_status: was }, { ownerId: row.owner_id })
 }

@@ -58,12 +58,13 @@ export interface CallOutcome { text: string; isError: boolean; runId: string | n
 export async function callAgentTool(
   k: Kernel, p: Principal, name: string, args: Record<string, unknown>, opts: { signal: AbortSignal; onProgress?: (p: Progress) => void; callerIp: string | null },
 ): Promise<CallOutcome> {
+  const runOpts = { ...opts, caller: p.tokenId ?? 'session' }
   const started = performance.now()
   const tool = agentTools(k, p).find((t) => t.name === name)
   let out: CallOutcome
   try {
     if (!tool) throw new ApiError(404, `Unknown tool "${name}"`, 'unknown_tool')
-    out = await runTool(k, tool.endpoint, args, opts)
+    out = await runTool(k, tool.endpoint, args, runOpts)
   } catch (err) {
     const api = err instanceof ApiError ? err : new ApiError(500, (err as Error)?.message ?? String(err), 'internal_error')
     out = { text: api.message, isError: true, runId: null }
@@ -76,11 +77,11 @@ export async function callAgentTool(
   return out
 }
 
-async function runTool(k: Kernel, ep: EndpointRow, args: Record<string, unknown>, opts: { signal: AbortSignal; onProgress?: (p: Progress) => void; callerIp: string | null }): Promise<CallOutcome> {
+async function runTool(k: Kernel, ep: EndpointRow, args: Record<string, unknown>, opts: { signal: AbortSignal; onProgress?: (p: Progress) => void; callerIp: string | null; caller: string }): Promise<CallOutcome> {
   const message = extractInput(args)
   if (message === null) throw new ApiError(400, 'Input required: send {"input": "..."}', 'input_required')
   enforceRate(k.limiter, { headers: {} }, `aep:${ep.id}:key`, ep.rate_limit_rpm, 'Rate limited: too many runs of this agent')
-  const { runId, events } = await startAgentRun(k, ep, { input: { message }, mode: 'stream', callerIp: opts.callerIp, signal: opts.signal, source: 'mcp' })
+  const { runId, events } = await startAgentRun(k, ep, { input: { message }, mode: 'stream', callerIp: opts.callerIp, signal: opts.signal, source: 'mcp', caller: opts.caller })
   let n = 0
   for await (const e of events) {
     if (e.type === 'text.delta') opts.onProgress?.({ progress: ++n, message: e.text })

@@ -56,6 +56,7 @@ export const openaiPlugin = (k: Kernel) =>
         const ip = clientIp(request, server, k.config.trustProxy)
         const started = await startAgentRun(k, ep, {
           input: req.input, systemExtra: req.systemExtra, mode: req.stream ? 'stream' : 'sync', callerIp: ip, signal: request.signal, source: 'openai',
+          caller: caller.kind === 'key' ? 'endpoint_key' : caller.principal.tokenId ?? 'session',
         })
         const id = completionId(started.runId)
         const created = Math.floor(k.clock.now() / 1000)

@@ -1,8 +1,9 @@
 import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
-import { preflight, run, emptyResult, type RunInput } from '../../src/agent/run'
+import { preflight, run, emptyResult, type Collected, type RunInput } from '../../src/agent/run'
+import { newId } from '../../src/db/ids'
+import { attribute } from '../v1/usage'
 import type { RunEvent } from '../../src/agent/types'
-import * as wallet from '../wallet/service'
 import type { EndpointRow } from '../agent-endpoints/store'
 import { applyOutcome, assertBillable, commitOutcome, failure, newRunRow, outcomeOf, specFor, writer } from '../agent-endpoints/execute'
 
@@ -22,6 +23,9 @@ export interface AgentRunRequest {
   signal?: AbortSignal
   /** Which surface asked (recorded in run.started as `source`). */
   source: 'openai' | 'mcp' | 'task'
+  /** For usage analytics: the channel (default: the source) and the credential (token id, `endpoint_key`, `session`). */
+  channel?: string
+  caller?: string
 }
 
 export interface AgentRun { runId: string; events: AsyncIterable<RunEvent> }
@@ -32,9 +36,14 @@ export async function startAgentRun(k: Kernel, ep: EndpointRow, req: AgentRunReq
   const row = newRunRow(k, ep, req.mode, req.input.message, req.callerIp)
   const spec = specFor(k, ep)
   if (req.systemExtra) spec.systemPrompt = `${spec.systemPrompt}\n\n${req.systemExtra}`
+  attribute(k, row.id, { channel: req.channel ?? req.source, token: req.caller ?? 'session' })
   const record = async (c: Parameters<typeof applyOutcome>[3]) => {
     applyOutcome(k, row, ep, c)
-    await writer(k).run(() => commitOutcome(k, ep, row, true))
+    await writer(k).run(() => {
+      if (!commitOutcome(k, ep, row, true)) return
+      // /v1 tasks publish their own message events; the OpenAI and MCP surfaces' exchanges are messages too.
+      if (req.source !== 'task') publishExchange(k, ep, row.id, req, c)
+    })
   }
   try {
     await preflight(k, spec)
@@ -77,6 +86,15 @@ async function* recorded(k: Kernel, createdAt: string, events: AsyncIterable<Run
   }
 }
 
-/** Cost in cents of a finished run as billed (LLM cost + the endpoint's price on success). */
-export const costCents = (ep: EndpointRow, e: Extract<RunEvent, { type: 'run.completed' | 'run.failed' }>) =>
-  e.result.usage.cost_cents + (e.type === 'run.completed' ? wallet.toCents(wallet.fromCents(ep.price_per_run_cents)) : 0)
+function publishExchange(k: Kernel, ep: EndpointRow, runId: string, req: AgentRunRequest, c: Collected) {
+  const who = { ownerId: ep.owner_id }
+  const channel = req.channel ?? req.source
+  const received = newId('msg')
+  k.events.publish('agent.message.received', { agent_id: ep.id, message_id: received, channel, content: req.input.message, run_id: runId }, who)
+  if (c.ok) {
+    const o = c.result.output
+    k.events.publish('agent.message.sent', {
+      agent_id: ep.id, message_id: newId('msg'), reply_to: received, channel, content: typeof o === 'string' ? o : JSON.stringify(o), run_id: runId,
+    }, who)
+  }
+}

@@ -57,6 +57,37 @@ export const EVENT_CATALOG = {
     scope: 'wallet.read',
     example: { user_id: 'usr_R5t6Y7u8I9o0P1a2S3dF', balance_cents: 87.5, threshold_cents: 100 },
   },
+  // The /v1 API's events (reference: v1-api.txt). An agent is a bot (bt_) or an agent endpoint (aep_).
+  'agent.task.completed': {
+    description: 'An agent finished a /v1 task (the run a message started): completed, failed or canceled.',
+    scope: 'endpoints.read',
+    example: { task_id: 'task_0Q2w3E4r5T6y7U8i9O0p', agent_id: 'aep_M1n2B3v4C5x6Z7l8K9jH', message_id: 'msg_Z1x2C3v4B5n6M7a8S9dF', state: 'completed', output: 'Booked: table for 4 at 19:00.', run_id: 'run_P0o9I8u7Y6t5R4e3W2qA', usage: { tokens_input: 812, tokens_output: 164, cost_cents: 0.0221 } },
+  },
+  'agent.message.received': {
+    description: 'An agent received a message (a /v1 message, an OpenAI-compatible or MCP call, or a bot\'s platform message).',
+    scope: 'conversations.read',
+    example: { agent_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', message_id: 'msg_Z1x2C3v4B5n6M7a8S9dF', channel: 'api', content: 'Book a table for 4 at 7pm tomorrow', metadata: { customer_id: 'cust_456' } },
+  },
+  'agent.message.sent': {
+    description: 'An agent sent a message (its answer).',
+    scope: 'conversations.read',
+    example: { agent_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', message_id: 'bmsg_G1h2J3k4L5z6X7c8V9bN', reply_to: 'msg_Z1x2C3v4B5n6M7a8S9dF', channel: 'api', content: 'Done: a table for 4 at 19:00 tomorrow.' },
+  },
+  'agent.status.changed': {
+    description: 'An agent went online (active) or offline (paused, draft, deleted).',
+    scope: 'bots.read',
+    example: { agent_id: 'aep_M1n2B3v4C5x6Z7l8K9jH', type: 'endpoint', status: 'offline', previous_status: 'online' },
+  },
+  'agent.skill.installed': {
+    description: 'Skills (tools, MCP servers, connections) were installed on an agent.',
+    scope: 'bots.read',
+    example: { agent_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', type: 'bot', skills: ['mcp_Q1w2E3r4T5y6U7i8O9pA'], tools: ['current_time', 'mcp_Q1w2E3r4T5y6U7i8O9pA'] },
+  },
+  'billing.invoice.created': {
+    description: 'A monthly invoice was generated from the wallet ledger.',
+    scope: 'wallet.read',
+    example: { invoice_id: 'inv_R5t6Y7u8I9o0P1a2S3dF', user_id: 'usr_R5t6Y7u8I9o0P1a2S3dF', period: '2026-02', total_cents: 1234.5, lines: [{ reason: 'agent endpoint run (support-triage)', count: 120, amount_cents: 1234.5 }] },
+  },
   'webhook.test': {
     description: 'A test event sent on request (POST .../test) to one webhook, whatever its event filter.',
     scope: null,
