@@ -178,7 +178,7 @@ async function syncRuns() {
       const r = await load(s.url, s.slug, s.key, DURATION_S)
       const cpu = (cpuSeconds(s.proc.pid) - cpu0) / DURATION_S
       const llmCpu = (cpuSeconds(llm.proc.pid) - llmCpu0) / DURATION_S
-      const stored = which === 'bare' ? count(s.dir, 'base.db', 'SELECT count(*) AS n FROM runs') : count(s.dir, 'agentbase.db', 'SELECT count(*) AS n FROM endpoint_runs')
+      const stored = which === 'bare' ? count(s.dir, 'base.db', 'SELECT count(*) AS n FROM runs') : count(s.dir, 'agentbase.db', 'SELECT count(*) AS n FROM runs')
       const label = which === 'bare' ? 'limit: bare Elysia, key lookup + 1 fetch + 1 INSERT' : 'Agentbase POST /api/run/:slug'
       console.log(`| ${sync.toUpperCase()} | ${label} | ${Math.round(r.requests.average).toLocaleString('en')} | ${r.latency.p50} | ${r.latency.p90} | ${r.latency.p99} | ${r.latency.max} | ${r['2xx'].toLocaleString('en')} | ${r.non2xx + r.errors + r.timeouts} | ${stored.toLocaleString('en')} | ${cpu.toFixed(2)} | ${llmCpu.toFixed(2)} | ${memMb(s.proc.pid, 'VmHWM')} |`)
       rates.push(r.requests.average)
@@ -255,7 +255,7 @@ async function streaming() {
   const ours = await measure(runUrl, runBody, { 'x-api-key': s.key })
   const cpu = (cpuSeconds(s.proc.pid) - cpu0) / ((performance.now() - t0) / 1000)
   clearInterval(sampler)
-  const recorded = count(s.dir, 'agentbase.db', "SELECT count(*) AS n FROM endpoint_runs WHERE status = 'success'")
+  const recorded = count(s.dir, 'agentbase.db', "SELECT count(*) AS n FROM runs WHERE status = 'success'")
   await s.stop()
   await llm.stop()
   console.log(`\nStreaming: ${STREAMS} concurrent SSE runs (opened over ${RAMP_MS} ms), the fake LLM emitting ${TOKENS} tokens each, one every ${TOKEN_MS} ms (${Math.round(STREAMS * 1000 / TOKEN_MS).toLocaleString('en')} tokens/s in all); latency = emission -> read by the client, steady state`)

@@ -5,6 +5,7 @@ import m0004 from './0004_endpoints.sql' with { type: 'text' }
 import m0005 from './0005_bots.sql' with { type: 'text' }
 import m0006 from './0006_channels.sql' with { type: 'text' }
 import m0007 from './0007_bot_accounts_webhooks.sql' with { type: 'text' }
+import m0008 from './0008_runs.sql' with { type: 'text' }
 import m0014 from './0014_reach.sql' with { type: 'text' }
 
 export interface Migration { name: string; sql: string }
@@ -16,5 +17,6 @@ export const migrations: Migration[] = [
   { name: '0005_bots.sql', sql: m0005 },
   { name: '0006_channels.sql', sql: m0006 },
   { name: '0007_bot_accounts_webhooks.sql', sql: m0007 },
+  { name: '0008_runs.sql', sql: m0008 },
   { name: '0014_reach.sql', sql: m0014 },
 ]

@@ -17,10 +17,38 @@ import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
 import { openaiPlugin } from '../plugins/openai/index'
 import { mcpServerPlugin } from '../plugins/mcp-server/index'
 import { v1Plugin } from '../plugins/v1/index'
+import { register as registerWallet } from '../plugins/wallet/register'
+import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
+import { register as registerMcp } from '../plugins/mcp/register'
+import { register as registerConnections } from '../plugins/connections/register'
+import { register as registerBotAccounts } from '../plugins/bot-accounts/register'
+import { register as registerWebhooks } from '../plugins/webhooks/register'
+import { register as registerChannels } from '../plugins/channels/register'
+import { register as registerV1 } from '../plugins/v1/register'
+
+const registered = new WeakSet<Kernel>()
+
+/**
+ * Each domain's wiring (tool providers, key resolvers, workers, run sources, the wallet), once per kernel.
+ * Call right after createKernel, before routes are built or anything runs; createApp calls it too.
+ */
+export function registerDomains(k: Kernel) {
+  if (registered.has(k)) return
+  registered.add(k)
+  registerWallet(k)
+  registerMcp(k)
+  registerConnections(k)
+  registerBotAccounts(k)
+  registerWebhooks(k)
+  registerChannels(k)
+  registerAgentEndpoints(k)
+  registerV1(k)
+}
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
-export const createApp = (k: Kernel) =>
-  new Elysia({ name: 'agentbase', encodeSchema: false })
+export const createApp = (k: Kernel) => {
+  registerDomains(k)
+  return new Elysia({ name: 'agentbase', encodeSchema: false })
     .use(httpCore(k))
     .use(docsPlugin(k))
     .use(opsPlugin(k))
@@ -39,5 +67,6 @@ export const createApp = (k: Kernel) =>
     .use(openaiPlugin(k))
     .use(mcpServerPlugin(k))
     .use(v1Plugin(k))
+}
 
 export type App = ReturnType<typeof createApp>

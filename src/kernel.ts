@@ -17,6 +17,13 @@ import { Workers } from './scheduler/workers'
 import type { Principal } from './auth/principal'
 import { VERSION } from './version'
 import { flushTouched } from './auth/authenticate'
+import { createRuns } from './runs/service'
+import type { RunService } from './runs/types'
+import type { WalletLedger } from './runs/billing'
+import { ToolRegistry } from './tools/registry'
+import { McpPool } from './tools/mcp-pool'
+import { AuditWriter } from './tools/audit'
+import { DeliveryEngine } from './events/delivery'
 
 /** Resolves an API key with a registered prefix (e.g. `bot_`) into a principal, or null if unknown. */
 export type KeyResolver = (key: string) => Principal | null
@@ -34,13 +41,30 @@ export interface Kernel {
   events: EventBus
   metrics: Metrics
   workers: Workers
+  /** The run service every surface uses (DESIGN §12, src/runs/). */
+  runs: RunService
+  /** The owner's wallet as billing needs it; provided by the wallet domain's register(k). */
+  wallet: WalletLedger
+  /** Tool providers (registered by domains' register(k)) and the catalog cache: workspaceToolSet() reads it. */
+  tools: ToolRegistry
+  /** MCP client pool (created on first use). */
+  mcp: McpPool
+  /** Batched tool-call audit writer (created on first use). */
+  toolAudit: AuditWriter
+  /** Outbound webhook delivery engine (created on first use). */
+  deliveries: DeliveryEngine
+  /** Runs `fn` when the kernel closes (before the database closes), last registered first. */
+  onClose(fn: () => void): void
   /** API key prefixes other than `ab_pat_` that domains teach the auth guard (bot accounts: `bot_`). */
   keyResolvers: Map<string, KeyResolver>
   /** Pending last-used timestamps, flushed in batches so no write sits on the request path. */
   touched: Map<string, string>
   version: string
   startedAt: number
-  /** Per-kernel singletons a domain owns (MCP client pool, inbox queue, ...): created on first use. */
+  /**
+   * @deprecated String-keyed per-kernel objects. Kernel services are typed fields above; a domain keeps its own
+   * per-kernel objects from its register(k) (see plugins/agent-endpoints/register.ts). Kept for branches in flight.
+   */
   singleton<T>(key: string, create: () => T): T
   close(): void
 }
@@ -48,6 +72,12 @@ export interface Kernel {
 export interface KernelOptions { clock?: Clock; log?: Logger }
 
 export class MasterKeyError extends Error {}
+
+/** Until the wallet domain registers (plugins/wallet/register.ts), a run that would pay fails loudly. */
+const missingWallet: WalletLedger = {
+  balanceMicro() { throw new Error('no wallet registered: call registerDomains(k) (src/app.ts) before running agents') },
+  debit() { throw new Error('no wallet registered: call registerDomains(k) (src/app.ts) before running agents') },
+}
 
 function loadMasterKey(config: Config): Buffer {
   if (config.secretKey) return Buffer.from(config.secretKey, 'utf8')
@@ -67,6 +97,46 @@ function checkMasterKey(db: Db, key: Buffer) {
   else if (row.value !== check) {
     throw new MasterKeyError('The master key does not match the one this database was created with. Set AGENTBASE_SECRET_KEY to the original key (or restore master.key in the data dir); secrets would otherwise be unreadable.')
   }
+}
+
+/**
+ * A domain's per-kernel object (a queue, a runtime, a throttle), typed and created on first use, closed with
+ * the kernel (`close()` when it has one). Keyed by the accessor itself, never by a string:
+ *   export const callbacks = perKernel((k) => new Callbacks(k))
+ */
+export function perKernel<T>(create: (k: Kernel) => T): (k: Kernel) => T {
+  const all = new WeakMap<Kernel, T>()
+  return (k) => {
+    let v = all.get(k)
+    if (v === undefined) {
+      const made = create(k)
+      v = made
+      all.set(k, made)
+      const close = (made as { close?: () => void } | null)?.close
+      if (typeof close === 'function') k.onClose(() => close.call(made))
+    }
+    return v
+  }
+}
+
+/**
+ * A typed service created on first use and closed with the kernel. Not enumerable: plugins pass the kernel as
+ * Elysia's `seed`, which Elysia JSON-stringifies, and services hold the kernel (a cycle).
+ */
+function lazy<N extends 'mcp' | 'toolAudit' | 'deliveries'>(k: Kernel, name: N, create: () => Kernel[N], closers: Array<() => void>) {
+  let v: Kernel[N] | undefined
+  Object.defineProperty(k, name, {
+    enumerable: false,
+    get() {
+      if (v === undefined) {
+        const made = create()
+        v = made
+        const close = (made as { close?: () => void }).close
+        if (typeof close === 'function') closers.push(() => close.call(made))
+      }
+      return v
+    },
+  })
 }
 
 export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
@@ -97,6 +167,13 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
     events: new EventBus(db, clock),
     metrics: new Metrics(),
     workers: new Workers(log),
+    runs: undefined as unknown as RunService, // created below: it needs the kernel
+    wallet: missingWallet,
+    tools: new ToolRegistry(),
+    mcp: undefined as unknown as McpPool, // the lazy services are defined below
+    toolAudit: undefined as unknown as AuditWriter,
+    deliveries: undefined as unknown as DeliveryEngine,
+    onClose(fn) { closers.push(fn) },
     keyResolvers: new Map(),
     touched: new Map(),
     version: VERSION,
@@ -116,6 +193,12 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
       db.close()
     },
   }
+  lazy(k, 'mcp', () => new McpPool(k), closers)
+  lazy(k, 'toolAudit', () => new AuditWriter(k), closers)
+  lazy(k, 'deliveries', () => new DeliveryEngine(k), closers)
+  const runs = createRuns(k)
+  Object.defineProperty(k, 'runs', { value: runs, enumerable: false })
+  closers.push(() => runs.close())
   // API tokens' last-used times are batched off the request path (src/auth/authenticate.ts).
   k.workers.register({
     name: 'auth.touch-flush',

@@ -1,9 +1,10 @@
 import type { Kernel } from './kernel'
-import { createApp } from './app'
+import { createApp, registerDomains } from './app'
 import { largestBodyLimit } from './http/body'
 
 /** Starts the HTTP server and the background workers; returns a graceful stop. */
 export function serve(k: Kernel, opts: { port?: number; host?: string } = {}) {
+  registerDomains(k) // each domain's wiring before any route is built
   const app = createApp(k)
   app.listen({
     port: opts.port ?? k.config.port,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createEndpoint, epEnv, parseSse, readSse, until, userWithWorkspace, count, type Ep, type EpEnv, type Who } from './endpoints-kit'
 import type { EventSourceMessage } from 'eventsource-parser'
-import { WORKER_NAME } from '../plugins/agent-endpoints/queue'
+import { WORKER_NAME } from '../src/runs/service'
 
 let env: EpEnv, alice: Who, bob: Who, ep: Ep
 beforeAll(async () => {
@@ -55,7 +55,7 @@ describe('queued until the worker runs', () => {
     expect(s.body.started_at).toMatch(/Z$/)
     expect(s.body.finished_at).toMatch(/Z$/)
     // Recorded like any run, debited in the same transaction.
-    const row = env.t.k.db.query<any, [string]>('SELECT * FROM endpoint_runs WHERE id = ?').get(queued.run_id)
+    const row = env.t.k.db.query<any, [string]>('SELECT * FROM runs WHERE id = ?').get(queued.run_id)
     expect(row).toMatchObject({ mode: 'async', status: 'success', input: 'first' })
     const debit = env.t.k.db.query<any, [string]>("SELECT amount_micro FROM wallet_ledger WHERE ref_id = ?").get(queued.run_id)
     expect(debit.amount_micro).toBe(row.charged_micro)
@@ -117,7 +117,7 @@ describe('events stream', () => {
     expect(data.filter((d) => d.type === 'text.delta').map((d) => d.text).join('')).toBe('alpha beta gamma delta')
     expect(data.at(-1).result.output).toBe('alpha beta gamma delta')
     // Replayed from the recorded rows.
-    expect(count(env.t, 'endpoint_run_events', 'run_id = ?', runId)).toBe(ev.length)
+    expect(count(env.t, 'run_events', 'run_id = ?', runId)).toBe(ev.length)
   })
 
   test('resume with Last-Event-ID (header or query) sends only what follows', async () => {
@@ -213,7 +213,7 @@ describe('callbacks', () => {
     expect(body).toMatchObject({ type: 'run.completed', run_id: r.body.run_id, endpoint_id: ep.id, status: 'success', output: 'called back', tool_calls: [] })
     expect(body.usage.iterations).toBe(1)
     // The input text is not the whole body: callback_url is not part of it.
-    expect(env.t.k.db.query<any, [string]>('SELECT input FROM endpoint_runs WHERE id = ?').get(r.body.run_id).input).toBe('with callback')
+    expect(env.t.k.db.query<any, [string]>('SELECT input FROM runs WHERE id = ?').get(r.body.run_id).input).toBe('with callback')
     await until(async () => (await status(r.body.run_id)).body.callback?.status === 'delivered')
     expect((await status(r.body.run_id)).body.callback).toEqual({ url, status: 'delivered', attempts: 2, last_status: 200 })
   })
@@ -233,11 +233,11 @@ describe('callbacks', () => {
   ]
   for (const [name, url] of refused) {
     test(`callback_url refused (${name}): 400, nothing queued`, async () => {
-      const before = count(env.t, 'endpoint_runs')
+      const before = count(env.t, 'runs')
       const r = await submit({ input: 'x', callback_url: url })
       expect(r.status).toBe(400)
       expect(r.body.error).toMatch(/callback_url|private or reserved|scheme/i)
-      expect(count(env.t, 'endpoint_runs')).toBe(before)
+      expect(count(env.t, 'runs')).toBe(before)
     })
   }
 })
@@ -258,17 +258,17 @@ describe('the worker pool', () => {
       expect(full.status).toBe(429)
       expect(full.body.error).toMatch(/queue is full/)
       expect(full.headers.get('retry-after')).toBe('5')
-      expect(count(small.t, 'endpoint_runs')).toBe(3)
+      expect(count(small.t, 'runs')).toBe(3)
       small.llm.defaultReply = { text: 'pooled', delayMs: 150 }
       let maxRunning = 0
       small.t.k.workers.start(WORKER_NAME)
       await until(() => {
-        maxRunning = Math.max(maxRunning, count(small.t, 'endpoint_runs', "status = 'running'"))
-        return count(small.t, 'endpoint_runs', "status = 'success'") === 3
+        maxRunning = Math.max(maxRunning, count(small.t, 'runs', "status = 'running'"))
+        return count(small.t, 'runs', "status = 'success'") === 3
       }, 10_000, 'all pooled runs')
       expect(maxRunning).toBeGreaterThan(0)
       expect(maxRunning).toBeLessThanOrEqual(2)
-      expect(small.t.k.metrics.render()).toContain('agentbase_endpoint_run_queue_depth 0')
+      expect(small.t.k.metrics.render()).toContain('agentbase_run_queue_depth 0')
     } finally {
       small.close()
     }
@@ -284,9 +284,9 @@ describe('the worker pool', () => {
       const a = await e2.t.req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: 'was running', callback_url: `http://127.0.0.1:${rx.port}/cb` } })
       const b = await e2.t.req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: 'was queued' } })
       // As a crash would leave it: one run marked running with two events recorded, one still queued.
-      e2.t.k.db.query("UPDATE endpoint_runs SET status = 'running', started_at = created_at WHERE id = ?").run(a.body.run_id)
+      e2.t.k.db.query("UPDATE runs SET status = 'running', started_at = created_at WHERE id = ?").run(a.body.run_id)
       for (const [seq, type] of [[1, 'run.started'], [2, 'text.delta']] as const) {
-        e2.t.k.db.query('INSERT INTO endpoint_run_events (run_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
+        e2.t.k.db.query('INSERT INTO run_events (run_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
           .run(a.body.run_id, seq, type, JSON.stringify({ type, run_id: a.body.run_id, text: 'par' }), '2026-03-14T10:00:00Z')
       }
       e2.t.k.workers.start(WORKER_NAME)
@@ -301,7 +301,7 @@ describe('the worker pool', () => {
       expect(JSON.parse(hits[0])).toMatchObject({ type: 'run.failed', run_id: a.body.run_id, status: 'error', code: 'interrupted' })
       const published = e2.t.k.db.query<{ data: string }, []>("SELECT data FROM events WHERE type = 'run.failed'").all().map((r) => JSON.parse(r.data).run_id)
       expect(published).toContain(a.body.run_id)
-      expect(count(e2.t, 'endpoint_runs', "status IN ('queued', 'running')")).toBe(0)
+      expect(count(e2.t, 'runs', "status IN ('queued', 'running')")).toBe(0)
     } finally {
       rx.stop(true)
       e2.close()
@@ -317,7 +317,7 @@ describe('the worker pool', () => {
     await env.llm.waitForRequests(n + 1)
     expect((await req('DELETE', `/api/agent-endpoints/${e.id}`, { token: carol.token })).status).toBe(200)
     await env.llm.waitForAbort(n)
-    expect(count(env.t, 'endpoint_runs', 'id = ?', r.body.run_id)).toBe(0)
+    expect(count(env.t, 'runs', 'id = ?', r.body.run_id)).toBe(0)
     const next = await submit({ input: 'after delete' })
     await until(async () => (await status(next.body.run_id)).body.status === 'success')
   })

@@ -80,6 +80,6 @@ test('SIGKILL mid-run, restart: the queued run resumes, the running one fails wi
   await s.proc.exited
   const db = new Database(join(dir, 'agentbase.db'), { readonly: true })
   expect(db.query<{ integrity_check: string }, []>('PRAGMA integrity_check').get()!.integrity_check).toBe('ok')
-  expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM endpoint_runs WHERE status IN ('queued', 'running')").get()!.n).toBe(0)
+  expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM runs WHERE status IN ('queued', 'running')").get()!.n).toBe(0)
   db.close()
 }, 60_000)

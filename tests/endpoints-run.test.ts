@@ -77,14 +77,14 @@ describe('errors table', () => {
       expect(ok.headers.get('x-ratelimit-limit')).toBe('2')
       expect(ok.headers.get('x-ratelimit-remaining')).toBe(String(1 - i))
     }
-    const runs = count(env.t, 'endpoint_runs', 'endpoint_id = ?', e.id)
+    const runs = count(env.t, 'runs', 'source_id = ?', e.id)
     const r = await runReq(e.slug, { input: 'x' }, { authorization: `Bearer ${e.key}` })
     expect(r.status).toBe(429)
     expect(r.body.error).toMatch(/^Rate limited/)
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(r.headers.get('x-ratelimit-remaining')).toBe('0')
     expect(Number(r.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000 - 5)
-    expect(count(env.t, 'endpoint_runs', 'endpoint_id = ?', e.id)).toBe(runs)
+    expect(count(env.t, 'runs', 'source_id = ?', e.id)).toBe(runs)
   })
 
   test('public endpoints: no key needed, limited per caller IP', async () => {
@@ -93,7 +93,7 @@ describe('errors table', () => {
     expect(a.status).toBe(200)
     expect((await runReq(e.slug, { input: 'hi' }, { 'x-forwarded-for': '203.0.113.7' })).status).toBe(429)
     expect((await runReq(e.slug, { input: 'hi' }, { 'x-forwarded-for': '198.51.100.9' })).status).toBe(200)
-    const ips = env.t.k.db.query<{ caller_ip: string }, [string]>('SELECT caller_ip FROM endpoint_runs WHERE endpoint_id = ? ORDER BY rowid').all(e.id).map((r) => r.caller_ip)
+    const ips = env.t.k.db.query<{ caller_ip: string }, [string]>('SELECT caller AS caller_ip FROM runs WHERE source_id = ? ORDER BY rowid').all(e.id).map((r) => r.caller_ip)
     expect(ips).toEqual(['203.0.113.7', '198.51.100.9'])
     expect((await runReq(e.slug, { input: 'hi' }, { 'x-api-key': 'aek_bad', 'x-forwarded-for': '192.0.2.1' })).status).toBe(401) // a wrong key is still wrong
   })
@@ -128,7 +128,7 @@ describe('auth and input', () => {
       const r = await req('POST', '/api/run/main', { headers: { 'x-api-key': ep.key, ...(c.type ? { 'content-type': c.type } : {}) }, body: c.body, raw: c.raw })
       expect(r.status).toBe(200)
       expect(lastUserMessage()).toBe(c.expect)
-      expect(env.t.k.db.query<{ input: string }, [string]>('SELECT input FROM endpoint_runs WHERE id = ?').get(r.body.run_id)!.input).toBe(c.expect)
+      expect(env.t.k.db.query<{ input: string }, [string]>('SELECT input FROM runs WHERE id = ?').get(r.body.run_id)!.input).toBe(c.expect)
     })
   }
 
@@ -185,7 +185,7 @@ describe('sync answers', () => {
     expect(typeof r.body.tool_calls[0].latency_ms).toBe('number')
     const toolMsg = env.llm.requests.at(-1)!.body.messages.find((m: any) => m.role === 'tool' && m.content.includes('ping'))
     expect(toolMsg).toBeDefined()
-    const stored = env.t.k.db.query<{ tool_calls: string }, [string]>('SELECT tool_calls FROM endpoint_runs WHERE id = ?').get(r.body.run_id)!
+    const stored = env.t.k.db.query<{ tool_calls: string }, [string]>('SELECT tool_calls FROM runs WHERE id = ?').get(r.body.run_id)!
     expect(JSON.parse(stored.tool_calls).map((c: any) => c.tool)).toEqual(['everything_echo', 'current_time'])
   })
 
@@ -203,7 +203,7 @@ describe('sync answers', () => {
     const r = await runReq(e.slug, { input: 'x' }, { 'x-api-key': e.key })
     expect(r.status).toBeGreaterThanOrEqual(400)
     expect(r.body.error).toBeTruthy()
-    const row = env.t.k.db.query<any, [string]>('SELECT * FROM endpoint_runs WHERE endpoint_id = ?').get(e.id)
+    const row = env.t.k.db.query<any, [string]>('SELECT * FROM runs WHERE source_id = ?').get(e.id)
     expect(row.status).toBe('error')
     expect(row.error).toBe(r.body.error)
     const ev = env.t.k.db.query<{ data: string }, []>("SELECT data FROM events WHERE type = 'run.failed' ORDER BY seq DESC LIMIT 1").get()!
@@ -225,7 +225,7 @@ describe('sync answers', () => {
     const r = await runReq('main', { input: 'x' }, { 'x-api-key': ep.key })
     const ev = env.t.k.db.query<{ data: string; owner_id: string }, []>("SELECT data, owner_id FROM events WHERE type = 'run.completed' ORDER BY seq DESC LIMIT 1").get()!
     expect(ev.owner_id).toBe(alice.id)
-    expect(JSON.parse(ev.data)).toEqual({ run_id: r.body.run_id, endpoint_id: ep.id, status: 'success', usage: r.body.usage })
+    expect(JSON.parse(ev.data)).toEqual({ run_id: r.body.run_id, source: 'endpoint', source_id: ep.id, endpoint_id: ep.id, status: 'success', usage: r.body.usage })
   })
 })
 
@@ -249,8 +249,8 @@ describe('streaming (enable_streaming)', () => {
     expect(data[0].endpoint_id).toBe(e.id)
     expect(data.filter((d) => d.type === 'text.delta').map((d) => d.text).join('')).toBe('Hello streaming world')
     const runId = data[0].run_id
-    const row = env.t.k.db.query<any, [string]>('SELECT * FROM endpoint_runs WHERE id = ?').get(runId)
-    expect(row).toMatchObject({ status: 'success', output: 'Hello streaming world', mode: 'stream', endpoint_id: e.id })
+    const row = env.t.k.db.query<any, [string]>('SELECT * FROM runs WHERE id = ?').get(runId)
+    expect(row).toMatchObject({ status: 'success', output: 'Hello streaming world', mode: 'stream', source: 'endpoint', source_id: e.id })
     expect(data.at(-1).result.usage.cost_cents).toBe(row.cost_micro / 1e6)
   })
 
@@ -261,7 +261,7 @@ describe('streaming (enable_streaming)', () => {
     const events = parseSse(await res.text())
     expect(events.at(-1)!.event).toBe('run.failed')
     const d = JSON.parse(events.at(-1)!.data)
-    expect(env.t.k.db.query<any, [string]>('SELECT status, error FROM endpoint_runs WHERE id = ?').get(d.run_id)).toEqual({ status: 'error', error: d.error })
+    expect(env.t.k.db.query<any, [string]>('SELECT status, error FROM runs WHERE id = ?').get(d.run_id)).toEqual({ status: 'error', error: d.error })
   })
 
   test('the client going away cancels the run and the upstream request; recorded as cancelled', async () => {
@@ -278,8 +278,9 @@ describe('streaming (enable_streaming)', () => {
     await env.llm.waitForAbort(n)
     const until = Date.now() + 5000
     let row: any
-    while (Date.now() < until && !(row = env.t.k.db.query<any, [string]>('SELECT * FROM endpoint_runs WHERE endpoint_id = ?').get(e.id))) await Bun.sleep(10)
-    expect(row).toMatchObject({ status: 'error', error_code: 'cancelled', mode: 'stream' })
+    // The row exists from the start (a stream can be re-joined); wait for its outcome.
+    while (Date.now() < until && (row = env.t.k.db.query<any, [string]>('SELECT * FROM runs WHERE source_id = ?').get(e.id))?.status === 'running') await Bun.sleep(10)
+    expect(row).toMatchObject({ status: 'cancelled', error_code: 'cancelled', mode: 'stream' })
   })
 })
 
@@ -322,15 +323,15 @@ describe('runs history and test runs', () => {
     const limited = await req('POST', `/api/agent-endpoints/${e.id}/test`, { token: carol.token, body: { input: 'x' } })
     expect(limited.status).toBe(429)
     expect(limited.headers.get('x-ratelimit-limit')).toBe('10')
-    expect(count(env.t, 'endpoint_runs', 'endpoint_id = ?', e.id)).toBe(10)
+    expect(count(env.t, 'runs', 'source_id = ?', e.id)).toBe(10)
   })
 
   test('delete removes the endpoint with its run history', async () => {
     const e = await createEndpoint(env.t, alice, { name: 'Doomed' })
     await runReq(e.slug, { input: 'x' }, { 'x-api-key': e.key })
-    expect(count(env.t, 'endpoint_runs', 'endpoint_id = ?', e.id)).toBe(1)
+    expect(count(env.t, 'runs', 'source_id = ?', e.id)).toBe(1)
     expect((await req('DELETE', `/api/agent-endpoints/${e.id}`, { token: alice.token })).status).toBe(200)
-    expect(count(env.t, 'endpoint_runs', 'endpoint_id = ?', e.id)).toBe(0)
+    expect(count(env.t, 'runs', 'source_id = ?', e.id)).toBe(0)
     expect((await runReq(e.slug, { input: 'x' }, { 'x-api-key': e.key })).status).toBe(404)
   })
 })
@@ -358,6 +359,6 @@ describe('group commit (hot-path writes)', () => {
     expect((await req('DELETE', `/api/agent-endpoints/${e.id}`, { token: alice.token })).status).toBe(200)
     const r = await pending
     expect(r.status).toBe(404)
-    expect(count(env.t, 'endpoint_runs', 'endpoint_id = ?', e.id)).toBe(0)
+    expect(count(env.t, 'runs', 'source_id = ?', e.id)).toBe(0)
   })
 })

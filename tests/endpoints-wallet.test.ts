@@ -8,7 +8,7 @@ const ledger = (env: EpEnv, userId: string) =>
   ).all(userId)
 const runsOf = (env: EpEnv, endpointId: string) =>
   env.t.k.db.query<{ id: string; cost_micro: number; charged_micro: number; status: string }, [string]>(
-    'SELECT id, cost_micro, charged_micro, status FROM endpoint_runs WHERE endpoint_id = ? ORDER BY rowid',
+    'SELECT id, cost_micro, charged_micro, status FROM runs WHERE source_id = ? ORDER BY rowid',
   ).all(endpointId)
 
 describe('billing off (default): costs recorded and debited, never refused', () => {

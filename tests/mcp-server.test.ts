@@ -59,8 +59,7 @@ describe('/mcp', () => {
     const calls = await env.t.req('GET', `/api/mcp/calls`, { token: alice.token })
     const row = calls.body.calls.find((x: any) => x.run_id === r._meta.run_id)
     expect(row).toMatchObject({ tool: ep.slug, surface: 'mcp', success: true, source: `endpoint:${ep.id}` })
-    const run = await env.t.req('GET', `/api/agent-endpoints/${ep.id}/runs`, { token: alice.token })
-    expect(run.body.runs[0].id).toBe(r._meta.run_id)
+    expect(env.t.k.runs.get(r._meta.run_id)).toMatchObject({ source: 'mcp', source_id: ep.id, status: 'success', output: 'Short summary' })
     await c.close()
   })
 

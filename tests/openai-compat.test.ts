@@ -50,7 +50,7 @@ describe('GET /v1/models', () => {
 describe('POST /v1/chat/completions', () => {
   test('non-stream: the agent runs with its own prompt on the given messages; OpenAI shape and usage', async () => {
     env.llm.reply({ text: 'Hello Ada!', usage: { input: 21, output: 4 } })
-    const before = count(env.t, 'endpoint_runs', 'endpoint_id = ?', ep.id)
+    const before = count(env.t, 'runs', "source = 'openai' AND source_id = ?", ep.id)
     const r = await client(pat).chat.completions.create({
       model: ep.slug,
       messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi, I am Ada' }, { role: 'assistant', content: 'Hi!' }, { role: 'user', content: 'Greet me' }],
@@ -66,7 +66,7 @@ describe('POST /v1/chat/completions', () => {
     expect(sent.messages[0].content).toContain('You help customers.')
     expect(sent.messages[0].content).toContain('Be brief.')
     expect(sent.messages.slice(1).map((m: any) => [m.role, m.content])).toEqual([['user', 'Hi, I am Ada'], ['assistant', 'Hi!'], ['user', 'Greet me']])
-    expect(count(env.t, 'endpoint_runs', 'endpoint_id = ?', ep.id)).toBe(before + 1)
+    expect(count(env.t, 'runs', "source = 'openai' AND source_id = ?", ep.id)).toBe(before + 1)
   })
 
   test('model may be the endpoint id; the endpoint key works', async () => {

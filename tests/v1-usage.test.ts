@@ -77,7 +77,7 @@ test('the range is [from, to); bad parameters are 400', async () => {
 
 test('the rollup is what answers: the figures survive the run rows being purged (no scan of runs)', async () => {
   const before = (await usage('from=2026-03-14&to=2026-03-16&group_by=agent')).body
-  env.t.k.db.query('DELETE FROM endpoint_runs').run()
+  env.t.k.db.query('DELETE FROM runs').run()
   const after = (await usage('from=2026-03-14&to=2026-03-16&group_by=agent')).body
   expect(after).toEqual(before)
   expect(after.totals.runs).toBe(4)

@@ -5,7 +5,10 @@ import { resolvePrincipal } from '../../src/http/guard'
 import { hashKey, safeEqual } from '../../src/auth/keys'
 import { canAccess, hasScope, requireScope } from '../../src/auth/principal'
 import { AUTH_MODES } from './model'
-import type { EndpointRow, RunRow } from './store'
+import type { RunSource, RunView } from '../../src/runs/types'
+import type { Scope } from '../../src/auth/scopes'
+import { endpointsStore } from './store'
+import type { EndpointRow } from './store'
 
 /**
  * Who may run an endpoint and read its runs. Endpoint keys (`aek_`) are not user credentials: they are
@@ -64,7 +67,7 @@ export const runAccessToken = (k: Kernel, runId: string) =>
  * GET /api/runs/:id and its events: the run's `access_token` (from status_url), the endpoint's key, or the
  * owner's JWT / session cookie / token (endpoints.run or endpoints.read). A run that is not the caller's is 404.
  */
-export async function authorizeRunRead(k: Kernel, run: RunRow, ep: EndpointRow, request: Request, verify: Verify, cookieSid: unknown, accessToken?: string) {
+export async function authorizeRunRead(k: Kernel, run: RunView, ep: EndpointRow, request: Request, verify: Verify, cookieSid: unknown, accessToken?: string) {
   if (accessToken) {
     if (safeEqual(accessToken, runAccessToken(k, run.id))) return
     throw new ApiError(401, 'Invalid access_token for this run', 'invalid_token')
@@ -81,3 +84,53 @@ export async function authorizeRunRead(k: Kernel, run: RunRow, ep: EndpointRow, 
 }
 
 export const notFoundRun = () => new ApiError(404, 'Run not found', 'not_found')
+
+/** Scopes that read / cancel another surface's runs (an endpoint's runs use the endpoint rules above). */
+const RUN_SCOPES: Record<RunSource, { read: Scope; cancel: Scope }> = {
+  endpoint: { read: 'endpoints.read', cancel: 'endpoints.run' },
+  bot: { read: 'bots.read', cancel: 'bots.write' },
+  chat: { read: 'conversations.read', cancel: 'chat.write' },
+  workflow: { read: 'workflows.read', cancel: 'workflows.run' },
+  schedule: { read: 'agents.read', cancel: 'agents.write' },
+  task: { read: 'endpoints.read', cancel: 'endpoints.run' },
+  openai: { read: 'endpoints.read', cancel: 'endpoints.run' },
+  mcp: { read: 'endpoints.read', cancel: 'endpoints.run' },
+}
+
+/**
+ * Reading any run (GET /api/runs/:id and its events): an endpoint's run by the rules of authorizeRunRead; any
+ * other run by its access_token or by its owner (within the workspace binding, with the surface's read scope).
+ * Returns the endpoint for endpoint runs. Not the caller's run: 404, identical to a missing one.
+ */
+export async function authorizeAnyRead(k: Kernel, run: RunView, request: Request, verify: Verify, cookieSid: unknown, accessToken?: string): Promise<EndpointRow | null> {
+  if (run.source === 'endpoint') {
+    const ep = run.source_id ? endpointsStore(k.db).get(run.source_id) : null
+    if (!ep) throw notFoundRun()
+    await authorizeRunRead(k, run, ep, request, verify, cookieSid, accessToken)
+    return ep
+  }
+  if (accessToken) {
+    if (safeEqual(accessToken, runAccessToken(k, run.id))) return null
+    throw notFoundRun()
+  }
+  const p = await resolvePrincipal(k, request, verify, credentials(request).bearer ? undefined : cookieSid)
+  if (!p) throw new ApiError(401, 'Authentication required', 'unauthorized')
+  if (!canAccess(p, run.owner_id, run.workspace_id)) throw notFoundRun()
+  requireScope(p, RUN_SCOPES[run.source].read)
+  return null
+}
+
+/** POST /api/runs/:id/cancel: the run's owner (endpoints.run, or the surface's write scope) or, for an endpoint's run, its key. */
+export async function authorizeCancel(k: Kernel, run: RunView, request: Request, verify: Verify, cookieSid: unknown) {
+  const ep = run.source === 'endpoint' && run.source_id ? endpointsStore(k.db).get(run.source_id) : null
+  if (run.source === 'endpoint' && !ep) throw notFoundRun()
+  const { key, bearer } = credentials(request)
+  if (key) {
+    if (ep && keyMatches(key, ep)) return
+    throw notFoundRun()
+  }
+  const p = await resolvePrincipal(k, request, verify, bearer ? undefined : cookieSid)
+  if (!p) throw new ApiError(401, 'Authentication required: send the endpoint\'s API key or your token', 'unauthorized')
+  if (!canAccess(p, run.owner_id, run.workspace_id)) throw notFoundRun()
+  requireScope(p, RUN_SCOPES[run.source].cancel)
+}

@@ -4,7 +4,6 @@ import { authGuard } from '../../src/http/guard'
 import { enforceRate } from '../../src/http/rate-limit'
 import * as endpoints from './service'
 import { runSync, syncShape } from './execute'
-import { registerRunWorker, runPool } from './queue'
 import { runRoutes } from './run-routes'
 import {
   CreateEndpoint, Created, Endpoint, EndpointEnvelope, Run, RunsQuery, Template, TemplatesQuery, TestBody, TestResult, UpdateEndpoint,
@@ -16,12 +15,10 @@ export const TEST_RPM = 10
 const Id = t.Object({ id: t.String({ minLength: 1, maxLength: 100 }) })
 
 /** Management of agent endpoints (`/api/agent-endpoints`), templates, and the execution routes. */
-export const agentEndpointsPlugin = (k: Kernel) => {
-  registerRunWorker(k)
-  return new Elysia({ name: 'agent-endpoints', seed: k })
+export const agentEndpointsPlugin = (k: Kernel) =>
+  new Elysia({ name: 'agent-endpoints', seed: k })
     .use(management(k))
     .use(runRoutes(k))
-}
 
 const management = (k: Kernel) =>
   new Elysia({ name: 'agent-endpoints.manage', seed: k, prefix: '/api/agent-endpoints', detail: { tags: ['Agent endpoints'] } })
@@ -49,8 +46,7 @@ const management = (k: Kernel) =>
       detail: { summary: 'Update an agent endpoint (every field optional; workspace_id cannot change)' },
     })
     .delete('/:id', ({ principal, params }) => {
-      const row = endpoints.remove(k, principal, params.id)
-      runPool(k).cancelEndpoint(row.id)
+      endpoints.remove(k, principal, params.id)
       return { deleted: true }
     }, { auth: 'endpoints.write', params: Id, response: t.Object({ deleted: t.Boolean() }), detail: { summary: 'Delete an agent endpoint and all its run history' } })
     .post('/:id/activate', ({ principal, params }) => endpoints.setStatus(k, principal, params.id, 'active'), {
@@ -70,7 +66,7 @@ const management = (k: Kernel) =>
     .post('/:id/test', async ({ principal, params, body, set }) => {
       const ep = endpoints.requireOwned(k, principal, params.id)
       enforceRate(k.limiter, set, `aep-test:${principal.userId}`, TEST_RPM, 'Rate limited: at most 10 test runs per minute')
-      return syncShape(await runSync(k, ep, body.input, 'test', { callerIp: 'dashboard' }))
+      return syncShape(await runSync(k, ep, body.input, 'test', 'dashboard'))
     }, {
       auth: { session: true }, params: Id, body: TestBody, response: TestResult,
       detail: { summary: 'Test run from the dashboard (login session only; 10 per minute; logged with status "test")' },

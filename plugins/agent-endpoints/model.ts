@@ -19,7 +19,7 @@ const AgentType = t.Union([L('extractor'), L('actor'), L('pipeline')])
 const LlmProvider = t.Union([L('openai'), L('anthropic'), L('gemini'), L('groq'), L('workers-ai'), L('custom')])
 const OutputFormat = t.Union([L('text'), L('json'), L('markdown')])
 const AuthMode = t.Union([L('api_key'), L('public')])
-const RunStatusEnum = t.Union([L('queued'), L('running'), L('success'), L('error'), L('test')])
+const RunStatusEnum = t.Union([L('queued'), L('running'), L('success'), L('error'), L('cancelled'), L('test')])
 
 const ToolsField = t.Nullable(t.Array(t.String({ minLength: 1, maxLength: 200 }), {
   maxItems: 200, description: 'Tool allow-list (skills): tool names, mcp_ server ids, con_ connection ids; null or absent = every workspace tool',
@@ -113,11 +113,16 @@ export const TestResult = t.Object({
 export const SyncResult = t.Object({
   run_id: t.String(), output: t.Any(), raw_output: t.Optional(t.String()), tool_calls: t.Array(ToolCallSummary), usage: Usage,
 })
+/** POST /api/run/:slug's optional fields besides the input. */
+export const ON_DISCONNECT = ['cancel', 'continue'] as const
+
 export const Queued = t.Object({ run_id: t.String(), status: t.Literal('queued'), status_url: t.String(), events_url: t.String() })
 
 /** GET /api/runs/:id: status, and when finished, the result in the sync shape. */
 export const RunStatus = t.Object({
-  run_id: t.String(), endpoint_id: t.String(), status: RunStatusEnum, created_at: t.String(), started_at: t.Nullable(t.String()),
+  run_id: t.String(), endpoint_id: t.Optional(t.String({ description: 'Runs of agent endpoints' })),
+  source: t.Optional(t.String({ description: 'Runs of other surfaces (bot, chat, workflow...): the surface and its object id' })),
+  source_id: t.Optional(t.Nullable(t.String())), status: RunStatusEnum, created_at: t.String(), started_at: t.Nullable(t.String()),
   finished_at: t.Nullable(t.String()), error: t.Optional(t.String()), code: t.Optional(t.String()),
   output: t.Optional(t.Any()), raw_output: t.Optional(t.String()), tool_calls: t.Optional(t.Array(ToolCallSummary)), usage: t.Optional(Usage),
   callback: t.Optional(t.Object({ url: t.String(), status: t.String(), attempts: t.Integer(), last_status: t.Nullable(t.Integer()) })),

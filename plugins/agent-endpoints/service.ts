@@ -8,7 +8,8 @@ import { validatorFor } from '../../src/agent/schema'
 import * as workspaces from '../workspaces/service'
 import { checkSkills, parseAllowList } from '../../src/tools/allow-list'
 import { toCents } from '../wallet/service'
-import { endpointsStore, runsStore, templatesStore, type EndpointRow, type RunRow } from './store'
+import type { RunView as StoredRun } from '../../src/runs/types'
+import { endpointsStore, templatesStore, type EndpointRow } from './store'
 import { AGENT_TYPES, LIMITS, type CreateEndpointInput, type EndpointView, type RunView, type TemplateView, type UpdateEndpointInput } from './model'
 
 /** Agent endpoint management rules (no HTTP here): ownership, slugs, defaults, keys, status. */
@@ -36,10 +37,10 @@ export function toView(r: EndpointRow): EndpointView {
   }
 }
 
-export function runView(r: RunRow): RunView {
+export function runView(r: StoredRun): RunView {
   return {
-    id: r.id, endpoint_id: r.endpoint_id, input: r.input, output: r.output, tool_calls: r.tool_calls, tokens_input: r.tokens_input,
-    tokens_output: r.tokens_output, cost_cents: toCents(r.cost_micro), latency_ms: r.latency_ms, status: r.status, caller_ip: r.caller_ip,
+    id: r.id, endpoint_id: r.source_id ?? '', input: r.input, output: r.output, tool_calls: r.tool_calls, tokens_input: r.tokens_input,
+    tokens_output: r.tokens_output, cost_cents: toCents(r.cost_micro), latency_ms: r.latency_ms, status: r.status, caller_ip: r.caller,
     error: r.error, created_at: r.created_at, finished_at: r.finished_at,
   }
 }
@@ -192,10 +193,11 @@ export function setTools(k: Kernel, who: Principal, id: string, tools: string[] 
   endpointsStore(k.db).update({ ...row, tools: tools === null ? null : JSON.stringify(tools), updated_at: nowIso(k.clock) })
 }
 
-/** Deletes the endpoint and, by cascade, its runs and their recorded events. */
+/** Deletes the endpoint and (trigger, then cascade) its runs and their recorded events; its running runs stop. */
 export function remove(k: Kernel, who: Principal, id: string) {
   const row = requireOwned(k, who, id)
   endpointsStore(k.db).remove(row.id)
+  k.runs.cancelSource('endpoint', row.id, { message: 'The endpoint was deleted', code: 'endpoint_deleted', status: 410 })
   return row
 }
 
@@ -226,6 +228,6 @@ export function regenerateKey(k: Kernel, who: Principal, id: string) {
 
 export function listRuns(k: Kernel, who: Principal, id: string, limit: number): RunView[] {
   const row = requireOwned(k, who, id)
-  return runsStore(k.db).list(row.id, limit).map(runView)
+  return k.runs.list('endpoint', row.id, limit).map(runView)
 }
 

@@ -1,4 +1,4 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { ApiError, conflict, forbidden, notFound } from '../../src/http/errors'
 import { hashPassword, verifyPassword, dummyHash } from '../../src/auth/passwords'
 import { newId } from '../../src/db/ids'
@@ -67,8 +67,10 @@ class LoginThrottle {
   clear(key: string) { this.fails.delete(key) }
 }
 
+const loginThrottle = perKernel((k) => new LoginThrottle(k))
+
 export async function login(k: Kernel, input: { email: string; password: string }, ip: string) {
-  const throttle = k.singleton('auth.loginThrottle', () => new LoginThrottle(k))
+  const throttle = loginThrottle(k)
   const email = normEmail(input.email)
   const keys = [`ip:${ip}`, `email:${email}`]
   throttle.check(keys)
@@ -111,3 +113,6 @@ export async function adminUpdateUser(k: Kernel, admin: Principal, id: string, p
   if (patch.disabled) await k.sessions.invalidateUserSessions(id)
   return toUserView(users.byId(id)!)
 }
+
+/** The owner's monthly token quota for plan_quota bots (null = unlimited). */
+export const monthlyTokenQuota = (k: Kernel, userId: string): number | null => userStore(k).byId(userId)?.monthly_token_quota ?? null

@@ -81,7 +81,5 @@ const memoryPlugin = (k: Kernel) =>
       return { deleted: true }
     }, { auth: 'memory.write', params: MemoryKeyParams, response: Deleted, detail: { summary: 'Delete a memory key' } })
 
-export const botAccountsPlugin = (k: Kernel) => {
-  k.keyResolvers.set('bot_', (key) => accounts.resolveBotKey(k, key))
-  return new Elysia({ name: 'bot-accounts-all', seed: k }).use(managePlugin(k)).use(memoryPlugin(k))
-}
+export const botAccountsPlugin = (k: Kernel) =>
+  new Elysia({ name: 'bot-accounts-all', seed: k }).use(managePlugin(k)).use(memoryPlugin(k))

@@ -3,21 +3,24 @@
  * Called by the channels plugin (platform webhooks, after verification and the durable inbox) and by
  * `POST /api/bots/:id/test`. No platform knowledge here.
  */
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { ApiError, badRequest, notFound } from '../../src/http/errors'
 import { newId } from '../../src/db/ids'
 import { iso } from '../../src/clock'
 import type { AgentSpec, ChatMessage, ProviderName, RunResult } from '../../src/agent/types'
-import { collect, run } from '../../src/agent/run'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import { parseAllowList, restrictTools } from '../../src/tools/allow-list'
-import * as wallet from '../wallet/service'
-import { botStore, conversationStore, messageStore, type ConversationRow, type MessageRow } from './store'
-import { loadBot, type BotRecord } from './record'
 import { GroupCommit } from '../../src/db/group-commit'
+import type { RunRequest } from '../../src/runs/types'
+import { monthlyTokenQuota } from '../auth/service'
+import { botStore, conversationStore, messageStore, type ConversationRow } from './store'
+import { loadBot, type BotRecord } from './record'
+import { monthOf, recordExchange, type Answer, type Exchange } from './exchange'
 
-/** Concurrent answers (different conversations) share one commit; each resolves after it. */
-const groupCommit = (k: Kernel) => k.singleton('bots.group-commit', () => new GroupCommit(k.db))
+export { loopIterations } from './exchange'
+
+/** Answers that ran no model (a gate refused them) share one commit; each resolves after it. */
+const groupCommit = perKernel((k) => new GroupCommit(k.db))
 
 export interface IncomingMessage {
   /** Platform chat/channel id (conversations are keyed by bot + chatId + userId). */
@@ -35,6 +38,13 @@ export interface IncomingOptions {
   signal?: AbortSignal
   /** `test`: POST /api/bots/:id/test — runs on draft/paused bots too and skips the welcome message. */
   source?: 'platform' | 'test'
+  /**
+   * Identifies this message across retries (the channels inbox item): the bot's events for it are published
+   * once, under ids derived from it. Default: a fresh id (nothing to deduplicate against).
+   */
+  idempotencyKey?: string
+  /** Runs inside the transaction that records the answer (the channels inbox stores the reply to send with it). */
+  onRecorded?: (r: IncomingResult) => void
 }
 
 export interface IncomingResult {
@@ -61,28 +71,16 @@ function toHistory(rows: { role: 'user' | 'assistant'; content: string }[]): Cha
   return first < 0 ? [] : rows.slice(first).map((r) => ({ role: r.role, content: r.content }))
 }
 
-/** The clock's UTC month, YYYY-MM (plan_quota counts per calendar month). */
-const monthOf = (ms: number) => iso(ms).slice(0, 7)
-
-/** A reason not to run the model at all (checked before spending anything). */
+/** The bot's own reasons not to run the model (wallet and spending cap are the run service's billing). */
 function gate(k: Kernel, bot: BotRecord): { message: string; code: string; status: number } | null {
-  if (bot.spending_cap_micro !== null && bot.total_cost_micro >= bot.spending_cap_micro) {
-    return { message: `Spending cap of ${wallet.toCents(bot.spending_cap_micro)} cents reached`, code: 'spending_cap', status: 402 }
-  }
   if (bot.billing_mode === 'byok' && !bot.llm_api_key) {
     return { message: 'billing_mode is "byok" but the bot has no llm_api_key: set one, or switch billing_mode to "wallet"', code: 'missing_key', status: 400 }
   }
   if (bot.billing_mode === 'plan_quota') {
-    const quota = k.db.query<{ q: number | null }, [string]>('SELECT monthly_token_quota AS q FROM users WHERE id = ?').get(bot.owner_id)?.q ?? null
+    const quota = monthlyTokenQuota(k, bot.owner_id)
     if (quota !== null) {
       const used = messageStore(k).quotaUsed(bot.owner_id, monthOf(k.clock.now()))
       if (used >= quota) return { message: `Monthly token quota of ${quota} tokens used up (${used} used this month)`, code: 'quota_exceeded', status: 402 }
-    }
-  }
-  if (bot.billing_mode === 'wallet') {
-    try { wallet.assertCanSpend(k, bot.owner_id) } catch (err) {
-      if (err instanceof ApiError) return { message: err.message, code: 'wallet_empty', status: err.status }
-      throw err
     }
   }
   return null
@@ -108,12 +106,9 @@ function specFor(k: Kernel, bot: BotRecord): AgentSpec {
   }
 }
 
-/** /v1 messages reach a bot on chat ids `v1:<channel>:<sender>`; everything else came from its platform. */
-const channelOf = (platform: string, chatId: string) => (chatId.startsWith('v1:') ? chatId.split(':')[1] || 'api' : platform)
-
-/** Tool-call rounds of a run: assistant turns that asked for tools. */
-export const loopIterations = (r: RunResult | undefined) =>
-  r ? r.messages.filter((m) => m.role === 'assistant' && (m.toolCalls?.length ?? 0) > 0).length : 0
+/** A failed run's reason as the bot records it. */
+const failureOf = (e: { message: string; code: string; status: number }) =>
+  ({ message: e.message, code: e.code === 'timeout' || e.status === 504 ? 'timeout' : e.code || 'run_failed', status: e.status })
 
 /**
  * Answers one incoming platform message with the bot's agent and records it.
@@ -122,13 +117,13 @@ export const loopIterations = (r: RunResult | undefined) =>
  *   Unknown bot: ApiError 404. Empty text: ApiError 400.
  * - Finds the chat+user's conversation, or starts one (also after `conversation_ttl_hours` of silence;
  *   publishes `bot.conversation.started`). A user's very first message gets the `welcome_message` first.
- * - Gates: spending cap reached, byok without key, plan quota used up, empty wallet (billing on): the model
- *   is not called; the reply is the fallback and the reason is recorded.
- * - Runs the agent (history bounded by `conversation_max_messages`, workspace tools, the bot's limits).
- *   A failed or timed-out run answers the fallback and records the failure.
- * - Records the user and assistant messages, usage, cost, the wallet debit (billing_mode wallet) and the
- *   events `bot.message.received` / `bot.message.sent` in ONE transaction (a savepoint of a group commit
- *   shared with concurrent answers: one fsync for all; resolves after the commit).
+ * - Gates: byok without key, plan quota used up (here); spending cap reached, empty wallet (billing on) in the
+ *   run service's billing, which reserves the run's maximum cost so concurrent messages cannot overspend.
+ *   The model is not called; the reply is the fallback and the reason is recorded.
+ * - Runs the agent through k.runs (history bounded by `conversation_max_messages`, workspace tools, the bot's
+ *   limits). A failed or timed-out run answers the fallback and records the failure.
+ * - The run row, the wallet debit, run.completed / run.failed, the user and assistant messages, usage, cost and
+ *   the events `bot.message.received` / `bot.message.sent` (and `opts.onRecorded`) commit in ONE transaction.
  *
  * Safe to call concurrently for different conversations; callers serialize calls of one conversation
  * (the channels worker does). Never throws for model/tool failures (they become `failed: true`).
@@ -149,77 +144,57 @@ export async function handleIncoming(k: Kernel, botId: string, msg: IncomingMess
   let expired: ConversationRow | null = null
   if (conv && Date.parse(conv.last_message_at) + bot.conversation_ttl_hours * HOUR <= startedAt) { expired = conv; conv = null }
   const welcome = source === 'platform' && !conv && !expired && bot.welcome_message && !convs.userSeen(bot.id, userId) ? bot.welcome_message : null
-  const conversationId = conv?.id ?? newId('bconv')
+  const x: Exchange = {
+    bot, conv, expired, conversationId: conv?.id ?? newId('bconv'), chatId, userId, userName: msg.userName ?? null, text,
+    platformMessageId: msg.platformMessageId ?? null, source, welcome, userMessageId: newId('bmsg'), assistantMessageId: newId('bmsg'),
+    eventKey: opts.idempotencyKey ?? newId('bmsg'), startedAt,
+  }
   const history = conv ? toHistory(messageStore(k).history(conv.id, bot.conversation_max_messages)) : []
-
-  let result: RunResult | undefined
-  let error = gate(k, bot)
-  if (!error) {
-    const signals = [AbortSignal.timeout(Math.min(bot.timeout_ms, 60_000) + 5_000), ...(opts.signal ? [opts.signal] : [])]
-    const out = await collect(run(k, specFor(k, bot), { message: text, history }, {
-      signal: AbortSignal.any(signals), started: { bot_id: bot.id, conversation_id: conversationId }, stream: false,
-    }))
-    if (opts.signal?.aborted) throw new ApiError(503, 'Cancelled before the answer was recorded', 'aborted')
-    result = out.result
-    if (!out.ok) error = { message: out.error, code: out.code === 'timeout' || out.status === 504 ? 'timeout' : out.code || 'run_failed', status: out.status }
-    else if (!out.result.text.trim() && !out.result.tool_calls.length) error = { message: 'The model returned an empty answer', code: 'empty_answer', status: 502 }
-  }
-
-  const answer = error ? (bot.fallback_message || DEFAULT_FALLBACK) : result!.text
-  const usage = result?.usage
-  const micro = usage?.cost_micro ?? 0
-  const tokensIn = usage?.tokens_input ?? 0, tokensOut = usage?.tokens_output ?? 0
-  const userMessageId = newId('bmsg'), assistantMessageId = newId('bmsg')
-  const owner = { ownerId: bot.owner_id }
-
-  await groupCommit(k).run(() => {
-    const now = iso(k.clock.now())
-    const msgs = messageStore(k)
-    if (!conv) {
-      if (expired) convs.expire(expired.id)
-      convs.insert({
-        id: conversationId, bot_id: bot.id, platform_chat_id: chatId, platform_user_id: userId, platform_user_name: msg.userName ?? null,
-        source, status: 'active', message_count: 0, tokens_input: 0, tokens_output: 0, total_cost_micro: 0, started_at: now, last_message_at: now,
-      })
-      k.events.publish('bot.conversation.started', {
-        bot_id: bot.id, conversation_id: conversationId, platform: bot.platform, platform_chat_id: chatId, platform_user_id: userId,
-        previous_conversation_id: expired?.id ?? null,
-      }, owner)
-    }
-    let seq = conv ? msgs.nextSeq(conversationId) : 1
-    const base = {
-      conversation_id: conversationId, bot_id: bot.id, reply_to: null, platform_message_id: null, tool_calls: null, tool_count: 0, tokens_input: 0, tokens_output: 0,
-      cost_micro: 0, latency_ms: null, loop_iterations: null, error: null, stop_reason: null, billing_mode: null, created_at: now,
-    } satisfies Partial<MessageRow>
-    msgs.insert({ ...base, id: userMessageId, seq: seq++, role: 'user', kind: 'message', content: text, platform_message_id: msg.platformMessageId ?? null })
-    k.events.publish('bot.message.received', {
-      bot_id: bot.id, conversation_id: conversationId, message_id: userMessageId, platform: bot.platform,
-      platform_chat_id: chatId, platform_user_id: userId, user_name: msg.userName ?? null, text,
-    }, owner)
-    k.events.publish('agent.message.received', { agent_id: bot.id, message_id: userMessageId, channel: channelOf(bot.platform, chatId), content: text, conversation_id: conversationId }, owner)
-    if (welcome) msgs.insert({ ...base, id: newId('bmsg'), seq: seq++, role: 'assistant', kind: 'welcome', content: welcome, reply_to: userMessageId })
-    msgs.insert({
-      ...base, id: assistantMessageId, seq: seq++, role: 'assistant', kind: error ? 'fallback' : 'message', content: answer, reply_to: userMessageId,
-      tool_calls: JSON.stringify(result?.tool_calls ?? []), tool_count: result?.tool_calls.length ?? 0, tokens_input: tokensIn, tokens_output: tokensOut, cost_micro: micro,
-      latency_ms: usage?.latency_ms ?? k.clock.now() - startedAt, loop_iterations: loopIterations(result),
-      error: error?.message ?? null, stop_reason: error ? error.code : (result?.stop_reason ?? null), billing_mode: bot.billing_mode,
-    })
-    k.events.publish('bot.message.sent', {
-      bot_id: bot.id, conversation_id: conversationId, message_id: assistantMessageId, reply_to: userMessageId, platform: bot.platform,
-      platform_chat_id: chatId, text: answer, failed: !!error, error: error?.message ?? null,
-      tool_calls: result?.tool_calls ?? [], tokens: { input: tokensIn, output: tokensOut }, cost_cents: wallet.toCents(micro),
-    }, owner)
-    k.events.publish('agent.message.sent', {
-      agent_id: bot.id, message_id: assistantMessageId, reply_to: userMessageId, channel: channelOf(bot.platform, chatId), content: answer, conversation_id: conversationId, failed: !!error,
-    }, owner)
-    convs.addActivity(conversationId, { messages: welcome ? 3 : 2, tokensIn, tokensOut, micro, at: now, userName: msg.userName ?? null })
-    botStore(k).addCost(bot.id, micro, now)
-    if (bot.billing_mode === 'plan_quota' && tokensIn + tokensOut > 0) msgs.addQuotaUsage(bot.owner_id, monthOf(k.clock.now()), tokensIn + tokensOut)
-    if (bot.billing_mode === 'wallet' && micro > 0) wallet.debit(k, bot.owner_id, micro, 'bot', { type: 'bot_message', id: assistantMessageId })
+  const fallback = bot.fallback_message || DEFAULT_FALLBACK
+  const outcome = (a: Answer): IncomingResult => ({
+    replies: welcome ? [welcome, a.text] : [a.text], conversationId: x.conversationId, result: a.result, failed: !!a.error,
+    error: a.error ?? undefined, userMessageId: x.userMessageId, assistantMessageId: x.assistantMessageId,
   })
-
-  return {
-    replies: welcome ? [welcome, answer] : [answer],
-    conversationId, result, failed: !!error, error: error ?? undefined, userMessageId, assistantMessageId,
+  const record = (a: Answer) => {
+    if (opts.signal?.aborted) throw new ApiError(503, 'Cancelled before the answer was recorded', 'aborted')
+    recordExchange(k, x, a)
+    const r = outcome(a)
+    opts.onRecorded?.(r)
+    return r
   }
+
+  const refused = gate(k, bot)
+  if (refused) return groupCommit(k).run(() => record({ text: fallback, error: refused, runId: null }))
+
+  const req: RunRequest = {
+    source: 'bot', sourceId: bot.id, ownerId: bot.owner_id, workspaceId: bot.workspace_id, spec: specFor(k, bot), input: { message: text, history },
+    caller: userId, mode: source === 'test' ? 'test' : 'sync', refs: { bot_id: bot.id, conversation_id: x.conversationId },
+    meta: { chat_id: chatId, message_key: x.eventKey },
+    billing: {
+      chargeLlm: bot.billing_mode === 'wallet', reason: 'bot', ref: { type: 'bot_message', id: x.assistantMessageId },
+      cap: bot.spending_cap_micro === null ? undefined : { key: bot.id, limitMicro: bot.spending_cap_micro, spent: () => botStore(k).get(bot.id)?.total_cost_micro ?? 0 },
+    },
+  }
+  let recorded: IncomingResult | null = null
+  // The bot's own budget (+5 s for the model's last words) bounds the run even if the platform never hangs up.
+  const signals = [AbortSignal.timeout(Math.min(bot.timeout_ms, 60_000) + 5_000), ...(opts.signal ? [opts.signal] : [])]
+  try {
+    await k.runs.execute({
+      ...req,
+      onFinish: (run, result) => {
+        let error = run.error !== null ? failureOf({ message: run.error, code: run.error_code ?? 'run_failed', status: run.error_status ?? 500 }) : null
+        if (!error && !result.text.trim() && !result.tool_calls.length) error = { message: 'The model returned an empty answer', code: 'empty_answer', status: 502 }
+        recorded = record({ text: error ? fallback : result.text, result, error, runId: run.id })
+      },
+    }, { signal: AbortSignal.any(signals) })
+  } catch (err) {
+    if (opts.signal?.aborted) throw new ApiError(503, 'Cancelled before the answer was recorded', 'aborted')
+    // Refused by billing (empty wallet, spending cap) before the model ran: recorded as a fallback, no run.
+    if (err instanceof ApiError && err.status === 402) {
+      const code = err.code === 'spending_cap' ? 'spending_cap' : 'wallet_empty'
+      return groupCommit(k).run(() => record({ text: fallback, error: { message: err.message, code, status: 402 }, runId: null }))
+    }
+    throw err
+  }
+  return recorded!
 }

@@ -23,11 +23,6 @@ const platformRoute = (platform: Exclude<Platform, 'custom'>, summary: string, d
  * inbox (group commit) and acknowledged; the `channels.inbox` worker answers them in order per chat.
  */
 export const channelsPlugin = (k: Kernel) => {
-  const rt = runtimeOf(k)
-  k.workers.register({ name: 'channels.inbox', start() { rt.start(); return () => rt.stop() } })
-  k.metrics.gauge('agentbase_channel_inbox_queued', () => rt.lanes.queued)
-  k.metrics.gauge('agentbase_channel_inbox_running', () => rt.lanes.running)
-
   const app = new Elysia({ name: 'channels', seed: k, prefix: '/api/bots/webhook', detail: { tags: ['Bot webhooks'] } })
   const routes = [
     platformRoute('telegram', 'Telegram webhook', 'Verified by X-Telegram-Bot-Api-Secret-Token (the secret given to setWebhook on activate). Text messages and /start are queued and answered with sendMessage; duplicates (same update_id) are answered once.'),

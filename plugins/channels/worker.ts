@@ -1,6 +1,7 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { nowIso, iso } from '../../src/clock'
 import { handleIncoming } from '../bots/engine'
+import { ApiError } from '../../src/http/errors'
 import { loadBot } from '../bots/record'
 import { PlatformError } from './api'
 import { GroupCommit } from '../../src/db/group-commit'
@@ -124,18 +125,28 @@ export class ChannelRuntime {
       const stopTyping = this.typing(channel, bot, msg)
       let result
       try {
-        result = await handleIncoming(k, bot.id, { chatId: msg.chatId, userId: msg.userId, userName: msg.userName, text: msg.text, platformMessageId: msg.platformMessageId }, { signal: this.abort.signal })
+        // The reply is stored on the inbox row in the transaction that records the answer (run, history, events,
+        // debit): after a crash from there on, the stored reply is sent again and the agent is not re-run.
+        result = await handleIncoming(k, bot.id, { chatId: msg.chatId, userId: msg.userId, userName: msg.userName, text: msg.text, platformMessageId: msg.platformMessageId }, {
+          signal: this.abort.signal,
+          idempotencyKey: `inbox:${row.bot_id}:${row.dedupe_key}`,
+          onRecorded: (r) => store.saveReply(id, r.conversationId, r.replies),
+        })
       } catch (err) {
         if (this.abort.signal.aborted) { stopTyping(); return } // shutting down: stays processing, answered after restart
         stopTyping()
+        if (!(err instanceof ApiError)) {
+          // Recording failed (the database refused the answer's transaction): nothing of it was kept, like a
+          // crash; the item stays processing and is answered at the next start (bounded by MAX_ATTEMPTS).
+          k.log.error('recording a bot answer failed; retried at the next start', { bot_id: bot.id, inbox_id: id, error: (err as Error).message })
+          return
+        }
         k.log.error('bot engine failed', { bot_id: bot.id, inbox_id: id, error: (err as Error).message })
         await this.write(() => store.finish(id, 'failed', nowIso(k.clock), (err as Error).message, false))
         return
       }
       stopTyping()
       replies = result.replies
-      // Committed before sending: after a crash from here on, the stored reply is sent, the agent not re-run.
-      await this.write(() => store.saveReply(id, result.conversationId, replies))
     }
     const error = await this.send(channel, bot, msg, replies)
     await this.write(() => store.finish(id, error ? 'failed' : 'done', nowIso(k.clock), error, !error))
@@ -170,7 +181,7 @@ export class ChannelRuntime {
   }
 }
 
-export const runtimeOf = (k: Kernel) => k.singleton('channels.runtime', () => {
+export const runtimeOf = perKernel((k) => {
   const rt = new ChannelRuntime(k)
   return Object.assign(rt, { close: () => rt.committer.close() })
 })

@@ -1,27 +1,15 @@
 import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
 import { authGuard } from '../../src/http/guard'
-import { registerToolProvider } from '../../src/tools/workspace-tools'
-import { mcpPool } from '../../src/tools/mcp-pool'
-import { connectionStore } from './store'
 import * as connections from './service'
-import { connectionsProvider } from './provider'
 import { Connection, CreateConnection, PlatformInfo, TestConfig, TestResult, UpdateConnection } from './model'
 
 const Envelope = t.Object({ connection: Connection })
 const IdParams = t.Object({ id: t.String() })
 
 /** Platform connections (the hub-style integrations API): /api/connections. */
-export const connectionsPlugin = (k: Kernel) => {
-  registerToolProvider(k, connectionsProvider(k))
-  k.singleton('connections-mcp-wiring', () => ({
-    close: mcpPool(k).onToolsChanged((key, fingerprint, tools) => {
-      const m = /^(con_[^:]+):(\d+)$/.exec(fingerprint)
-      if (!key.startsWith('con_') || !m) return
-      try { connectionStore(k.db).setTools(m[1], Number(m[2]), tools) } catch { /* closing */ }
-    }),
-  }))
-  return new Elysia({ name: 'connections', seed: k, prefix: '/api/connections', detail: { tags: ['Connections'] } })
+export const connectionsPlugin = (k: Kernel) =>
+  new Elysia({ name: 'connections', seed: k, prefix: '/api/connections', detail: { tags: ['Connections'] } })
     .use(authGuard(k))
     .get('/platforms', () => ({ platforms: connections.platforms() }), {
       response: t.Object({ platforms: t.Array(PlatformInfo) }),
@@ -53,4 +41,3 @@ export const connectionsPlugin = (k: Kernel) => {
     .post('/:id/test', ({ principal, params }) => connections.test(k, principal, params.id), {
       auth: 'connections.write', params: IdParams, response: TestResult, detail: { summary: 'Re-authenticate a stored connection and record the outcome' },
     })
-}

@@ -2,44 +2,17 @@ import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
 import { authGuard } from '../../src/http/guard'
 import { sseResponse } from '../../src/http/sse'
-import { mcpPool } from '../../src/tools/mcp-pool'
-import { nowIso } from '../../src/clock'
-import { registerToolProvider } from '../../src/tools/workspace-tools'
 import * as servers from './service'
-import { targetFingerprint } from './service'
 import * as tools from './tools-service'
-import { mcpStore } from './store'
-import { mcpServersProvider } from './provider'
 import {
   CallBody, CallResponse, CallsQuery, CreateMcpServer, McpServer, ServerParams, ToolCallView, ToolsQuery, ToolView, UpdateMcpServer, ValidateResponse,
 } from './model'
 
 const Envelope = t.Object({ mcp_server: McpServer })
 
-/** Pool status changes land on the server rows (status, error_message). */
-function wirePool(k: Kernel) {
-  k.singleton('mcp-status-wiring', () => {
-    const off = mcpPool(k).onStatus((key, status, error) => {
-      if (!key.startsWith('mcp_') || status === 'idle') return
-      try { mcpStore(k.db).setStatus(key, status, error) } catch { /* closing */ }
-    })
-    const offTools = mcpPool(k).onToolsChanged((key, fingerprint, tools) => {
-      if (!key.startsWith('mcp_')) return
-      try {
-        const r = mcpStore(k.db).get(key)
-        if (r && targetFingerprint(r) === fingerprint) mcpStore(k.db).setTools(key, tools, nowIso(k.clock))
-      } catch { /* closing */ }
-    })
-    return { close: () => { off(); offTools() } }
-  })
-  k.metrics.gauge('agentbase_mcp_connections', () => mcpPool(k).size)
-}
-
 /** MCP servers of a workspace: /api/workspaces/:id/mcp-servers. */
-export const mcpServersPlugin = (k: Kernel) => {
-  wirePool(k)
-  registerToolProvider(k, mcpServersProvider(k))
-  return new Elysia({ name: 'mcp-servers', seed: k, prefix: '/api/workspaces', detail: { tags: ['MCP servers'] } })
+export const mcpServersPlugin = (k: Kernel) =>
+  new Elysia({ name: 'mcp-servers', seed: k, prefix: '/api/workspaces', detail: { tags: ['MCP servers'] } })
     .use(authGuard(k))
     .get('/:id/mcp-servers', ({ principal, params }) => ({ mcp_servers: servers.list(k, principal, params.id) }), {
       auth: 'tools.read', params: t.Object({ id: t.String() }), response: t.Object({ mcp_servers: t.Array(McpServer) }),
@@ -67,7 +40,6 @@ export const mcpServersPlugin = (k: Kernel) => {
     .post('/:id/mcp-servers/:serverId/refresh', async ({ principal, params }) => ({ mcp_server: await servers.refresh(k, principal, params.id, params.serverId) }), {
       auth: 'workspaces.write', params: ServerParams, response: Envelope, detail: { summary: 'Re-list the server\'s tools (reconnecting if needed)' },
     })
-}
 
 /** The tool catalog and calls: /api/mcp/... */
 export const mcpPlugin = (k: Kernel) =>

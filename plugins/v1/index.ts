@@ -11,7 +11,6 @@ import { checkMessage, execute, runInBackground, submit, taskView } from './task
 import { changeSkills } from './skills'
 import { usage } from './usage'
 import { tasksStore } from './store'
-import { registerV1 } from './register'
 import { Agent, AgentId, Delivered, MessageBody, MessageQuery, SkillsBody, Task, TaskPage, TasksQuery, Usage, UsageQuery, WebhookBody, WebhookCreated } from './model'
 
 /**
@@ -28,9 +27,8 @@ export function referenceStatus(status: number): number {
 
 const TaskId = t.Object({ task_id: t.String({ minLength: 1, maxLength: 100 }) })
 
-export const v1Plugin = (k: Kernel) => {
-  registerV1(k)
-  return new Elysia({ name: 'v1', seed: k, prefix: '/v1', detail: { tags: ['v1'] } })
+export const v1Plugin = (k: Kernel) =>
+  new Elysia({ name: 'v1', seed: k, prefix: '/v1', detail: { tags: ['v1'] } })
     .use(authGuard(k))
     .mapResponse({ as: 'local' }, ({ responseValue, set }) => {
       const status = typeof set.status === 'number' ? set.status : 200
@@ -109,4 +107,3 @@ export const v1Plugin = (k: Kernel) => {
       auth: true, query: UsageQuery, response: Usage,
       detail: { summary: 'Runs, tokens in/out, cost and errors per hour or day, grouped by agent, model, channel or token' },
     })
-}

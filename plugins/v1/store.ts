@@ -72,5 +72,5 @@ export const agentsStore = (db: Db) => ({
   list: (ownerId: string | null, workspaceId: string | null) => db.query<AgentRow, [string | null, string | null]>(
     `SELECT * FROM (${AGENT_SELECT}) WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2) ORDER BY created_at DESC, id`,
   ).all(ownerId, workspaceId),
-  model: (id: string) => db.query<{ model: string; workspace_id: string }, [string]>(`SELECT model, workspace_id FROM (${AGENT_SELECT}) WHERE id = ?`).get(id),
+  model: (id: string) => db.query<{ model: string; workspace_id: string; platform: string | null }, [string]>(`SELECT model, workspace_id, platform FROM (${AGENT_SELECT}) WHERE id = ?`).get(id),
 })

@@ -15,13 +15,9 @@ import { agentsStore, usageStore, type UsageDelta, type UsageDim } from './store
 
 const FLUSH_MS = 50
 
-/** Who caused a run, for the channel and token dimensions: set by the surface before the run finishes. */
-export interface Attribution { channel: string; token: string }
-
 class UsageRollup {
   private pending: UsageDelta[] = []
   private timer: ReturnType<typeof setTimeout> | null = null
-  readonly attributions = new Map<string, Attribution>()
   constructor(private k: Kernel) {}
 
   add(d: UsageDelta) {
@@ -47,37 +43,32 @@ class UsageRollup {
 
 export const rollup = (k: Kernel) => k.singleton('v1.usage-rollup', () => new UsageRollup(k))
 
-/** Called by a surface right after it starts a run (before the run can finish). */
-export const attribute = (k: Kernel, runId: string, a: Attribution) => { rollup(k).attributions.set(runId, a) }
-
 const hourOf = (createdAt: string) => `${createdAt.slice(0, 13)}:00:00Z`
 
-/** Turns a finished run's event into a rollup increment. */
-export function onRunEvent(k: Kernel, e: DomainEvent) {
+/**
+ * A finished run's rollup increment. Channel and token come from the run's meta where its surface set them
+ * (/v1 tasks, OpenAI-compatible, MCP); bots reached through /v1 use chat ids `v1:<channel>:<token>`; other bot
+ * runs count under their platform, other endpoint runs under `api` with the endpoint's key.
+ */
+export function onRunFinished(k: Kernel, e: DomainEvent) {
   const d = e.data as Record<string, any>
-  const r = rollup(k)
-  if ((e.type === 'run.completed' || e.type === 'run.failed') && typeof d.endpoint_id === 'string') {
-    const who = r.attributions.get(d.run_id)
-    r.attributions.delete(d.run_id)
-    const agent = agentsStore(k.db).model(d.endpoint_id)
-    if (!agent) return
-    const u = d.usage ?? {}
-    r.add({
-      ownerId: e.owner_id, workspaceId: agent.workspace_id, hour: hourOf(e.created_at),
-      keys: { agent: d.endpoint_id, model: agent.model, channel: who?.channel ?? 'api', token: who?.token ?? 'endpoint_key' },
-      tokensIn: u.tokens_input ?? 0, tokensOut: u.tokens_output ?? 0, costMicro: wallet.fromCents(u.cost_cents ?? 0), error: e.type === 'run.failed',
-    })
-  } else if (e.type === 'bot.message.sent' && typeof d.bot_id === 'string') {
-    const agent = agentsStore(k.db).model(d.bot_id)
-    if (!agent) return
-    // /v1 messages reach bots on chat ids `v1:<channel>:<token or user>`; the rest came from the bot's platform.
-    const v1 = typeof d.platform_chat_id === 'string' ? /^v1:([^:]*):(.*)$/.exec(d.platform_chat_id) : null
-    r.add({
-      ownerId: e.owner_id, workspaceId: agent.workspace_id, hour: hourOf(e.created_at),
-      keys: { agent: d.bot_id, model: agent.model, channel: v1 ? v1[1] : String(d.platform ?? 'platform'), token: v1 ? v1[2] : 'platform' },
-      tokensIn: d.tokens?.input ?? 0, tokensOut: d.tokens?.output ?? 0, costMicro: wallet.fromCents(d.cost_cents ?? 0), error: !!d.failed,
-    })
-  }
+  const run = typeof d.run_id === 'string' ? k.runs.get(d.run_id) : null
+  if (!run || run.mode === 'test') return
+  let meta: Record<string, unknown> = {}
+  try { meta = JSON.parse(run.meta || '{}') } catch { /* no meta */ }
+  const agentId = (d.endpoint_id ?? d.bot_id ?? run.source_id ?? run.source) as string
+  const agent = agentsStore(k.db).model(agentId)
+  const chat = typeof meta.chat_id === 'string' ? /^v1:([^:]*):(.*)$/.exec(meta.chat_id) : null
+  const channel = typeof meta.channel === 'string' ? meta.channel
+    : run.source === 'bot' ? (chat ? chat[1] : agent?.platform ?? 'platform') : run.source === 'endpoint' ? 'api' : run.source
+  const token = typeof meta.token === 'string' ? meta.token
+    : run.source === 'bot' ? (chat ? chat[2] : 'platform') : run.source === 'endpoint' ? 'endpoint_key' : (run.caller ?? 'unknown')
+  const u = d.usage ?? {}
+  rollup(k).add({
+    ownerId: e.owner_id, workspaceId: agent?.workspace_id ?? run.workspace_id ?? '', hour: hourOf(e.created_at),
+    keys: { agent: agentId, model: agent?.model ?? 'unknown', channel, token },
+    tokensIn: u.tokens_input ?? 0, tokensOut: u.tokens_output ?? 0, costMicro: wallet.fromCents(u.cost_cents ?? 0), error: e.type === 'run.failed',
+  })
 }
 
 export interface UsageQuery { from?: string; to?: string; bucket?: 'hour' | 'day'; group_by?: UsageDim }

@@ -1,7 +1,6 @@
 import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
 import { authGuard } from '../../src/http/guard'
-import { deliveries } from '../../src/events/delivery'
 import * as webhooks from './service'
 import {
   BotParams, BotWebhookParams, CreateWebhook, CreatedWebhook, DeliveriesQuery, DeliveryEnvelope, DeliveryList, DeliveryParams,
@@ -93,7 +92,5 @@ const botPlugin = (k: Kernel) =>
       auth: 'webhooks.manage', params: BotWebhookParams, query: DeliveriesQuery, response: DeliveryList, detail: { summary: 'View delivery history for a webhook' },
     })
 
-export const webhooksPlugin = (k: Kernel) => {
-  k.workers.register({ name: 'webhooks.delivery', start: () => deliveries(k).start() })
-  return new Elysia({ name: 'webhooks-all', seed: k }).use(userPlugin(k)).use(botPlugin(k))
-}
+export const webhooksPlugin = (k: Kernel) =>
+  new Elysia({ name: 'webhooks-all', seed: k }).use(userPlugin(k)).use(botPlugin(k))

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock'
 import { iso } from '../clock'
 import type { Db } from '../db/open'
-import { timeOrderedId } from '../db/ids'
+import { SORTABLE, timeOrderedId } from '../db/ids'
 
 export interface DomainEvent {
   id: string
@@ -28,10 +28,21 @@ export class EventBus {
     this.seq = db.query<{ s: number | null }, []>('SELECT max(seq) AS s FROM events').get()?.s ?? 0
   }
 
-  publish(type: string, data: Record<string, unknown>, who: { ownerId: string; botAccountId?: string | null }): DomainEvent {
+  /**
+   * `who.key` names the occurrence (e.g. `<inbox item>:bot.message.sent`): its event id is derived from the key,
+   * and publishing the same key again returns the recorded event without a second row (a retried message
+   * cannot publish twice; receivers see one id).
+   */
+  publish(type: string, data: Record<string, unknown>, who: { ownerId: string; botAccountId?: string | null; key?: string }): DomainEvent {
     const now = this.clock.now()
+    const keyed = who.key !== undefined ? keyedEventId(who.key) : null
+    if (keyed) {
+      const seen = this.db.query<{ id: string; seq: number; type: string; owner_id: string; bot_account_id: string | null; data: string; created_at: string }, [string]>(
+        'SELECT id, seq, type, owner_id, bot_account_id, data, created_at FROM events WHERE id = ?').get(keyed)
+      if (seen) return { ...seen, data: JSON.parse(seen.data) }
+    }
     const e: DomainEvent = {
-      id: timeOrderedId('evt', now), // in insert order: the outbox index stays on a few hot pages
+      id: keyed ?? timeOrderedId('evt', now), // in insert order: the outbox index stays on a few hot pages
       seq: ++this.seq,
       type,
       owner_id: who.ownerId,
@@ -49,4 +60,14 @@ export class EventBus {
     this.listeners.add(l)
     return () => this.listeners.delete(l)
   }
+}
+
+/** `evt_` + 20 chars derived from a key (four 32-bit hashes, 30 bits each used): the same key, the same id. */
+export function keyedEventId(key: string): string {
+  let out = 'evt_'
+  for (let seed = 1; seed <= 4; seed++) {
+    let h = Bun.hash.murmur32v3(key, seed)
+    for (let i = 0; i < 5; i++) { out += SORTABLE[h & 63]; h >>>= 6 }
+  }
+  return out
 }

@@ -320,4 +320,4 @@ export class DeliveryEngine {
 }
 
 /** The kernel's one delivery engine. */
-export const deliveries = (k: Kernel) => k.singleton('webhooks.delivery', () => new DeliveryEngine(k))
+export const deliveries = (k: Kernel) => k.deliveries

@@ -75,7 +75,7 @@ const AUDIT_FLUSH_ROWS = 500
  * crash can lose at most the last AUDIT_FLUSH_MS of audit rows (with their `tool.call.failed` events,
  * which always commit together with their row).
  */
-class AuditWriter {
+export class AuditWriter {
   private queue: Pending[] = []
   private timer: ReturnType<typeof setTimeout> | null = null
   constructor(private k: Kernel) {}
@@ -104,7 +104,7 @@ class AuditWriter {
   close() { this.flush() }
 }
 
-const writer = (k: Kernel) => k.singleton('tool-audit-writer', () => new AuditWriter(k))
+const writer = (k: Kernel) => k.toolAudit
 
 function insert(k: Kernel, r: ToolCallRecord, id: string, createdAt: string) {
   const secrets = r.secrets ?? []

@@ -290,7 +290,8 @@ function clean(msg: string) {
   return msg.replace(/^MCP error -?\d+: /, '').replace(/TypeError: /g, '').replace(/\s*For more information, pass `verbose: true`[^.]*\.?/g, '').replace(/\s+/g, ' ').trim().slice(0, 300)
 }
 
-export const mcpPool = (k: Kernel) => k.singleton('mcp-pool', () => new McpPool(k))
+/** The kernel's MCP client pool (`k.mcp`). */
+export const mcpPool = (k: Kernel) => k.mcp
 
 /** Turns an MCP tool result into text for the model (images and resources summarized). */
 export function mcpResultText(res: CallToolResult): string {

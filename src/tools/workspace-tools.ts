@@ -37,8 +37,8 @@ export interface ToolProvider {
   tools(ownerId: string, workspaceId: string | null, opts: { includeAll: boolean }): Promise<ProvidedTool[]>
 }
 
-const providers = (k: Kernel) => k.singleton('tool-providers', () => new Map<string, ToolProvider>())
-export const registerToolProvider = (k: Kernel, p: ToolProvider) => { providers(k).set(p.name, p) }
+/** Registers a provider on the kernel's tool registry; call from the domain's register(k). */
+export const registerToolProvider = (k: Kernel, p: ToolProvider) => k.tools.register(p)
 
 /**
  * Catalogs are cached per (owner, workspace) and rebuilt when anything they are made of changes: stores
@@ -49,8 +49,6 @@ const versions = new WeakMap<object, number>()
 export const toolsChanged = (db: object) => { versions.set(db, (versions.get(db) ?? 0) + 1) }
 const CATALOG_TTL_MS = 10_000
 const CATALOG_CACHE_MAX = 1000
-interface CachedCatalog { version: number; at: number; named: CatalogEntry[] }
-const catalogs = (k: Kernel) => k.singleton('tool-catalogs', () => new Map<string, CachedCatalog>())
 
 export interface CatalogEntry extends ProvidedTool { name: string; originalName: string }
 
@@ -116,7 +114,7 @@ export class WorkspaceToolSet implements ToolSet {
   async catalog(includeAll = false): Promise<CatalogEntry[]> {
     if (includeAll) return this.build(true)
     const key = `${this.ownerId}\0${this.workspaceId ?? ''}`
-    const cache = catalogs(this.k)
+    const cache = this.k.tools.catalogs
     const version = versions.get(this.k.db) ?? 0
     const now = this.k.clock.now()
     const hit = cache.get(key)
@@ -133,7 +131,7 @@ export class WorkspaceToolSet implements ToolSet {
       name: d.name, description: d.description, inputSchema: d.inputSchema, source: 'builtin', kind: 'builtin', available: true,
       run: (args, ctx) => builtins.call(d.name, args, ctx),
     }))
-    const list = [...providers(this.k).values()].sort((a, b) => a.order - b.order)
+    const list = [...this.k.tools.providers.values()].sort((a, b) => a.order - b.order)
     for (const p of list) {
       try {
         entries.push(...await p.tools(this.ownerId, this.workspaceId, { includeAll }))

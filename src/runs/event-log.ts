@@ -1,11 +1,10 @@
-import type { Kernel } from '../../src/kernel'
-import { iso } from '../../src/clock'
+import type { Kernel } from '../kernel'
+import { iso } from '../clock'
 import { runEventsStore, type RunEventRow } from './store'
 
-export const isTerminal = (type: string) => type === 'run.completed' || type === 'run.failed'
 
 /**
- * The recorded events of async runs (DESIGN §6, §11): each event gets the run's next `seq` (its SSE id).
+ * The recorded events of runs (async, streamed) (DESIGN §6, §11): each event gets the run's next `seq` (its SSE id).
  * Appends are buffered and written in batches (one transaction for all runs every FLUSH_MS), never one
  * write per token; a run's remaining events and its terminal event are written inside the transaction
  * that records the run's outcome (`flushRun`). Readers see the DB rows plus the not-yet-written tail, so
@@ -99,4 +98,3 @@ export class RunEventLog {
   close() { this.flushAll() }
 }
 
-export const eventLog = (k: Kernel) => k.singleton('agent-endpoints.event-log', () => new RunEventLog(k))
