@@ -25,6 +25,8 @@ import { register as registerBotAccounts } from '../plugins/bot-accounts/registe
 import { register as registerWebhooks } from '../plugins/webhooks/register'
 import { register as registerChannels } from '../plugins/channels/register'
 import { register as registerV1 } from '../plugins/v1/register'
+import { chatPlugin } from '../plugins/chat/index'
+import { register as registerChat } from '../plugins/chat/register'
 
 const registered = new WeakSet<Kernel>()
 
@@ -42,6 +44,7 @@ export function registerDomains(k: Kernel) {
   registerWebhooks(k)
   registerChannels(k)
   registerAgentEndpoints(k)
+  registerChat(k)
   registerV1(k)
 }
 
@@ -64,6 +67,7 @@ export const createApp = (k: Kernel) => {
     .use(webhooksPlugin(k))
     .use(botsPlugin(k))
     .use(agentEndpointsPlugin(k))
+    .use(chatPlugin(k))
     .use(openaiPlugin(k))
     .use(mcpServerPlugin(k))
     .use(v1Plugin(k))

@@ -187,3 +187,12 @@ export const platforms = () => PLATFORMS.map((p) => ({
   id: p.id, name: p.name, description: p.description, docs_url: p.docsUrl, config_schema: p.configSchema, secret_fields: p.secretFields,
   tools: p.tools(null, []).filter(() => p.id !== 'http' && p.id !== 'mcp').map((t) => ({ name: `${p.id}_${t.op}`, description: t.description, input_schema: t.inputSchema })),
 }))
+
+/** The caller's connections of one platform with their opened configs, for diagnostics (one by id: 404 if not theirs). */
+export function withConfigs(k: Kernel, who: Principal, platform: string, id?: string | null) {
+  const rows = id ? [requireOwned(k, who, id)] : connectionStore(k.db).list(listScope(who).ownerId)
+  return rows.filter((r) => r.platform === platform).map((r) => ({
+    id: r.id, name: r.name, status: r.status, error_message: r.error_message, account: r.account ? JSON.parse(r.account) as Record<string, unknown> : null,
+    last_tested_at: r.last_tested_at, config: openConfig(k, r),
+  }))
+}

@@ -1,5 +1,5 @@
 import type { Kernel } from '../../src/kernel'
-import { mcpPool, mcpResultText, type McpTool } from '../../src/tools/mcp-pool'
+import { mcpBinaryParts, mcpPool, mcpResultText, type McpTool } from '../../src/tools/mcp-pool'
 import { MAX_TOOL_TIMEOUT_MS, toolSlug, type ProvidedTool, type ToolProvider } from '../../src/tools/workspace-tools'
 import { mcpStore, type McpServerRow } from './store'
 import { refreshTools, serverSecrets, targetOf } from './service'
@@ -19,7 +19,7 @@ export function mcpServerTools(k: Kernel, r: McpServerRow, tools: McpTool[], ava
     run: async (args, ctx) => {
       // The tool set's own timeout governs; the pool's is only a backstop.
       const res = await mcpPool(k).callTool(targetOf(k, r), tool.name, args, { signal: ctx.signal, timeoutMs: MAX_TOOL_TIMEOUT_MS + 5000, onProgress: ctx.onProgress })
-      return { content: mcpResultText(res), isError: !!res.isError, data: res.structuredContent ?? undefined }
+      return { content: mcpResultText(res), isError: !!res.isError, data: res.structuredContent ?? mcpBinaryParts(res) }
     },
   }))
 }

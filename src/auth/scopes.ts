@@ -11,6 +11,7 @@ export const SCOPES = {
   'endpoints.write': 'Create, change and delete agent endpoints',
   'endpoints.run': 'Run agent endpoints and read run results',
   'conversations.read': 'Read bot and chat conversations',
+  'chat.read': 'List and read chat conversations, messages, files, tools and providers',
   'chat.write': 'Create chat conversations and send messages',
   'tools.read': 'List tools, MCP servers and the call audit log',
   'tools.call': 'Call tools',

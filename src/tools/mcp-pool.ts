@@ -305,3 +305,18 @@ export function mcpResultText(res: CallToolResult): string {
   if (!parts.length && res.structuredContent) parts.push(JSON.stringify(res.structuredContent))
   return parts.join('\n')
 }
+
+/**
+ * Binary parts of an MCP result (images, audio, blob resources) as `{ files: [...] }` for the result's `data`, so a
+ * surface can keep them as files (chat stores them as attachments); undefined when there are none.
+ */
+export function mcpBinaryParts(res: CallToolResult): { files: Array<{ mimeType: string; data: string; uri?: string }> } | undefined {
+  const files: Array<{ mimeType: string; data: string; uri?: string }> = []
+  for (const c of res.content ?? []) {
+    if ((c.type === 'image' || c.type === 'audio') && typeof c.data === 'string') files.push({ mimeType: c.mimeType, data: c.data })
+    else if (c.type === 'resource' && 'blob' in c.resource && typeof c.resource.blob === 'string') {
+      files.push({ mimeType: c.resource.mimeType ?? 'application/octet-stream', data: c.resource.blob, uri: c.resource.uri })
+    }
+  }
+  return files.length ? { files } : undefined
+}

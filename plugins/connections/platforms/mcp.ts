@@ -1,4 +1,4 @@
-import { mcpPool, mcpResultText, type McpTarget } from '../../../src/tools/mcp-pool'
+import { mcpBinaryParts, mcpPool, mcpResultText, type McpTarget } from '../../../src/tools/mcp-pool'
 import { MAX_TOOL_TIMEOUT_MS, toolSlug } from '../../../src/tools/workspace-tools'
 import { ApiError } from '../../../src/http/errors'
 import { PlatformError, str, type Platform, type PlatformContext } from './types'
@@ -47,6 +47,6 @@ export const mcpPlatform: Platform = {
     const tool = ctx.connection?.tools.find((t) => toolSlug(t.name) === op)
     if (!tool) throw new PlatformError(`This MCP connection has no tool "${op}"; test the connection to refresh its tools`)
     const res = await mcpPool(ctx.k).callTool(target(ctx), tool.name, args, { signal: ctx.signal, timeoutMs: MAX_TOOL_TIMEOUT_MS + 5000, onProgress: ctx.onProgress })
-    return { content: mcpResultText(res), isError: !!res.isError, data: res.structuredContent ?? undefined }
+    return { content: mcpResultText(res), isError: !!res.isError, data: res.structuredContent ?? mcpBinaryParts(res) }
   },
 }
