@@ -168,3 +168,38 @@ describe('POST /v1/chat/completions', () => {
     expect(err.headers.get('x-ratelimit-limit')).toBe('1')
   })
 })
+
+describe('X-Agentbase-Conversation', () => {
+  test('continues a stored chat conversation: stored history replaces the sent one; both turns saved', async () => {
+    const conv = await env.t.req('POST', '/api/chat/conversations', { token: alice.token, body: { title: 'support', workspace_id: alice.ws } })
+    expect(conv.status).toBe(201)
+    const convId = conv.body.conversation?.id ?? conv.body.id
+    const c = client(pat, { defaultHeaders: { 'X-Agentbase-Conversation': convId } })
+    env.llm.reply({ text: 'Nice to meet you, Ada.' })
+    const first = await c.chat.completions.create({ model: ep.slug, messages: [{ role: 'user', content: 'I am Ada' }] })
+    expect(first.choices[0].message.content).toBe('Nice to meet you, Ada.')
+    env.llm.reply({ text: 'You are Ada.' })
+    await c.chat.completions.create({ model: ep.slug, messages: [{ role: 'user', content: 'Who am I?' }] })
+    const sent = env.llm.requests.at(-1)!.body.messages.slice(1).map((m: any) => [m.role, m.content])
+    expect(sent).toEqual([['user', 'I am Ada'], ['assistant', 'Nice to meet you, Ada.'], ['user', 'Who am I?']])
+    const stored = await env.t.req('GET', `/api/chat/conversations/${convId}/messages`, { token: alice.token })
+    const rows = stored.body.messages ?? stored.body.data
+    expect(rows.map((m: any) => [m.role, m.content])).toEqual([['user', 'I am Ada'], ['assistant', 'Nice to meet you, Ada.'], ['user', 'Who am I?'], ['assistant', 'You are Ada.']])
+  })
+
+  test('409 with Retry-After while a turn runs; unknown conversation 404', async () => {
+    const conv = await env.t.req('POST', '/api/chat/conversations', { token: alice.token, body: { workspace_id: alice.ws } })
+    const convId = conv.body.conversation?.id ?? conv.body.id
+    const c = client(pat, { defaultHeaders: { 'X-Agentbase-Conversation': convId } })
+    const n = env.llm.requests.length
+    env.llm.reply({ text: 'slow', delayMs: 300 })
+    const slow = c.chat.completions.create({ model: ep.slug, messages: [{ role: 'user', content: 'one' }] })
+    while (env.llm.requests.length === n) await Bun.sleep(5)
+    const busy = await c.chat.completions.create({ model: ep.slug, messages: [{ role: 'user', content: 'two' }] }).catch((e) => e)
+    expect(busy.status).toBe(409)
+    expect(Number(busy.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect((await slow).choices[0].message.content).toBe('slow')
+    const missing = await client(pat, { defaultHeaders: { 'X-Agentbase-Conversation': 'conv_nope' } }).chat.completions.create({ model: ep.slug, messages: [{ role: 'user', content: 'x' }] }).catch((e) => e)
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError)
+  })
+})

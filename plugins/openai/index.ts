@@ -8,6 +8,7 @@ import { completion, completionId, failed, parseCompletionRequest, toolActivity,
 import { completionStream } from './stream'
 import { openAiErrorResponse } from './errors'
 import { startAgentRun } from './runner'
+import { CONVERSATION_HEADER, openConversation } from './conversation'
 
 /**
  * OpenAI-compatible routes over agent endpoints (issue 15 §2): `GET /v1/models`, `POST /v1/chat/completions`.
@@ -54,13 +55,24 @@ export const openaiPlugin = (k: Kernel) =>
         const ep = agentFor(k, caller, req.model)
         enforceAgentRate(k, set, ep)
         const ip = clientIp(request, server, k.config.trustProxy)
-        const started = await startAgentRun(k, ep, {
-          input: req.input, systemExtra: req.systemExtra, mode: req.stream ? 'stream' : 'sync', callerIp: ip, signal: request.signal, source: 'openai',
-          caller: caller.kind === 'key' ? 'endpoint_key' : caller.principal.tokenId ?? 'session',
-        })
+        const convId = request.headers.get(CONVERSATION_HEADER)
+        const conv = convId ? await openConversation(k, caller, convId, req.input.message) : null
+        let started
+        try {
+          started = await startAgentRun(k, ep, {
+            input: conv ? { message: req.input.message, history: conv.history } : req.input,
+            systemExtra: [req.systemExtra, conv?.system].filter(Boolean).join('\n\n'),
+            mode: req.stream ? 'stream' : 'sync', callerIp: ip, signal: request.signal, source: 'openai',
+            caller: caller.kind === 'key' ? 'endpoint_key' : caller.principal.tokenId ?? 'session',
+            onFinish: conv?.onFinish,
+          })
+        } catch (err) {
+          conv?.release()
+          throw err
+        }
         const id = completionId(started.runId)
         const created = Math.floor(k.clock.now() / 1000)
-        const headers = { ...headersOf(set), 'x-agentbase-run-id': started.runId }
+        const headers: Record<string, string> = { ...headersOf(set), 'x-agentbase-run-id': started.runId, ...(conv ? { [CONVERSATION_HEADER]: conv.id } : {}) }
         if (req.stream) return completionStream(started.events, { id, created, model: req.model, includeUsage: req.includeUsage }, headers)
         let reasoning = ''
         for await (const e of started.events) {
@@ -82,7 +94,8 @@ export const openaiPlugin = (k: Kernel) =>
       detail: {
         summary: 'OpenAI-compatible chat completions: runs the agent named by `model` on `messages` (JSON or `stream: true` SSE chunks ending with [DONE])',
         description: 'Auth: an API token with endpoints.run, or the agent endpoint\'s own aek_ key. The agent keeps its prompt, model and tools; '
-          + 'system messages are added to its prompt. Tool activity is reported in `reasoning_content`. Errors in OpenAI\'s shape `{ error: { message, type, param, code } }`.',
+          + 'system messages are added to its prompt. `X-Agentbase-Conversation: <chat conversation id>` continues a stored conversation '
+          + '(its history replaces the earlier messages sent; 409 with Retry-After while a turn runs in it); without it the call is stateless. Tool activity is reported in `reasoning_content`. Errors in OpenAI\'s shape `{ error: { message, type, param, code } }`.',
         security: [{ bearer: [] }],
       },
     })

@@ -24,6 +24,8 @@ export interface AgentRunRequest {
   /** For usage analytics (stored in the run's meta): the channel (default: the source) and the credential (token id, `endpoint_key`, `session`). */
   channel?: string
   caller?: string
+  /** Also inside the run's final transaction (a continued conversation saves its turn). */
+  onFinish?: (run: RunView, result: RunResult) => void
 }
 
 export interface AgentRun { runId: string; events: AsyncIterable<RunEvent> }
@@ -39,6 +41,7 @@ export async function startAgentRun(k: Kernel, ep: EndpointRow, req: AgentRunReq
     meta: { channel: req.channel ?? req.source, token: req.caller ?? 'session' },
     onFinish: (run, result) => {
       base.onFinish?.(run, result)
+      req.onFinish?.(run, result)
       // /v1 tasks publish their own message events; the OpenAI and MCP exchanges are messages of the agent too.
       if (req.source !== 'task') publishExchange(k, ep, run, req, result)
     },
