@@ -14,6 +14,8 @@ import { botAccountsPlugin } from '../plugins/bot-accounts/index'
 import { webhooksPlugin } from '../plugins/webhooks/index'
 import { botsPlugin } from '../plugins/bots/index'
 import { agentEndpointsPlugin } from '../plugins/agent-endpoints/index'
+import { workflowsPlugin } from '../plugins/workflows/index'
+import { templatesPlugin } from '../plugins/templates/index'
 import { openaiPlugin } from '../plugins/openai/index'
 import { mcpServerPlugin } from '../plugins/mcp-server/index'
 import { v1Plugin } from '../plugins/v1/index'
@@ -24,6 +26,7 @@ import { register as registerConnections } from '../plugins/connections/register
 import { register as registerBotAccounts } from '../plugins/bot-accounts/register'
 import { register as registerWebhooks } from '../plugins/webhooks/register'
 import { register as registerChannels } from '../plugins/channels/register'
+import { register as registerWorkflows } from '../plugins/workflows/register'
 import { register as registerV1 } from '../plugins/v1/register'
 import { chatPlugin } from '../plugins/chat/index'
 import { register as registerChat } from '../plugins/chat/register'
@@ -44,6 +47,7 @@ export function registerDomains(k: Kernel) {
   registerWebhooks(k)
   registerChannels(k)
   registerAgentEndpoints(k)
+  registerWorkflows(k)
   registerChat(k)
   registerV1(k)
 }
@@ -67,6 +71,8 @@ export const createApp = (k: Kernel) => {
     .use(webhooksPlugin(k))
     .use(botsPlugin(k))
     .use(agentEndpointsPlugin(k))
+    .use(workflowsPlugin(k))
+    .use(templatesPlugin(k))
     .use(chatPlugin(k))
     .use(openaiPlugin(k))
     .use(mcpServerPlugin(k))

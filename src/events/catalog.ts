@@ -57,6 +57,16 @@ export const EVENT_CATALOG = {
     scope: 'wallet.read',
     example: { user_id: 'usr_R5t6Y7u8I9o0P1a2S3dF', balance_cents: 87.5, threshold_cents: 100 },
   },
+  'workflow.execution.completed': {
+    description: 'A workflow execution finished successfully (manual, webhook, event or scheduled).',
+    scope: 'workflows.read',
+    example: { execution_id: 'wfx_Lm3Nb4Vc5Xz6Aq7Sw8De', workflow_id: 'wf_Rt5Yu6Io7Pa8Sd9Fg0Hj', version: 3, source: 'webhook', output: { posted: true }, duration_ms: 1240 },
+  },
+  'workflow.execution.failed': {
+    description: 'A workflow execution failed: a step failed after its retries (and did not continue on error).',
+    scope: 'workflows.read',
+    example: { execution_id: 'wfx_Lm3Nb4Vc5Xz6Aq7Sw8De', workflow_id: 'wf_Rt5Yu6Io7Pa8Sd9Fg0Hj', version: 3, source: 'manual', error: 'Tool "slack_send_message" failed: channel_not_found', step_id: 'notify' },
+  },
   // The /v1 API's events (reference: v1-api.txt). An agent is a bot (bt_) or an agent endpoint (aep_).
   'agent.task.completed': {
     description: 'An agent finished a /v1 task (the run a message started): completed, failed or canceled.',
