@@ -99,4 +99,33 @@ describe('/mcp', () => {
     const text = await res.text()
     expect(text).toContain('"direct"')
   })
+
+  test('active workflows are tools too (workflows.run): a call is an execution with step progress', async () => {
+    const wf = await env.t.req('POST', '/api/workflows/from-steps', { token: alice.token, body: {
+      name: 'Greeter', description: 'Greets someone', status: 'active', workspace_id: alice.ws,
+      workflow_metadata: { input_schema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+      steps: [{ id: 'greet', type: 'transform', template: 'Hello {{ input.name }}' }],
+    } })
+    expect(wf.status).toBe(201)
+    await env.t.req('POST', '/api/workflows/from-steps', { token: alice.token, body: { name: 'Draft one', status: 'draft', steps: [{ id: 'x', type: 'transform', template: 'x' }] } })
+    const both = (await env.t.req('POST', '/api/tokens', { token: alice.token, body: { name: 'both', scopes: ['endpoints.run', 'workflows.run'] } })).body.key
+    const c = await connect(both)
+    const { tools } = await c.listTools()
+    const tool = tools.find((t) => t.name === 'workflow_greeter')!
+    expect(tool.inputSchema.required).toEqual(['name'])
+    expect(tools.some((t) => t.name.includes('draft'))).toBe(false)
+    const progress: any[] = []
+    const r: any = await c.callTool({ name: 'workflow_greeter', arguments: { name: 'Ada' } }, undefined, { onprogress: (p) => progress.push(p) })
+    expect(r.isError).toBe(false)
+    expect(r.content[0].text).toContain('Hello Ada')
+    expect(r._meta.execution_id).toMatch(/^wfx_/)
+    expect(progress.map((p) => p.message)).toEqual(['started: greet', 'completed: greet'])
+    flushToolCalls(env.t.k)
+    const audit = env.t.k.db.query<{ source: string; surface: string }, []>("SELECT source, surface FROM tool_calls WHERE tool = 'workflow_greeter'").get()
+    expect(audit).toEqual({ source: `workflow:${wf.body.id}`, surface: 'mcp' })
+    // endpoints.run alone does not list workflows
+    const only = await connect(pat)
+    expect((await only.listTools()).tools.some((t) => t.name === 'workflow_greeter')).toBe(false)
+    await c.close(); await only.close()
+  })
 })

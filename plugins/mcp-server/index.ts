@@ -8,13 +8,15 @@ import { handleMcp } from './server'
 
 /**
  * `/mcp`: agents served as MCP tools over Streamable HTTP (stateless). Bearer auth (API token or JWT); the
- * tools are the agent endpoints the credential may run (`endpoints.run`).
+ * tools are the agent endpoints (`endpoints.run`) and active workflows (`workflows.run`) the credential may run.
  */
 export const mcpServerPlugin = (k: Kernel) =>
   new Elysia({ name: 'mcp-server', seed: k, detail: { tags: ['MCP server'] } })
     .use(authGuard(k))
     .post('/mcp', ({ principal, request, body, server }) => {
-      if (!hasScope(principal, 'endpoints.run')) throw new ApiError(403, 'This credential lacks the "endpoints.run" scope (needed to use agents as MCP tools)', 'missing_scope')
+      if (!hasScope(principal, 'endpoints.run') && !hasScope(principal, 'workflows.run')) {
+        throw new ApiError(403, 'This credential lacks the "endpoints.run" and "workflows.run" scopes (needed to use agents and workflows as MCP tools)', 'missing_scope')
+      }
       return handleMcp(k, principal, request, body, clientIp(request, server, k.config.trustProxy))
     }, {
       auth: true,

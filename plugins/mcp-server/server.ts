@@ -4,6 +4,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
 import type { Kernel } from '../../src/kernel'
 import type { Principal } from '../../src/auth/principal'
 import { agentTools, callAgentTool } from './service'
+import { workflowTools } from './workflows'
 
 /**
  * One MCP server + transport per HTTP request (stateless Streamable HTTP: no session id, no affinity), so any
@@ -13,7 +14,7 @@ import { agentTools, callAgentTool } from './service'
 export async function handleMcp(k: Kernel, p: Principal, request: Request, parsedBody: unknown, callerIp: string | null): Promise<Response> {
   const server = new Server({ name: 'agentbase', version: k.version }, { capabilities: { tools: { listChanged: false } } })
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: agentTools(k, p).map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema as any })),
+    tools: [...agentTools(k, p), ...workflowTools(k, p)].map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema as any })),
   }))
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const token = req.params._meta?.progressToken
@@ -28,7 +29,7 @@ export async function handleMcp(k: Kernel, p: Principal, request: Request, parse
       content: [{ type: 'text' as const, text: out.text }],
       isError: out.isError,
       ...(out.data && typeof out.data === 'object' && !Array.isArray(out.data) ? { structuredContent: out.data as Record<string, unknown> } : {}),
-      ...(out.runId ? { _meta: { run_id: out.runId } } : {}),
+      ...(out.runId ? { _meta: { run_id: out.runId } } : out.executionId ? { _meta: { execution_id: out.executionId } } : {}),
     }
   })
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false })

@@ -8,10 +8,12 @@ import type { EndpointRow } from '../agent-endpoints/store'
 import { extractInput } from '../agent-endpoints/execute'
 import { agentsReader } from '../openai/store'
 import { startAgentRun } from '../openai/runner'
+import { runWorkflowTool, workflowTools } from './workflows'
 
 /**
  * Agents as MCP tools (issue 15 §3): each active agent endpoint the credential may run is one tool named by
- * its slug. A call is a run; its text deltas and tool activity become MCP progress notifications.
+ * its slug (and each active workflow one named `workflow_<name>`, see workflows.ts). A call is a run; its text
+ * deltas and tool activity become MCP progress notifications.
  */
 
 export interface AgentTool { name: string; title: string; description: string; inputSchema: JsonSchema; endpoint: EndpointRow }
@@ -49,7 +51,7 @@ export function agentTools(k: Kernel, p: Principal): AgentTool[] {
 
 export interface Progress { progress: number; message: string }
 
-export interface CallOutcome { text: string; isError: boolean; runId: string | null; data?: unknown }
+export interface CallOutcome { text: string; isError: boolean; runId: string | null; data?: unknown; executionId?: string }
 
 /**
  * One tool call = one run. Every call (unknown tools and refusals included) is written to the tool audit log
@@ -61,8 +63,19 @@ export async function callAgentTool(
   const runOpts = { ...opts, caller: p.tokenId ?? 'session' }
   const started = performance.now()
   const tool = agentTools(k, p).find((t) => t.name === name)
+  const wf = tool ? null : workflowTools(k, p).find((t) => t.name === name)
   let out: CallOutcome
   try {
+    if (wf) {
+      const r = await runWorkflowTool(k, p, wf, args, opts)
+      out = { text: r.text, isError: r.isError, runId: null, data: r.data }
+      recordToolCall(k, {
+        ownerId: r.ownerId, workspaceId: p.workspaceId, actor: p.tokenId ?? p.userId, surface: 'mcp', runId: null, tool: name,
+        source: `workflow:${wf.workflowId}`, success: !r.isError, latencyMs: performance.now() - started, error: r.isError ? r.text : null,
+        arguments: args, result: { execution_id: r.executionId, output: r.data ?? r.text },
+      })
+      return { ...out, executionId: r.executionId }
+    }
     if (!tool) throw new ApiError(404, `Unknown tool "${name}"`, 'unknown_tool')
     out = await runTool(k, tool.endpoint, args, runOpts)
   } catch (err) {
