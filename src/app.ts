@@ -19,6 +19,9 @@ import { templatesPlugin } from '../plugins/templates/index'
 import { openaiPlugin } from '../plugins/openai/index'
 import { mcpServerPlugin } from '../plugins/mcp-server/index'
 import { v1Plugin } from '../plugins/v1/index'
+import { schedulerPlugin, register as registerScheduler } from './scheduler/routes'
+import { agentsPlugin } from '../plugins/agents/index'
+import { register as registerAgents } from '../plugins/agents/register'
 import { register as registerWallet } from '../plugins/wallet/register'
 import { register as registerAgentEndpoints } from '../plugins/agent-endpoints/register'
 import { register as registerMcp } from '../plugins/mcp/register'
@@ -50,6 +53,8 @@ export function registerDomains(k: Kernel) {
   registerWorkflows(k)
   registerChat(k)
   registerV1(k)
+  registerScheduler(k)
+  registerAgents(k)
 }
 
 /** The whole HTTP app: shared conventions, then one plugin per domain. Callable many times per process. */
@@ -77,6 +82,8 @@ export const createApp = (k: Kernel) => {
     .use(openaiPlugin(k))
     .use(mcpServerPlugin(k))
     .use(v1Plugin(k))
+    .use(schedulerPlugin(k))
+    .use(agentsPlugin(k))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { housekeepingConfig, type HousekeepingConfig } from './scheduler/config'
 
 /** Every setting in one place (DESIGN §8). README documents each one. */
 export interface Config {
@@ -30,6 +31,8 @@ export interface Config {
   runConcurrency: number
   /** Async runs waiting in the queue before POST /api/run/:slug answers 429. */
   runQueueMax: number
+  /** Retention and backups run by the scheduler's system jobs (src/scheduler/housekeeping.ts). */
+  housekeeping: HousekeepingConfig
 }
 
 type Env = Record<string, string | undefined>
@@ -39,6 +42,8 @@ const str = (v: string | undefined) => (v === undefined || v.trim() === '' ? nul
 const trimSlash = (s: string) => s.replace(/\/+$/, '')
 
 export class ConfigError extends Error {}
+
+const wrapConfig = <T>(f: () => T): T => { try { return f() } catch (err) { throw new ConfigError((err as Error).message) } }
 
 function int(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined || v === '') return dflt
@@ -98,6 +103,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     channelConcurrency: Math.max(1, int('AGENTBASE_CHANNEL_CONCURRENCY', env.AGENTBASE_CHANNEL_CONCURRENCY, 64)),
     runConcurrency: Math.max(1, int('AGENTBASE_RUN_CONCURRENCY', env.AGENTBASE_RUN_CONCURRENCY, 16)),
     runQueueMax: Math.max(1, int('AGENTBASE_RUN_QUEUE_MAX', env.AGENTBASE_RUN_QUEUE_MAX, 1000)),
+    housekeeping: wrapConfig(() => housekeepingConfig(env)),
   }
   if (config.passwordMemoryKib < 1024) throw new ConfigError(`AGENTBASE_PASSWORD_MEMORY_KIB must be at least 1024, got "${env.AGENTBASE_PASSWORD_MEMORY_KIB}"`)
   return { ...config, ...overrides }

@@ -43,8 +43,11 @@ test('GET /api/webhooks/events: every catalog event with a description and a pay
   const r = await t.req('GET', '/api/webhooks/events', { token: alice.token })
   expect(r.status).toBe(200)
   expect(r.body.events.map((e: any) => e.type)).toEqual(EVENT_TYPES)
-  expect(EVENT_TYPES).toEqual(['bot.message.received', 'bot.message.sent', 'bot.conversation.started', 'bot.status.changed', 'run.completed', 'run.failed', 'endpoint.status.changed', 'tool.call.failed', 'wallet.balance.low', 'workflow.execution.completed', 'workflow.execution.failed',
-    'agent.task.completed', 'agent.message.received', 'agent.message.sent', 'agent.status.changed', 'agent.skill.installed', 'billing.invoice.created', 'webhook.test'])
+  expect(EVENT_TYPES).toEqual([
+    'bot.message.received', 'bot.message.sent', 'bot.conversation.started', 'bot.status.changed', 'run.completed', 'run.failed', 'endpoint.status.changed', 'tool.call.failed', 'wallet.balance.low',
+    'workflow.execution.completed', 'workflow.execution.failed', 'agent.task.completed', 'agent.message.received', 'agent.message.sent', 'agent.status.changed', 'agent.skill.installed', 'billing.invoice.created',
+    'agent.run.completed', 'agent.run.failed', 'agent.schedule.missed', 'agent.schedule.failing', 'webhook.test',
+  ])
   for (const e of r.body.events) {
     expect(e.description.length).toBeGreaterThan(10)
     expect(e.example).toMatchObject({ type: e.type, timestamp: expect.any(String), data: expect.any(Object) })

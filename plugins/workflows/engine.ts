@@ -12,6 +12,7 @@ import { evaluateBool } from '../../src/expr/index'
 import { attemptsStore, executionsStore, workflowsStore, type ExecutionRow } from './store'
 import { execEvents } from './events'
 import { buildInput, runAttempt, StepError, type AttemptContext, type Ctx } from './steps'
+import { withLlmOverrides, type LlmOverrides } from './overrides'
 import { backoffMs, maxAttempts } from './retry'
 import { DEFAULT_TIMEOUT_MS, END, MAX_POSITIONS, type ExecState, type Step } from './types'
 
@@ -125,11 +126,12 @@ export class Engine {
     const state = JSON.parse(ex.state) as ExecState
     const wsId = workflowsStore(db).get(ex.workflow_id)?.workspace_id ?? null
     const base = { input: JSON.parse(ex.input), vars: v.variables, trigger: JSON.parse(ex.trigger_data) }
+    const overrides = (JSON.parse(ex.meta) as { llm_overrides?: LlmOverrides }).llm_overrides
     let cursor = ex.cursor
     let position = ex.position
     while (cursor && cursor !== END) {
       if (signal.aborted) return
-      const step = v.byId.get(cursor)!
+      const step = withLlmOverrides(v.byId.get(cursor)!, overrides)
       if (position >= MAX_POSITIONS) return this.fail(ex, `The execution entered more than ${MAX_POSITIONS} steps (a condition loops forever?)`, step.id)
       const visit = state.visits[step.id] ?? 0
       const ctx: Ctx = { ...base, steps: state.steps }

@@ -98,6 +98,26 @@ export const EVENT_CATALOG = {
     scope: 'wallet.read',
     example: { invoice_id: 'inv_R5t6Y7u8I9o0P1a2S3dF', user_id: 'usr_R5t6Y7u8I9o0P1a2S3dF', period: '2026-02', total_cents: 1234.5, lines: [{ reason: 'agent endpoint run (support-triage)', count: 120, amount_cents: 1234.5 }] },
   },
+  'agent.run.completed': {
+    description: 'A run of a deployed agent (scheduled, caught up or manual) finished successfully.',
+    scope: 'agents.read',
+    example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', run_id: 'arun_-0Lm9Qx2Tz1aB3cD4eF5', workflow_id: 'wf_Q1w2E3r4T5y6U7i8O9pA', execution_id: 'wfx_Z1x2C3v4B5n6M7a8S9dF', trigger: 'scheduled', manual: false, slot: '2026-03-09T08:30:00Z', duration_ms: 2140, tokens: 1320, cost_cents: 0.042 },
+  },
+  'agent.run.failed': {
+    description: 'A run of a deployed agent failed or was cancelled.',
+    scope: 'agents.read',
+    example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', run_id: 'arun_-0Lm9Qx2Tz1aB3cD4eF6', workflow_id: 'wf_Q1w2E3r4T5y6U7i8O9pA', execution_id: null, trigger: 'manual', manual: true, slot: '2026-03-09T08:31:12Z', duration_ms: 412, error: 'The model provider answered 429 Too Many Requests' },
+  },
+  'agent.schedule.missed': {
+    description: "Slots of an agent's schedule passed unrun beyond its catch-up policy (downtime, a pause, a stalled scheduler).",
+    scope: 'agents.read',
+    example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', missed: 3, last_missed_slot: '2026-03-09T08:30:00Z', missed_count: 7, catchup_policy: 'latest' },
+  },
+  'agent.schedule.failing': {
+    description: 'An agent failed several times in a row (pause_after_failures, or 3); it paused itself when pause_after_failures is set.',
+    scope: 'agents.read',
+    example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', consecutive_failures: 5, paused: true, last_error: 'Step "fetch" failed: 503 Service Unavailable' },
+  },
   'webhook.test': {
     description: 'A test event sent on request (POST .../test) to one webhook, whatever its event filter.',
     scope: null,

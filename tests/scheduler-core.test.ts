@@ -1,0 +1,244 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { testApp, type TestApp } from './helpers'
+import { ManualClock } from '../src/clock'
+import { schedulerService } from '../src/scheduler/index'
+import type { FireContext, ScheduleSpec } from '../src/scheduler/types'
+import { createLogger } from '../src/log'
+
+const T0 = Date.parse('2026-05-04T10:00:00Z')
+const spec = (s: Partial<ScheduleSpec>): ScheduleSpec => ({
+  type: 'interval', intervalMs: 60_000, cron: null, timezone: 'UTC', startAt: null, endAt: null, jitterMs: 0,
+  overlap: 'skip', catchup: 'latest', catchupWindowMs: null, pauseAfterFailures: null, ...s,
+})
+
+/** A handler that records every fire and finishes when the test says so (or at once). */
+function recorder() {
+  const calls: FireContext[] = []
+  const pending: Array<(ok: boolean) => void> = []
+  let hold = false
+  return {
+    calls, pending,
+    holdRuns(v: boolean) { hold = v },
+    finishAll(ok = true) { for (const p of pending.splice(0)) p(ok) },
+    handler: {
+      run(ctx: FireContext) {
+        calls.push(ctx)
+        if (!hold) return Promise.resolve({ ok: true })
+        return new Promise<{ ok: boolean; error?: string }>((res) => {
+          pending.push((ok) => res(ok ? { ok } : { ok, error: 'boom' }))
+          ctx.signal.addEventListener('abort', () => res({ ok: false, error: 'aborted' }))
+        })
+      },
+    },
+  }
+}
+
+let t: TestApp
+afterEach(() => t?.close())
+
+function setup(logLines?: string[]) {
+  const clock = new ManualClock(T0)
+  t = testApp({ clock, log: logLines ? createLogger('error', (l) => logLines.push(l)) : undefined })
+  const svc = schedulerService(t.k)
+  const rec = recorder()
+  svc.scheduler.handle('test', rec.handler)
+  svc.scheduler.reconcile() // boot without the housekeeping jobs: only this file's schedules fire
+  return { clock, svc, s: svc.scheduler, rec }
+}
+
+const slots = (rec: ReturnType<typeof recorder>) => rec.calls.map((c) => new Date(c.slot).toISOString())
+const fires = (id: string) => t.k.db.query<{ slot: number; status: string; kind: string }, [string]>('SELECT slot, status, kind FROM schedule_fires WHERE schedule_id = ? ORDER BY slot').all(id)
+
+describe('scheduler core', () => {
+  test('interval: fires each slot once, persists next_run_at, never twice for a slot', async () => {
+    const { clock, s, rec } = setup()
+    const row = s.create({ name: 'a', handler: 'test', spec: spec({}) })
+    expect(row.next_run_at).toBe(T0 + 60_000)
+    clock.advance(59_000)
+    expect(s.tick()).toBe(0)
+    clock.advance(1000)
+    expect(s.tick()).toBe(1)
+    expect(s.tick()).toBe(0) // same instant: the slot was handled
+    await s.idle()
+    clock.advance(60_000)
+    s.tick()
+    await s.idle()
+    expect(slots(rec)).toEqual(['2026-05-04T10:01:00.000Z', '2026-05-04T10:02:00.000Z'])
+    const r = s.get(row.id)!
+    expect(r.next_run_at).toBe(T0 + 180_000)
+    expect(r.fire_count).toBe(2)
+    expect(fires(row.id).map((f) => f.status)).toEqual(['succeeded', 'succeeded'])
+    // The unique (schedule, slot) key refuses a second record of a slot even if next_slot were rewound.
+    t.k.db.query('UPDATE schedules SET next_slot = ?, next_run_at = ? WHERE id = ?').run(T0 + 120_000, T0 + 120_000, row.id)
+    expect(s.tick()).toBe(0)
+    expect(rec.calls.length).toBe(2)
+  })
+
+  test('jitter delays the run within the window but keys the fire by its slot', async () => {
+    const { clock, s, rec } = setup()
+    const row = s.create({ name: 'j', handler: 'test', spec: spec({ jitterMs: 30_000 }) })
+    expect(row.next_slot).toBe(T0 + 60_000)
+    expect(row.next_run_at! - row.next_slot!).toBeGreaterThanOrEqual(0)
+    expect(row.next_run_at! - row.next_slot!).toBeLessThan(30_000)
+    clock.set(row.next_run_at!)
+    expect(s.tick()).toBe(1)
+    await s.idle()
+    expect(rec.calls[0].slot).toBe(T0 + 60_000)
+  })
+
+  test('start_at and end_at bound the slots; a schedule past end_at ends', async () => {
+    const { clock, s, rec } = setup()
+    const row = s.create({ name: 'b', handler: 'test', spec: spec({ startAt: T0 + 600_000, endAt: T0 + 720_000 }) })
+    expect(row.next_slot).toBe(T0 + 600_000)
+    for (let i = 0; i < 5; i++) { clock.advance(300_000); s.tick(); await s.idle() }
+    expect(slots(rec)).toEqual(['2026-05-04T10:10:00.000Z', '2026-05-04T10:11:00.000Z'].slice(0, rec.calls.length))
+    expect(s.get(row.id)!.status).toBe('ended')
+  })
+
+  test('overlap skip / buffer_one / buffer_all / cancel_other / allow_all with a run longer than the interval', async () => {
+    const expectations: Record<string, { started: number; skipped: number; statuses: string[] }> = {
+      skip: { started: 1, skipped: 2, statuses: ['succeeded', 'skipped', 'skipped'] },
+      buffer_one: { started: 2, skipped: 1, statuses: ['succeeded', 'succeeded', 'skipped'] },
+      buffer_all: { started: 3, skipped: 0, statuses: ['succeeded', 'succeeded', 'succeeded'] },
+      cancel_other: { started: 3, skipped: 2, statuses: ['cancelled', 'cancelled', 'succeeded'] },
+      allow_all: { started: 3, skipped: 0, statuses: ['succeeded', 'succeeded', 'succeeded'] },
+    }
+    for (const [policy, want] of Object.entries(expectations)) {
+      const { clock, s, rec } = setup()
+      rec.holdRuns(true)
+      const row = s.create({ name: policy, handler: 'test', spec: spec({ overlap: policy as ScheduleSpec['overlap'] }) })
+      for (let i = 0; i < 3; i++) { clock.advance(60_000); s.tick() }
+      // Runs finish one by one; buffered ones start as the previous ends.
+      for (let i = 0; i < 5; i++) { rec.finishAll(true); await Bun.sleep(1) }
+      await s.idle()
+      expect({ policy, started: rec.calls.length }).toEqual({ policy, started: want.started })
+      expect({ policy, statuses: fires(row.id).map((f) => f.status) }).toEqual({ policy, statuses: want.statuses })
+      expect({ policy, skipped: s.get(row.id)!.skipped_count }).toEqual({ policy, skipped: want.skipped })
+      t.close()
+    }
+  })
+
+  test('catch-up after downtime: none, latest, all (+ window); missed slots counted', async () => {
+    const cases = [
+      { catchup: 'none', window: null, fired: [], missed: 10 },
+      { catchup: 'latest', window: null, fired: ['10:10'], missed: 9 },
+      { catchup: 'latest', window: 30_000, fired: [], missed: 10 },
+      { catchup: 'all', window: null, fired: ['10:01', '10:02', '10:03', '10:04', '10:05', '10:06', '10:07', '10:08', '10:09', '10:10'], missed: 0 },
+      { catchup: 'all', window: 200_000, fired: ['10:08', '10:09', '10:10'], missed: 7 },
+    ] as const
+    for (const c of cases) {
+      const missedHook: number[] = []
+      const { clock, s, rec } = setup()
+      s.handle('test', { ...rec.handler, missed: (_s, n) => { missedHook.push(n) } })
+      const row = s.create({ name: 'c', handler: 'test', spec: spec({ catchup: c.catchup, catchupWindowMs: c.window }) })
+      clock.advance(10 * 60_000 + 45_000) // "down" for 10 slots, back 45 s after the last one
+      s.tick()
+      for (let i = 0; i < 12; i++) { await s.idle(); await Bun.sleep(1) }
+      expect({ c, fired: slots(rec).map((x) => x.slice(11, 16)) }).toEqual({ c, fired: [...c.fired] })
+      expect({ c, missed: s.get(row.id)!.missed_count }).toEqual({ c, missed: c.missed })
+      expect(missedHook).toEqual(c.missed ? [c.missed] : [])
+      expect(s.get(row.id)!.next_slot).toBe(T0 + 11 * 60_000)
+      t.close()
+    }
+  })
+
+  test('pause counts nothing; resume applies the catch-up policy once', async () => {
+    const { clock, s, rec } = setup()
+    const row = s.create({ name: 'p', handler: 'test', spec: spec({ catchup: 'latest' }) })
+    s.pause(row.id)
+    clock.advance(30 * 60_000 + 20_000)
+    expect(s.tick()).toBe(0)
+    s.resume(row.id)
+    expect(s.tick()).toBe(1)
+    await s.idle()
+    expect(s.tick()).toBe(0)
+    expect(slots(rec)).toEqual(['2026-05-04T10:30:00.000Z'])
+    expect(s.get(row.id)!.missed_count).toBe(29)
+  })
+
+  test('pause_after_failures pauses the schedule and tells the failing hook', async () => {
+    const failing: Array<[number, boolean]> = []
+    const { clock, s } = setup()
+    s.handle('bad', { run: async () => ({ ok: false, error: 'nope' }), failing: (_s, n, paused) => { failing.push([n, paused]) } })
+    const row = s.create({ name: 'f', handler: 'bad', spec: spec({ pauseAfterFailures: 2 }) })
+    for (let i = 0; i < 4; i++) { clock.advance(60_000); s.tick(); await s.idle() }
+    const r = s.get(row.id)!
+    expect(r.status).toBe('paused')
+    expect(r.paused_reason).toBe('failures')
+    expect(r.consecutive_failures).toBe(2)
+    expect(r.last_error).toBe('nope')
+    expect(failing).toEqual([[2, true]])
+    expect(fires(row.id).length).toBe(2)
+  })
+
+  test('manual fires follow the overlap policy and are marked manual', async () => {
+    const { clock, s, rec } = setup()
+    rec.holdRuns(true)
+    const row = s.create({ name: 'm', handler: 'test', spec: spec({ overlap: 'skip' }) })
+    const a = s.fireManual(row.id, { x: 1 })
+    expect(a.status).toBe('started')
+    const b = s.fireManual(row.id, { x: 2 })
+    expect(b.status).toBe('skipped')
+    clock.advance(60_000)
+    s.tick() // the scheduled slot is skipped too: the manual run is still going
+    rec.finishAll(true)
+    expect((await a.done)!.ok).toBe(true)
+    expect(rec.calls.map((c) => [c.kind, c.input])).toEqual([['manual', { x: 1 }]])
+    expect(fires(row.id).map((f) => [f.kind, f.status])).toEqual([['manual', 'succeeded'], ['manual', 'skipped'], ['scheduled', 'skipped']])
+    expect(s.get(row.id)!.skipped_count).toBe(2)
+  })
+
+  test('reconcile after a crash: running fires become interrupted and never re-run; buffered ones run', async () => {
+    const { clock, s, rec } = setup()
+    rec.holdRuns(true)
+    const row = s.create({ name: 'r', handler: 'test', spec: spec({ overlap: 'buffer_one' }) })
+    clock.advance(60_000); s.tick()
+    clock.advance(60_000); s.tick()
+    expect(fires(row.id).map((f) => f.status)).toEqual(['running', 'buffered'])
+    // A new process on the same database: simulated by a second kernel after this one "died".
+    const dir = t.dir
+    const { createKernel } = await import('../src/kernel')
+    const { loadConfig } = await import('../src/config')
+    const k2 = createKernel(loadConfig({ AGENTBASE_DATA_DIR: dir, LOG_LEVEL: 'silent', AGENTBASE_SYNC: 'normal' }), { clock })
+    try {
+      const svc2 = schedulerService(k2)
+      const rec2 = recorder()
+      svc2.scheduler.handle('test', rec2.handler)
+      svc2.scheduler.reconcile()
+      await svc2.scheduler.idle()
+      const f = k2.db.query<{ status: string }, [string]>('SELECT status FROM schedule_fires WHERE schedule_id = ? ORDER BY slot').all(row.id)
+      expect(f.map((x) => x.status)).toEqual(['interrupted', 'succeeded'])
+      expect(rec2.calls.map((c) => c.slot)).toEqual([T0 + 120_000])
+    } finally { k2.close() }
+  })
+
+  test('the lease: one holder, fencing token bumps on takeover, a stale holder cannot fire', async () => {
+    const { clock, s, rec } = setup()
+    s.create({ name: 'l', handler: 'test', spec: spec({}) })
+    clock.advance(60_000)
+    s.tick()
+    await s.idle()
+    const token1 = s.lease.token!
+    // Another instance (other host) takes the lease after it expired.
+    clock.advance(120_000)
+    t.k.db.query("UPDATE scheduler_lease SET holder = 'otherhost:1:abc', token = token + 1, expires_at = ? WHERE id = 1").run(clock.now() + 30_000)
+    expect(s.tick()).toBe(0)
+    expect(rec.calls.length).toBe(1)
+    clock.advance(31_000) // the other holder's lease lapsed: ours again, with a new token
+    expect(s.tick()).toBe(1)
+    expect(s.lease.token).toBeGreaterThan(token1 + 1)
+    await s.idle()
+  })
+
+  test('the watchdog logs at error level and fires what is overdue', async () => {
+    const lines: string[] = []
+    const { clock, svc, rec } = setup(lines)
+    svc.scheduler.create({ name: 'w', handler: 'test', spec: spec({ catchup: 'latest' }) })
+    clock.advance(5 * 60_000)
+    expect(svc.watchdog.check().overdue).toBe(1)
+    await svc.scheduler.idle()
+    expect(rec.calls.length).toBe(1)
+    expect(lines.some((l) => JSON.parse(l).level === 'error' && /overdue/.test(JSON.parse(l).msg))).toBe(true)
+    expect(svc.watchdog.check().overdue).toBe(0)
+  })
+})
