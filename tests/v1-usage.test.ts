@@ -101,3 +101,11 @@ test('monthly invoices from the wallet ledger: once per user and month, billing.
   expect(got.verified).toBe(true)
   expect(got.json).toMatchObject({ type: 'billing.invoice.created', data: { invoice_id: made[0].id, period: '2026-03' } })
 })
+
+test('the monthly invoice run is a system schedule (00:05 UTC on the 1st)', async () => {
+  const { schedulerService } = await import('../src/scheduler/index')
+  schedulerService(env.t.k).boot()
+  const row = env.t.k.db.query<Record<string, unknown>, []>("SELECT * FROM schedules WHERE name = 'system:invoices'").get()
+  expect(row).toMatchObject({ handler: 'billing.invoices' })
+  expect(new Date(Number(row!.next_run_at)).toISOString()).toMatch(/-01T00:05:00/)
+})

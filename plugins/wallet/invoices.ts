@@ -3,6 +3,7 @@ import { badRequest } from '../../src/http/errors'
 import { iso } from '../../src/clock'
 import { newId } from '../../src/db/ids'
 import { toCents } from './service'
+import { onBoot, scheduler } from '../../src/scheduler/index'
 
 /**
  * Monthly invoices from the wallet ledger: one per user and calendar month (UTC) with debits, its lines the
@@ -68,3 +69,30 @@ export function createMonthlyInvoices(k: Kernel, period = previousPeriod(k.clock
 
 export const listInvoices = (k: Kernel, userId: string): InvoiceView[] =>
   k.db.query<InvoiceRow, [string]>('SELECT * FROM invoices WHERE user_id = ? ORDER BY period DESC').all(userId).map(toView)
+
+/**
+ * The monthly invoice run as a named system schedule (DESIGN §13): 00:05 UTC on the 1st, for the month that
+ * just ended. Idempotent, so a catch-up after downtime or a second fire creates nothing twice.
+ */
+export function registerInvoiceSchedule(k: Kernel) {
+  const s = scheduler(k)
+  s.handle('billing.invoices', {
+    async run() {
+      try {
+        const made = createMonthlyInvoices(k)
+        return { ok: true, result: { invoices: made.length } }
+      } catch (err) {
+        return { ok: false, error: (err as Error).message }
+      }
+    },
+  })
+  onBoot(k, 'billing.invoices', () => {
+    s.ensure({
+      name: 'system:invoices', handler: 'billing.invoices', system: true,
+      spec: {
+        type: 'cron', intervalMs: null, cron: '5 0 1 * *', timezone: 'UTC', startAt: null, endAt: null, jitterMs: 0,
+        overlap: 'skip', catchup: 'latest', catchupWindowMs: null, pauseAfterFailures: null,
+      },
+    })
+  })
+}
