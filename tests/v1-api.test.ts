@@ -134,6 +134,25 @@ describe('messages and tasks', () => {
   })
 })
 
+describe('scheduled agents (agt_)', () => {
+  test('listed with type scheduled; a message runs the deployed workflow as a task', async () => {
+    const wf = await env.t.req('POST', '/api/workflows/from-steps', { token: alice.token, body: {
+      name: 'Echo flow', status: 'active', workspace_id: alice.ws, steps: [{ id: 'echo', type: 'transform', template: 'Got: {{ input.content }}' }],
+    } })
+    expect(wf.status).toBe(201)
+    const dep = await env.t.req('POST', '/api/agents', { token: alice.token, body: { workflow_id: wf.body.id } })
+    expect(dep.status).toBe(201)
+    const id = dep.body.agent_id
+    const a = await req('GET', `/v1/agents/${id}`)
+    expect(a.body).toMatchObject({ id, type: 'scheduled', name: 'Echo flow', status: 'online', channels: ['api', 'schedule'] })
+    expect((await req('GET', '/v1/agents')).body.data.some((x: any) => x.id === id)).toBe(true)
+    const t = await req('POST', `/v1/agents/${id}/message?wait=true`, { body: { content: 'hello' } })
+    expect(t.body).toMatchObject({ state: 'completed', agent_id: id })
+    expect(t.body.output).toContain('Got: hello')
+    expect((await req('PUT', `/v1/agents/${id}/skills`, { body: { install: ['current_time'] } })).status).toBe(400)
+  })
+})
+
 describe('skills', () => {
   test('install/remove on the tool allow-list; unknown skills 400 naming them; shown in the bots API', async () => {
     const bad = await req('PUT', `/v1/agents/${botId}/skills`, { body: { install: ['no_such_tool', 'mcp_nope'] } })

@@ -6,18 +6,19 @@ import { parseAllowList } from '../../src/tools/allow-list'
 import { agentsStore, type AgentRow } from './store'
 
 /**
- * A /v1 agent is any agent a token can reach: bots (`bt_`) and agent endpoints (`aep_`). Scheduled agents
- * (`agt_`) join when their domain exists. `online` = active (it answers), `offline` = draft or paused.
+ * A /v1 agent is any agent a token can reach: bots (`bt_`), agent endpoints (`aep_`) and scheduled agents
+ * (`agt_`, a deployed workflow). `online` = active (it answers), `offline` = draft or paused.
  */
 
 export interface AgentView {
-  id: string; type: 'bot' | 'endpoint'; name: string; description: string | null; status: 'online' | 'offline'
-  skills: string[]; channels: string[]; model: string; workspace_id: string; created_at: string
+  id: string; type: 'bot' | 'endpoint' | 'scheduled'; name: string; description: string | null; status: 'online' | 'offline'
+  skills: string[]; channels: string[]; model: string; workspace_id: string | null; created_at: string
 }
 
 /** Channels an agent can be reached on. Every agent also takes /v1 messages (`api`). */
 function channelsOf(a: AgentRow): string[] {
   if (a.type === 'bot') return a.platform === 'custom' ? ['api', 'web'] : ['api', a.platform!]
+  if (a.type === 'scheduled') return ['api', 'schedule']
   return ['api', 'openai', 'mcp']
 }
 
@@ -31,9 +32,12 @@ export function toAgentView(a: AgentRow): AgentView {
   }
 }
 
-const readScope = (type: AgentRow['type']): Scope => (type === 'bot' ? 'bots.read' : 'endpoints.read')
-export const runScope = (type: AgentRow['type']): Scope => (type === 'bot' ? 'bots.write' : 'endpoints.run')
-export const writeScope = (type: AgentRow['type']): Scope => (type === 'bot' ? 'bots.write' : 'endpoints.write')
+const SCOPES: Record<AgentRow['type'], { read: Scope; run: Scope; write: Scope }> = {
+  bot: { read: 'bots.read', run: 'bots.write', write: 'bots.write' },
+  endpoint: { read: 'endpoints.read', run: 'endpoints.run', write: 'endpoints.write' },
+  scheduled: { read: 'agents.read', run: 'agents.write', write: 'agents.write' },
+}
+const readScope = (type: AgentRow['type']): Scope => SCOPES[type].read
 
 /** Agents the token may read (bots with bots.read, endpoints with endpoints.read), newest first. */
 export function listAgents(k: Kernel, p: Principal): AgentView[] {
@@ -44,8 +48,8 @@ export function listAgents(k: Kernel, p: Principal): AgentView[] {
 /** The agent if the token may reach it; 404 otherwise (also for another's agent). `need` checks a scope (401 on /v1). */
 export function requireAgent(k: Kernel, p: Principal, id: string, need: 'read' | 'run' | 'write' = 'read'): AgentRow {
   const a = agentsStore(k.db).get(id)
-  if (!a || !canAccess(p, a.owner_id, a.workspace_id) || !hasScope(p, readScope(a.type)) && need === 'read') throw new ApiError(404, 'Agent not found', 'not_found')
-  const scope = need === 'read' ? readScope(a.type) : need === 'run' ? runScope(a.type) : writeScope(a.type)
+  if (!a || !canAccess(p, a.owner_id, a.workspace_id) || (!hasScope(p, readScope(a.type)) && need === 'read')) throw new ApiError(404, 'Agent not found', 'not_found')
+  const scope = SCOPES[a.type][need]
   if (!hasScope(p, scope)) throw new ApiError(403, `This token lacks the "${scope}" scope`, 'missing_scope')
   return a
 }

@@ -51,9 +51,9 @@ export const v1Plugin = (k: Kernel) =>
       const task = submit(k, principal, agent, body)
       const callerIp = clientIp(request, server, k.config.trustProxy)
       if ((request.headers.get('accept') ?? '').includes('text/event-stream')) {
-        return sseResponse(k, execute(k, task, agent, { callerIp, stream: true }), { signal: request.signal, headers: { 'x-agentbase-task-id': task.id } }) as never
+        return sseResponse(k, execute(k, task, agent, { callerIp, stream: true, principal }), { signal: request.signal, headers: { 'x-agentbase-task-id': task.id } }) as never
       }
-      const done = runInBackground(k, execute(k, task, agent, { callerIp, stream: false }))
+      const done = runInBackground(k, execute(k, task, agent, { callerIp, stream: false, principal }))
       if (query.wait) {
         await done
         return taskView(tasksStore(k.db).get(task.id)!) as never

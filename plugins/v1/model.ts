@@ -6,10 +6,10 @@ import { MAX_CONTENT } from './tasks'
 export const AgentId = t.Object({ id: t.String({ minLength: 1, maxLength: 100 }) })
 
 export const Agent = t.Object({
-  id: t.String(), type: t.Union([t.Literal('bot'), t.Literal('endpoint')]), name: t.String(), description: t.Nullable(t.String()),
+  id: t.String(), type: t.Union([t.Literal('bot'), t.Literal('endpoint'), t.Literal('scheduled')]), name: t.String(), description: t.Nullable(t.String()),
   status: t.Union([t.Literal('online'), t.Literal('offline')]),
   skills: t.Array(t.String(), { description: 'The tool allow-list; ["*"] = every workspace tool' }),
-  channels: t.Array(t.String()), model: t.String(), workspace_id: t.String(), created_at: t.String(),
+  channels: t.Array(t.String()), model: t.String(), workspace_id: t.Nullable(t.String()), created_at: t.String(),
 })
 
 export const MessageBody = t.Object({

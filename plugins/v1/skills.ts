@@ -13,15 +13,17 @@ import { agentsStore, type AgentRow } from './store'
  * installing keeps it so; removing first writes the list out as every current tool, then takes the skill away.
  */
 export async function changeSkills(k: Kernel, p: Principal, agent: AgentRow, body: { install?: string[]; remove?: string[] }) {
+  if (agent.type === 'scheduled') throw badRequest('Skills apply to bots and agent endpoints; a scheduled agent runs its workflow\'s steps', { id: 'is a scheduled agent' })
   const install = body.install ?? []
   const remove = body.remove ?? []
   if (!install.length && !remove.length) throw badRequest('Give skills to install and/or remove', { install: 'install or remove must name at least one skill' })
-  await checkSkills(k, agent.owner_id, agent.workspace_id, [...install, ...remove])
+  const workspaceId = agent.workspace_id!
+  await checkSkills(k, agent.owner_id, workspaceId, [...install, ...remove])
   const current = parseAllowList(agent.tools)
   let next: string[] | null
   if (current === null && !remove.length) next = null
   else {
-    const catalog = await workspaceToolSet(k, agent.owner_id, agent.workspace_id).catalog(true)
+    const catalog = await workspaceToolSet(k, agent.owner_id, workspaceId).catalog(true)
     const base = current ?? catalog.filter((e) => e.available).map((e) => e.name)
     const removing = (skill: string) => remove.includes(skill)
       || catalog.some((e) => e.name === skill && allowsTool(remove, e)) // a tool of a removed MCP server or connection

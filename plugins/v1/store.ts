@@ -58,14 +58,17 @@ export const usageStore = (db: Db) => ({
     ).all(q.ownerId, q.workspaceId, q.dim, q.from, q.to, q.day ? 1 : 0),
 })
 
-/** Read-only views of the agents /v1 serves (rows of the bots and agent-endpoints domains). */
+/** Read-only views of the agents /v1 serves (rows of the bots, agent-endpoints and scheduled agents domains). */
 export interface AgentRow {
-  id: string; type: 'bot' | 'endpoint'; owner_id: string; workspace_id: string; name: string; slug: string; description: string | null
+  id: string; type: 'bot' | 'endpoint' | 'scheduled'; owner_id: string; workspace_id: string | null; name: string; slug: string; description: string | null
   status: string; platform: string | null; model: string; tools: string | null; created_at: string
 }
 
 const AGENT_SELECT = `SELECT id, 'bot' AS type, owner_id, workspace_id, name, slug, description, status, platform, llm_model AS model, tools, created_at FROM bots
-  UNION ALL SELECT id, 'endpoint' AS type, owner_id, workspace_id, name, slug, description, status, NULL AS platform, llm_model AS model, tools, created_at FROM agent_endpoints`
+  UNION ALL SELECT id, 'endpoint' AS type, owner_id, workspace_id, name, slug, description, status, NULL AS platform, llm_model AS model, tools, created_at FROM agent_endpoints
+  UNION ALL SELECT a.id, 'scheduled' AS type, a.owner_id, w.workspace_id, a.workflow_name AS name, a.id AS slug, w.description, a.status, NULL AS platform,
+    coalesce(json_extract(a.agent_config, '$.model'), 'workflow') AS model, NULL AS tools, a.created_at
+    FROM agents a LEFT JOIN workflows w ON w.id = a.workflow_id`
 
 export const agentsStore = (db: Db) => ({
   get: (id: string) => db.query<AgentRow, [string]>(`SELECT * FROM (${AGENT_SELECT}) WHERE id = ?`).get(id),

@@ -3,7 +3,8 @@ import { ApiError, badRequest } from '../../src/http/errors'
 import { iso } from '../../src/clock'
 import { newId, timeOrderedId } from '../../src/db/ids'
 import type { Principal } from '../../src/auth/principal'
-import type { RunEvent } from '../../src/agent/types'
+import type { RunEvent, RunResult } from '../../src/agent/types'
+import * as scheduledAgents from '../agents/service'
 import { TextDeltaEvent } from '../../src/http/sse'
 import * as wallet from '../wallet/service'
 import { handleIncoming } from '../bots/engine'
@@ -39,7 +40,7 @@ export function submit(k: Kernel, p: Principal, agent: AgentRow, body: MessageIn
   }
   k.db.transaction(() => {
     tasksStore(k.db).insert(task)
-    if (agent.type === 'endpoint') {
+    if (agent.type !== 'bot') {
       k.events.publish('agent.message.received', {
         agent_id: agent.id, message_id: task.message_id, task_id: task.id, channel: task.channel, content: task.content, metadata: body.metadata ?? null,
       }, { ownerId: agent.owner_id })
@@ -60,7 +61,7 @@ function finish(k: Kernel, task: TaskRow, agent: AgentRow, o: Outcome) {
     })
     if (!changed) return
     const who = { ownerId: agent.owner_id }
-    if (agent.type === 'endpoint' && o.state === 'completed') {
+    if (agent.type !== 'bot' && o.state === 'completed') {
       k.events.publish('agent.message.sent', {
         agent_id: agent.id, message_id: o.replyId, reply_to: task.message_id, task_id: task.id, channel: task.channel, content: o.output,
       }, who)
@@ -81,7 +82,7 @@ const failedOutcome = (err: unknown, runId: string | null = null): Outcome => {
  * Runs the task's agent, yielding run events (DESIGN §6) for SSE; consumed to the end for background and
  * `?wait=true` calls. A consumer that stops early (SSE client gone) cancels the run: the task ends `canceled`.
  */
-export async function* execute(k: Kernel, task: TaskRow, agent: AgentRow, opts: { callerIp: string | null; stream: boolean }): AsyncGenerator<RunEvent> {
+export async function* execute(k: Kernel, task: TaskRow, agent: AgentRow, opts: { callerIp: string | null; stream: boolean; principal: Principal }): AsyncGenerator<RunEvent> {
   let outcome: Outcome | null = null
   try {
     if (agent.type === 'endpoint') {
@@ -112,6 +113,10 @@ export async function* execute(k: Kernel, task: TaskRow, agent: AgentRow, opts: 
           outcome = { ...failedOutcome(new ApiError(e.status, e.error, e.code), started.runId), tokensIn: e.result.usage.tokens_input, tokensOut: e.result.usage.tokens_output }
         }
       }
+      return
+    }
+    if (agent.type === 'scheduled') {
+      yield* scheduled(k, task, agent, opts.principal, (o) => { outcome = o })
       return
     }
     // Bots: their engine records the conversation, bills and publishes the bot's and agent's message events.
@@ -145,7 +150,33 @@ export async function* execute(k: Kernel, task: TaskRow, agent: AgentRow, opts: 
   }
 }
 
-function emptyish() {
+/**
+ * Scheduled agents: a manual run of the deployed workflow (through its schedule's overlap policy), with the
+ * message as its input. Buffered behind a running fire or refused by the policy: the task fails saying so.
+ */
+async function* scheduled(k: Kernel, task: TaskRow, agent: AgentRow, p: Principal, done: (o: Outcome) => void): AsyncGenerator<RunEvent> {
+  tasksStore(k.db).working(task.id, null, iso(k.clock.now()))
+  const runId = newId('run')
+  yield { type: 'run.started', run_id: runId, task_id: task.id, agent_id: agent.id }
+  const metadata = task.metadata ? JSON.parse(task.metadata) as Record<string, unknown> : null
+  const r = await scheduledAgents.execute(k, p, agent.id, { content: task.content, channel: task.channel, metadata })
+  const run = r.body.run
+  if (!run || run.status !== 'succeeded') {
+    const error = run?.error ?? r.body.message ?? `The agent run ${run?.status ?? r.body.status}`
+    done({ state: 'failed', output: null, error, code: run ? 'run_failed' : 'not_started', runId: null, tokensIn: 0, tokensOut: 0, micro: 0, replyId: null })
+    yield { type: 'run.failed', run_id: runId, error, code: 'run_failed', status: 502, result: emptyish() }
+    return
+  }
+  const output = typeof run.output === 'string' ? run.output : JSON.stringify(run.output)
+  done({ state: 'completed', output, error: null, code: null, runId: null, tokensIn: run.tokens, tokensOut: 0, micro: wallet.fromCents(run.cost_cents), replyId: newId('msg') })
+  yield new TextDeltaEvent(runId, output) as RunEvent
+  const result = emptyish()
+  result.output = output
+  result.text = output
+  yield { type: 'run.completed', run_id: runId, result }
+}
+
+function emptyish(): RunResult {
   return {
     output: '', text: '', tool_calls: [], messages: [], stop_reason: null,
     usage: { tokens_input: 0, tokens_output: 0, cost_cents: 0, cost_micro: 0, cost_known: true, latency_ms: 0, iterations: 0 },
