@@ -30,19 +30,21 @@ CREATE TABLE v1_tasks (
 CREATE INDEX v1_tasks_agent ON v1_tasks(agent_id, id);
 CREATE INDEX v1_tasks_unfinished ON v1_tasks(state) WHERE state IN ('submitted', 'working');
 
--- Usage per hour and dimension, maintained as runs finish (GET /v1/analytics/usage reads only this).
+-- Usage per hour and per day, and per dimension, maintained as runs finish (GET /v1/analytics/usage reads only
+-- this). A month of one owner's usage by day is a few hundred rows whatever the number of runs.
 CREATE TABLE usage_rollup (
   owner_id TEXT NOT NULL,
-  workspace_id TEXT NOT NULL DEFAULT '',
   dim TEXT NOT NULL CHECK (dim IN ('agent', 'model', 'channel', 'token')),
-  hour TEXT NOT NULL,                   -- 2026-03-14T10:00:00Z
+  grain TEXT NOT NULL CHECK (grain IN ('hour', 'day')),
+  bucket TEXT NOT NULL,                 -- 2026-03-14T10:00:00Z (hour) or 2026-03-14T00:00:00Z (day)
+  workspace_id TEXT NOT NULL DEFAULT '',
   key TEXT NOT NULL,
   runs INTEGER NOT NULL DEFAULT 0,
   tokens_input INTEGER NOT NULL DEFAULT 0,
   tokens_output INTEGER NOT NULL DEFAULT 0,
   cost_micro INTEGER NOT NULL DEFAULT 0,
   errors INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (owner_id, dim, hour, workspace_id, key)
+  PRIMARY KEY (owner_id, dim, grain, bucket, workspace_id, key)
 ) WITHOUT ROWID;
 
 -- One invoice per user and calendar month, from the wallet ledger's debits.

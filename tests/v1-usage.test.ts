@@ -61,6 +61,12 @@ test('day buckets by agent and by model; by token', async () => {
   ])
   const byModel = await usage('from=2026-03-14&to=2026-03-16&bucket=day&group_by=model')
   expect(byModel.body.data.map((d: any) => [d.group, d.runs])).toEqual([['gpt-4o-mini', 3], ['gpt-4o', 1]])
+  // A range that does not fall on whole days folds hour rows into days.
+  const partial = await usage('from=2026-03-14T11:00:00Z&to=2026-03-15T10:00:00Z&bucket=day&group_by=agent')
+  expect(partial.body.data.map((d: any) => [d.bucket, d.group, d.runs, d.errors])).toEqual([
+    ['2026-03-14T00:00:00Z', ep.id, 1, 1],
+    ['2026-03-15T00:00:00Z', other.id, 1, 0],
+  ])
   const byToken = await usage('from=2026-03-14&to=2026-03-15&group_by=token')
   const tokens = Object.fromEntries(byToken.body.data.map((d: any) => [d.group, d.runs]))
   expect(Object.values(tokens).reduce((a: any, b: any) => a + b, 0)).toBe(3)

@@ -4,10 +4,10 @@ import { clientIp } from '../../src/http/client-ip'
 import { setBodyLimit } from '../../src/http/body'
 import { ApiError } from '../../src/http/errors'
 import { agentFor, enforceAgentRate, resolveCaller, usableAgents } from './access'
-import { completion, completionId, failed, parseCompletionRequest, toolActivity, usageOf } from './service'
+import { completion, completionId, parseCompletionRequest, toolActivityOf, usageOf } from './service'
 import { completionStream } from './stream'
 import { openAiErrorResponse } from './errors'
-import { startAgentRun } from './runner'
+import { executeAgentRun, startAgentRun } from './runner'
 import { CONVERSATION_HEADER, openConversation } from './conversation'
 
 /**
@@ -57,36 +57,34 @@ export const openaiPlugin = (k: Kernel) =>
         const ip = clientIp(request, server, k.config.trustProxy)
         const convId = request.headers.get(CONVERSATION_HEADER)
         const conv = convId ? await openConversation(k, caller, convId, req.input.message) : null
-        let started
+        const ask = {
+          input: conv ? { message: req.input.message, history: conv.history } : req.input,
+          systemExtra: [req.systemExtra, conv?.system].filter(Boolean).join('\n\n'),
+          mode: req.stream ? 'stream' as const : 'sync' as const, callerIp: ip, signal: request.signal, source: 'openai' as const,
+          caller: caller.kind === 'key' ? 'endpoint_key' : caller.principal.tokenId ?? 'session',
+          onFinish: conv?.onFinish,
+        }
+        const created = Math.floor(k.clock.now() / 1000)
+        const base = { ...headersOf(set), ...(conv ? { [CONVERSATION_HEADER]: conv.id } : {}) }
         try {
-          started = await startAgentRun(k, ep, {
-            input: conv ? { message: req.input.message, history: conv.history } : req.input,
-            systemExtra: [req.systemExtra, conv?.system].filter(Boolean).join('\n\n'),
-            mode: req.stream ? 'stream' : 'sync', callerIp: ip, signal: request.signal, source: 'openai',
-            caller: caller.kind === 'key' ? 'endpoint_key' : caller.principal.tokenId ?? 'session',
-            onFinish: conv?.onFinish,
-          })
+          if (req.stream) {
+            const started = await startAgentRun(k, ep, ask)
+            const headers = { ...base, 'x-agentbase-run-id': started.runId }
+            return completionStream(started.events, { id: completionId(started.runId), created, model: req.model, includeUsage: req.includeUsage }, headers)
+          }
+          // JSON: run to the end in one go (one write for the whole run); tool activity rebuilt from its messages.
+          const out = await executeAgentRun(k, ep, ask)
+          const headers = { ...base, 'x-agentbase-run-id': out.run.id }
+          if (!out.ok) return openAiErrorResponse(new ApiError(out.error!.status, out.error!.message, out.error!.code), headers)
+          const o = out.result.output
+          const body = completion(completionId(out.run.id), created, req.model, typeof o === 'string' ? o : JSON.stringify(o), toolActivityOf(out.result), usageOf(out.result.usage))
+          return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json', ...headers } })
         } catch (err) {
           conv?.release()
           throw err
+        } finally {
+          if (!req.stream) conv?.release() // a stream's turn ends when its run commits (onFinish)
         }
-        const id = completionId(started.runId)
-        const created = Math.floor(k.clock.now() / 1000)
-        const headers: Record<string, string> = { ...headersOf(set), 'x-agentbase-run-id': started.runId, ...(conv ? { [CONVERSATION_HEADER]: conv.id } : {}) }
-        if (req.stream) return completionStream(started.events, { id, created, model: req.model, includeUsage: req.includeUsage }, headers)
-        let reasoning = ''
-        for await (const e of started.events) {
-          const line = toolActivity(e)
-          if (line) reasoning += line
-          else if (e.type === 'run.failed') return openAiErrorResponse(failed(e), headers)
-          else if (e.type === 'run.completed') {
-            const text = typeof e.result.output === 'string' ? e.result.output : JSON.stringify(e.result.output)
-            return new Response(JSON.stringify(completion(id, created, req.model, text, reasoning, usageOf(e.result.usage))), {
-              status: 200, headers: { 'content-type': 'application/json', ...headers },
-            })
-          }
-        }
-        return openAiErrorResponse(new Error('The run ended without a result'), headers)
       } catch (err) {
         return openAiErrorResponse(err, headersOf(set))
       }

@@ -1,7 +1,7 @@
 import type { Kernel } from '../../src/kernel'
 import type { RunInput } from '../../src/agent/run'
 import type { RunEvent, RunResult } from '../../src/agent/types'
-import type { RunView } from '../../src/runs/types'
+import type { RunOutcome, RunRequest, RunView } from '../../src/runs/types'
 import { newId } from '../../src/db/ids'
 import type { EndpointRow } from '../agent-endpoints/store'
 import { requestFor } from '../agent-endpoints/execute'
@@ -30,11 +30,11 @@ export interface AgentRunRequest {
 
 export interface AgentRun { runId: string; events: AsyncIterable<RunEvent> }
 
-/** Starts an endpoint's agent. Refusals before anything ran (402, bad configuration) throw. Closing `events` early cancels the run. */
-export async function startAgentRun(k: Kernel, ep: EndpointRow, req: AgentRunRequest): Promise<AgentRun> {
+/** The k.runs request of one call of the endpoint's agent from a reach surface. */
+function requestOf(k: Kernel, ep: EndpointRow, req: AgentRunRequest): RunRequest {
   const base = requestFor(k, ep, req.input.message, { mode: req.mode, caller: req.callerIp, onDisconnect: 'cancel' })
   if (req.systemExtra) base.spec.systemPrompt = `${base.spec.systemPrompt}\n\n${req.systemExtra}`
-  const started = await k.runs.start({
+  return {
     ...base,
     source: req.source,
     input: req.input,
@@ -45,8 +45,18 @@ export async function startAgentRun(k: Kernel, ep: EndpointRow, req: AgentRunReq
       // /v1 tasks publish their own message events; the OpenAI and MCP exchanges are messages of the agent too.
       if (req.source !== 'task') publishExchange(k, ep, run, req, result)
     },
-  })
+  }
+}
+
+/** Starts an endpoint's agent, its events live (SSE, progress). Refusals before anything ran (402, bad configuration) throw. Closing `events` early cancels the run. */
+export async function startAgentRun(k: Kernel, ep: EndpointRow, req: AgentRunRequest): Promise<AgentRun> {
+  const started = await k.runs.start(requestOf(k, ep, req))
   return { runId: started.run.id, events: started.events }
+}
+
+/** Runs an endpoint's agent to the end (JSON answers): one write for the whole run. Refusals before anything ran throw. */
+export function executeAgentRun(k: Kernel, ep: EndpointRow, req: AgentRunRequest): Promise<RunOutcome> {
+  return k.runs.execute({ ...requestOf(k, ep, req), mode: 'sync' }, { signal: req.signal })
 }
 
 function publishExchange(k: Kernel, ep: EndpointRow, run: RunView, req: AgentRunRequest, result: RunResult) {

@@ -1,5 +1,5 @@
 import { ApiError, badRequest } from '../../src/http/errors'
-import type { ChatMessage, RunEvent } from '../../src/agent/types'
+import type { ChatMessage, RunEvent, RunResult } from '../../src/agent/types'
 import type { RunInput } from '../../src/agent/run'
 
 /** OpenAI Chat Completions request -> our run input; run events -> OpenAI's response and chunk objects. */
@@ -114,3 +114,17 @@ export const usageChunk = (id: string, created: number, model: string, usage: Us
   ({ id, object: 'chat.completion.chunk' as const, created, model, system_fingerprint: null, choices: [], usage })
 
 export const failed = (e: Extract<RunEvent, { type: 'run.failed' }>) => new ApiError(e.status, e.error, e.code)
+
+/** The tool activity of a finished run (JSON answers), the same lines a stream sends as it happens. */
+export function toolActivityOf(result: RunResult): string {
+  let out = ''
+  let done = 0
+  for (const m of result.messages) {
+    if (m.role === 'assistant' && m.toolCalls) for (const c of m.toolCalls) out += `Calling tool \`${c.name}\` with ${JSON.stringify(c.arguments)}\n`
+    else if (m.role === 'tool') {
+      const s = result.tool_calls[done++]
+      out += m.isError ? `Tool \`${m.name}\` failed: ${m.content.slice(0, 300)}\n` : `Tool \`${m.name}\` finished in ${Math.round(s?.latency_ms ?? 0)} ms\n`
+    }
+  }
+  return out
+}

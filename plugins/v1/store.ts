@@ -32,30 +32,39 @@ export const tasksStore = (db: Db) => ({
 })
 
 export type UsageDim = 'agent' | 'model' | 'channel' | 'token'
+/** One finished run's increment; `hour` is its hour bucket (`2026-03-14T10:00:00Z`). */
 export interface UsageDelta { ownerId: string; workspaceId: string; hour: string; keys: Record<UsageDim, string>; tokensIn: number; tokensOut: number; costMicro: number; error: boolean }
 
 export interface UsageRow { bucket: string; key: string; runs: number; tokens_input: number; tokens_output: number; cost_micro: number; errors: number }
 
-const UPSERT_USAGE = `INSERT INTO usage_rollup (owner_id, workspace_id, dim, hour, key, runs, tokens_input, tokens_output, cost_micro, errors)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (owner_id, dim, hour, workspace_id, key) DO UPDATE SET runs = runs + excluded.runs, tokens_input = tokens_input + excluded.tokens_input,
+const UPSERT_USAGE = `INSERT INTO usage_rollup (owner_id, dim, grain, bucket, workspace_id, key, runs, tokens_input, tokens_output, cost_micro, errors)
+  VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+  ON CONFLICT (owner_id, dim, grain, bucket, workspace_id, key) DO UPDATE SET runs = runs + 1, tokens_input = tokens_input + excluded.tokens_input,
   tokens_output = tokens_output + excluded.tokens_output, cost_micro = cost_micro + excluded.cost_micro, errors = errors + excluded.errors`
 
+const SUMS = `sum(runs) AS runs, sum(tokens_input) AS tokens_input, sum(tokens_output) AS tokens_output, sum(cost_micro) AS cost_micro, sum(errors) AS errors`
+
 export const usageStore = (db: Db) => ({
-  add(d: UsageDelta, runs = 1) {
+  add(d: UsageDelta) {
     const stmt = db.query(UPSERT_USAGE)
+    const day = `${d.hour.slice(0, 10)}T00:00:00Z`
     for (const dim of ['agent', 'model', 'channel', 'token'] as const) {
-      stmt.run(d.ownerId, d.workspaceId, dim, d.hour, d.keys[dim], runs, d.tokensIn, d.tokensOut, d.costMicro, d.error ? 1 : 0)
+      stmt.run(d.ownerId, dim, 'hour', d.hour, d.workspaceId, d.keys[dim], d.tokensIn, d.tokensOut, d.costMicro, d.error ? 1 : 0)
+      stmt.run(d.ownerId, dim, 'day', day, d.workspaceId, d.keys[dim], d.tokensIn, d.tokensOut, d.costMicro, d.error ? 1 : 0)
     }
   },
-  /** Sums per bucket (hour: 20 chars 'YYYY-MM-DDTHH:00:00Z'; day: the first 10) and key. Reads the rollup only. */
-  query: (q: { ownerId: string | null; workspaceId: string | null; dim: UsageDim; from: string; to: string; day: boolean }) =>
-    db.query<UsageRow, [string | null, string | null, string, string, string, number]>(
-      `SELECT CASE WHEN ?6 THEN substr(hour, 1, 10) ELSE hour END AS bucket, key, sum(runs) AS runs, sum(tokens_input) AS tokens_input,
-        sum(tokens_output) AS tokens_output, sum(cost_micro) AS cost_micro, sum(errors) AS errors
-       FROM usage_rollup WHERE dim = ?3 AND hour >= ?4 AND hour < ?5 AND (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2)
-       GROUP BY bucket, key ORDER BY bucket, key`,
-    ).all(q.ownerId, q.workspaceId, q.dim, q.from, q.to, q.day ? 1 : 0),
+  /**
+   * Sums per bucket and key over [from, to) from rows of one grain; `dayOfHours` folds hour rows into days (a
+   * range that does not start and end on whole days). One owner's query is a range of the primary key.
+   */
+  query(q: { ownerId: string | null; workspaceId: string | null; dim: UsageDim; grain: 'hour' | 'day'; from: string; to: string; dayOfHours: boolean }) {
+    const bucket = q.dayOfHours ? "substr(bucket, 1, 10) || 'T00:00:00Z'" : 'bucket'
+    const where = `dim = ?1 AND grain = ?2 AND bucket >= ?3 AND bucket < ?4 AND (?5 IS NULL OR workspace_id = ?5)`
+    const sql = (owner: string) => `SELECT ${bucket} AS bucket, key, ${SUMS} FROM usage_rollup WHERE ${owner}${where} GROUP BY 1, 2 ORDER BY 1, 2`
+    return q.ownerId === null
+      ? db.query<UsageRow, [string, string, string, string, string | null]>(sql('')).all(q.dim, q.grain, q.from, q.to, q.workspaceId)
+      : db.query<UsageRow, [string, string, string, string, string | null, string]>(sql('owner_id = ?6 AND ')).all(q.dim, q.grain, q.from, q.to, q.workspaceId, q.ownerId)
+  },
 })
 
 /** Read-only views of the agents /v1 serves (rows of the bots, agent-endpoints and scheduled agents domains). */

@@ -9,7 +9,7 @@ import { TextDeltaEvent } from '../../src/http/sse'
 import * as wallet from '../wallet/service'
 import { handleIncoming } from '../bots/engine'
 import { agentsReader } from '../openai/store'
-import { startAgentRun } from '../openai/runner'
+import { executeAgentRun, startAgentRun } from '../openai/runner'
 import { tasksStore, type AgentRow, type TaskRow, type TaskState } from './store'
 
 /**
@@ -88,11 +88,22 @@ export async function* execute(k: Kernel, task: TaskRow, agent: AgentRow, opts: 
     if (agent.type === 'endpoint') {
       const ep = agentsReader(k.db).byIdOrSlug(agent.id)
       if (!ep || ep.status !== 'active') throw new ApiError(409, 'The agent is offline (not active)', 'agent_offline')
+      const ask = { input: { message: task.content }, callerIp: opts.callerIp, source: 'task' as const, channel: task.channel, caller: task.token_id ?? 'session' }
+      if (!opts.stream) {
+        // Background and ?wait=true: the run to its end in one go (one write), nothing to stream.
+        tasksStore(k.db).working(task.id, null, iso(k.clock.now()))
+        const out = await executeAgentRun(k, ep, { ...ask, mode: 'sync' })
+        const u = out.result.usage
+        const usage = { tokensIn: u.tokens_input, tokensOut: u.tokens_output, micro: out.run.cost_micro }
+        const o = out.result.output
+        outcome = out.ok
+          ? { state: 'completed', output: typeof o === 'string' ? o : JSON.stringify(o), error: null, code: null, runId: out.run.id, ...usage, replyId: newId('msg') }
+          : { ...failedOutcome(new ApiError(out.error!.status, out.error!.message, out.error!.code), out.run.id), ...usage }
+        return
+      }
       let started
       try {
-        started = await startAgentRun(k, ep, {
-          input: { message: task.content }, mode: opts.stream ? 'stream' : 'sync', callerIp: opts.callerIp, source: 'task', channel: task.channel, caller: task.token_id ?? 'session',
-        })
+        started = await startAgentRun(k, ep, { ...ask, mode: 'stream' })
       } catch (err) {
         outcome = failedOutcome(err)
         const api = err instanceof ApiError ? err : new ApiError(500, String(err))
@@ -187,7 +198,9 @@ function emptyish(): RunResult {
 /** Drains a task's run in the background (the 201 path); kept in a set so shutdown can see work in flight. */
 export function runInBackground(k: Kernel, gen: AsyncGenerator<RunEvent>) {
   const inflight = k.singleton('v1.tasks-inflight', () => new Set<Promise<void>>())
-  const p = (async () => { for await (const _ of gen) { /* the task records itself */ } })()
+  // After the 201 is on its way: the run's set-up (spec, billing, first model call) stays off the request path.
+  const p = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(async () => { for await (const _ of gen) { /* the task records itself */ } })
     .catch((err) => k.log.error('task failed', { error: String(err) }))
     .finally(() => inflight.delete(p))
   inflight.add(p)

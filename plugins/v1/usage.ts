@@ -91,17 +91,19 @@ export function usage(k: Kernel, p: Principal, q: UsageQuery) {
   const fromMs = q.from ? parseTime(q.from, 'from') : toMs - 7 * 24 * HOUR
   if (fromMs >= toMs) throw badRequest('from must be before to', { from: 'must be before to' })
   if (toMs - fromMs > MAX_RANGE_MS) throw badRequest('The range may span at most 366 days', { from: 'range too long' })
-  // Whole hours: a bucket starting before `to` is included.
+  // Whole hours: a bucket starting before `to` is included. Whole days read the day rows.
   const from = iso(Math.floor(fromMs / HOUR) * HOUR)
   const to = iso(Math.ceil(toMs / HOUR) * HOUR)
+  const wholeDays = from.endsWith('T00:00:00Z') && to.endsWith('T00:00:00Z')
+  const grain = bucket === 'day' && wholeDays ? 'day' : 'hour'
   const { ownerId, workspaceId } = listScope(p)
-  const rows = usageStore(k.db).query({ ownerId, workspaceId, dim, from, to, day: bucket === 'day' })
+  const rows = usageStore(k.db).query({ ownerId, workspaceId, dim, grain, from, to, dayOfHours: bucket === 'day' && grain === 'hour' })
   const totals = { runs: 0, tokens_input: 0, tokens_output: 0, cost_cents: 0, errors: 0 }
   const data = rows.map((r) => {
     totals.runs += r.runs; totals.tokens_input += r.tokens_input; totals.tokens_output += r.tokens_output; totals.errors += r.errors
     totals.cost_cents += wallet.toCents(r.cost_micro)
     return {
-      bucket: bucket === 'day' ? `${r.bucket}T00:00:00Z` : r.bucket, group: r.key, runs: r.runs, tokens_input: r.tokens_input,
+      bucket: r.bucket, group: r.key, runs: r.runs, tokens_input: r.tokens_input,
       tokens_output: r.tokens_output, cost_cents: wallet.toCents(r.cost_micro), errors: r.errors,
     }
   })
