@@ -148,7 +148,7 @@ describe('typed wiring (register(k) before routes)', () => {
       expect(k.tools.providers.size).toBe(0)
       registerDomains(k)
       registerDomains(k) // idempotent
-      expect([...k.tools.providers.keys()].sort()).toEqual(['connections', 'mcp-servers'])
+      expect([...k.tools.providers.keys()].sort()).toEqual(['connections', 'mcp-servers', 'workflows'])
       expect(k.keyResolvers.has('bot_')).toBe(true)
       expect(k.workers.names()).toEqual(expect.arrayContaining(['runs', 'channels.inbox', 'webhooks.delivery', 'agent-endpoints.callbacks']))
       const names = (await workspaceToolSet(k, 'usr_nobody', null).list()).map((t) => t.name)

@@ -1,4 +1,4 @@
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
 import { authGuard } from '../../src/http/guard'
 import { ApiError } from '../../src/http/errors'
@@ -20,6 +20,7 @@ export const mcpServerPlugin = (k: Kernel) =>
       return handleMcp(k, principal, request, body, clientIp(request, server, k.config.trustProxy))
     }, {
       auth: true,
+      response: { 200: t.Unknown({ description: 'JSON-RPC response, or text/event-stream of JSON-RPC messages (progress notifications, then the result)' }) },
       detail: {
         summary: 'MCP Streamable HTTP endpoint (JSON-RPC; stateless): tools/list gives your agents, tools/call runs one with progress notifications',
       },
@@ -29,9 +30,9 @@ export const mcpServerPlugin = (k: Kernel) =>
       set.status = 405
       set.headers.allow = 'POST'
       return { error: 'This MCP server is stateless: use POST /mcp', code: 'method_not_allowed' }
-    }, { auth: true, detail: { summary: 'Not supported (stateless server): 405' } })
+    }, { auth: true, detail: { summary: 'Not supported (stateless server): 405', hide: true } })
     .delete('/mcp', ({ set }) => {
       set.status = 405
       set.headers.allow = 'POST'
       return { error: 'This MCP server is stateless: there is no session to end', code: 'method_not_allowed' }
-    }, { auth: true, detail: { summary: 'Not supported (stateless server): 405' } })
+    }, { auth: true, detail: { summary: 'Not supported (stateless server): 405', hide: true } })

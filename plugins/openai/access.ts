@@ -18,7 +18,7 @@ type Headers = { headers: Record<string, any> }
 export async function resolveCaller(k: Kernel, request: Request, set: Headers): Promise<Caller> {
   const h = request.headers.get('authorization')
   const m = h ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null
-  if (!m) throw new ApiError(401, 'You didn\'t provide an API key: send Authorization: Bearer <ab_pat_... or aek_...>', 'missing_api_key')
+  if (!m) throw new ApiError(401, 'Authentication required: you did not provide an API key; send Authorization: Bearer <ab_pat_... or aek_...>', 'missing_api_key')
   const token = m[1].trim()
   if (token.startsWith('aek_')) {
     const ep = agentsReader(k.db).byKeyHash(hashKey(token))

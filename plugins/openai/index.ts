@@ -19,6 +19,14 @@ import { CONVERSATION_HEADER, openConversation } from './conversation'
 setBodyLimit('POST', '/v1/chat/completions', 2 * 1024 * 1024)
 
 const ModelObject = t.Object({ id: t.String(), object: t.Literal('model'), created: t.Number(), owned_by: t.String() })
+const Completion = t.Object({
+  id: t.String(), object: t.Literal('chat.completion'), created: t.Number(), model: t.String(), system_fingerprint: t.Null(),
+  choices: t.Array(t.Object({
+    index: t.Integer(), logprobs: t.Null(), finish_reason: t.String(),
+    message: t.Object({ role: t.Literal('assistant'), content: t.String(), refusal: t.Null(), reasoning_content: t.Optional(t.String({ description: 'Tool activity of the run' })) }),
+  })),
+  usage: t.Object({ prompt_tokens: t.Integer(), completion_tokens: t.Integer(), total_tokens: t.Integer() }),
+}, { description: 'With stream: true, text/event-stream of chat.completion.chunk objects ending with data: [DONE]' })
 
 const headersOf = (set: { headers: Record<string, any> }) =>
   Object.fromEntries(Object.entries(set.headers).filter(([key]) => /^x-ratelimit-|^x-request-id$/i.test(key)).map(([key, v]) => [key, String(v)]))
@@ -89,6 +97,7 @@ export const openaiPlugin = (k: Kernel) =>
         return openAiErrorResponse(err, headersOf(set))
       }
     }, {
+      response: { 200: Completion },
       detail: {
         summary: 'OpenAI-compatible chat completions: runs the agent named by `model` on `messages` (JSON or `stream: true` SSE chunks ending with [DONE])',
         description: 'Auth: an API token with endpoints.run, or the agent endpoint\'s own aek_ key. The agent keeps its prompt, model and tools; '
