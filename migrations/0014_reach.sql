@@ -44,7 +44,7 @@ CREATE TABLE usage_rollup (
   tokens_output INTEGER NOT NULL DEFAULT 0,
   cost_micro INTEGER NOT NULL DEFAULT 0,
   errors INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (owner_id, dim, grain, bucket, workspace_id, key)
+  PRIMARY KEY (owner_id, dim, grain, bucket, key, workspace_id)
 ) WITHOUT ROWID;
 
 -- One invoice per user and calendar month, from the wallet ledger's debits.

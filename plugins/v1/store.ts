@@ -39,7 +39,7 @@ export interface UsageRow { bucket: string; key: string; runs: number; tokens_in
 
 const UPSERT_USAGE = `INSERT INTO usage_rollup (owner_id, dim, grain, bucket, workspace_id, key, runs, tokens_input, tokens_output, cost_micro, errors)
   VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
-  ON CONFLICT (owner_id, dim, grain, bucket, workspace_id, key) DO UPDATE SET runs = runs + 1, tokens_input = tokens_input + excluded.tokens_input,
+  ON CONFLICT (owner_id, dim, grain, bucket, key, workspace_id) DO UPDATE SET runs = runs + 1, tokens_input = tokens_input + excluded.tokens_input,
   tokens_output = tokens_output + excluded.tokens_output, cost_micro = cost_micro + excluded.cost_micro, errors = errors + excluded.errors`
 
 const SUMS = `sum(runs) AS runs, sum(tokens_input) AS tokens_input, sum(tokens_output) AS tokens_output, sum(cost_micro) AS cost_micro, sum(errors) AS errors`
