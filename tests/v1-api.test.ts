@@ -207,6 +207,9 @@ describe('webhooks', () => {
     rx.secrets.set(path, r.body.secret)
     env.llm.reply({ text: 'webhooked' })
     const m = await req('POST', `/v1/agents/${ep.id}/message?wait=true`, { body: { content: 'ping' } })
+    env.llm.reply({ text: 'direct answer' })
+    const direct = await env.t.req('POST', `/api/run/${ep.slug}`, { body: { input: 'direct question' }, headers: { authorization: `Bearer ${ep.key}` } })
+    expect(direct.status).toBe(200)
     await req('PUT', `/v1/agents/${ep.id}/skills`, { body: { install: ['current_time'] } })
     await env.t.req('POST', `/api/agent-endpoints/${ep.id}/deactivate`, { token: alice.token })
     await deliveries(env.t.k).runDue()
@@ -218,6 +221,11 @@ describe('webhooks', () => {
     const of = (type: string, pred: (d: any) => boolean) => got.map((x) => x.json).find((j) => j.type === type && pred(j.data))?.data
     expect(of('agent.message.received', (d) => d.task_id === m.body.id)).toMatchObject({ agent_id: ep.id, content: 'ping', channel: 'api' })
     expect(of('agent.message.sent', (d) => d.task_id === m.body.id)).toMatchObject({ agent_id: ep.id, content: 'webhooked', reply_to: m.body.message_id })
+    // An endpoint's own API runs are messages of the agent too (published by the endpoints domain).
+    expect(of('agent.message.received', (d) => d.run_id === direct.body.run_id)).toMatchObject({ agent_id: ep.id, channel: 'api', content: 'direct question' })
+    expect(of('agent.message.sent', (d) => d.run_id === direct.body.run_id)).toMatchObject({ agent_id: ep.id, content: 'direct answer' })
+    // A task's messages are published once, with the task's ids (not again by the run).
+    expect(got.filter((x) => x.json.type === 'agent.message.received' && x.json.data.run_id === m.body.run_id).length).toBe(0)
     expect(of('agent.task.completed', (d) => d.task_id === m.body.id)).toMatchObject({ agent_id: ep.id, state: 'completed', output: 'webhooked' })
     expect(byType['agent.skill.installed']).toMatchObject({ agent_id: ep.id, skills: ['current_time'] })
     expect(byType['agent.status.changed']).toMatchObject({ agent_id: ep.id, status: 'offline', previous_status: 'online' })

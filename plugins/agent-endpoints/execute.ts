@@ -1,6 +1,6 @@
 import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
-import type { AgentSpec, ProviderName, ToolCallSummary } from '../../src/agent/types'
+import type { AgentSpec, ProviderName, RunResult, ToolCallSummary } from '../../src/agent/types'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import { parseAllowList, restrictTools } from '../../src/tools/allow-list'
 import { usageOf } from '../../src/runs/record'
@@ -33,7 +33,11 @@ export function specFor(k: Kernel, ep: EndpointRow): AgentSpec {
 
 export const endpointGone = () => new ApiError(404, 'Agent endpoint not found or not active', 'not_found')
 
-export interface RunAsk { mode: RunMode; caller: string | null; callbackUrl?: string | null; onDisconnect?: OnDisconnect }
+export interface RunAsk {
+  mode: RunMode; caller: string | null; callbackUrl?: string | null; onDisconnect?: OnDisconnect
+  /** The surface's channel in agent.message.* events (default `api`); `messages: false` when the surface publishes its own (/v1 tasks). */
+  channel?: string; messages?: boolean
+}
 
 /** The run request of one call of `ep`. A run whose endpoint was deleted meanwhile is not recorded (404). */
 export function requestFor(k: Kernel, ep: EndpointRow, input: string, ask: RunAsk): RunRequest {
@@ -43,7 +47,23 @@ export function requestFor(k: Kernel, ep: EndpointRow, input: string, ask: RunAs
     refs: { endpoint_id: ep.id }, pricePerRunCents: ep.price_per_run_cents, callbackUrl: ask.callbackUrl ?? null,
     onDisconnect: ask.onDisconnect, meta: ask.onDisconnect ? { on_disconnect: ask.onDisconnect } : undefined,
     billing: { reason: `agent endpoint run (${ep.slug})` },
-    onFinish: () => { if (!endpointsStore(k.db).get(ep.id)) throw endpointGone() },
+    onFinish: (run, result) => {
+      if (!endpointsStore(k.db).get(ep.id)) throw endpointGone()
+      if (ask.messages !== false && run.mode !== 'test') publishExchange(k, ep, run, result, ask.channel ?? 'api')
+    },
+  }
+}
+
+/** /v1's agent.message.received and agent.message.sent for one endpoint run, in the run's final transaction. */
+function publishExchange(k: Kernel, ep: EndpointRow, run: RunView, result: RunResult, channel: string) {
+  const who = { ownerId: ep.owner_id }
+  const received = `msg_${run.id.slice(4)}`
+  k.events.publish('agent.message.received', { agent_id: ep.id, message_id: received, channel, content: run.input, run_id: run.id }, who)
+  if (run.error === null) {
+    const o = result.output
+    k.events.publish('agent.message.sent', {
+      agent_id: ep.id, message_id: `msg_${run.id.slice(4)}_reply`, reply_to: received, channel, content: typeof o === 'string' ? o : JSON.stringify(o), run_id: run.id,
+    }, who)
   }
 }
 

@@ -2,7 +2,6 @@ import type { Kernel } from '../../src/kernel'
 import type { RunInput } from '../../src/agent/run'
 import type { RunEvent, RunResult } from '../../src/agent/types'
 import type { RunOutcome, RunRequest, RunView } from '../../src/runs/types'
-import { newId } from '../../src/db/ids'
 import type { EndpointRow } from '../agent-endpoints/store'
 import { requestFor } from '../agent-endpoints/execute'
 
@@ -32,7 +31,10 @@ export interface AgentRun { runId: string; events: AsyncIterable<RunEvent> }
 
 /** The k.runs request of one call of the endpoint's agent from a reach surface. */
 function requestOf(k: Kernel, ep: EndpointRow, req: AgentRunRequest): RunRequest {
-  const base = requestFor(k, ep, req.input.message, { mode: req.mode, caller: req.callerIp, onDisconnect: 'cancel' })
+  const base = requestFor(k, ep, req.input.message, {
+    mode: req.mode, caller: req.callerIp, onDisconnect: 'cancel', channel: req.channel ?? req.source,
+    messages: req.source !== 'task', // /v1 tasks publish their own message events (with the task's ids)
+  })
   if (req.systemExtra) base.spec.systemPrompt = `${base.spec.systemPrompt}\n\n${req.systemExtra}`
   return {
     ...base,
@@ -42,8 +44,6 @@ function requestOf(k: Kernel, ep: EndpointRow, req: AgentRunRequest): RunRequest
     onFinish: (run, result) => {
       base.onFinish?.(run, result)
       req.onFinish?.(run, result)
-      // /v1 tasks publish their own message events; the OpenAI and MCP exchanges are messages of the agent too.
-      if (req.source !== 'task') publishExchange(k, ep, run, req, result)
     },
   }
 }
@@ -57,17 +57,4 @@ export async function startAgentRun(k: Kernel, ep: EndpointRow, req: AgentRunReq
 /** Runs an endpoint's agent to the end (JSON answers): one write for the whole run. Refusals before anything ran throw. */
 export function executeAgentRun(k: Kernel, ep: EndpointRow, req: AgentRunRequest): Promise<RunOutcome> {
   return k.runs.execute({ ...requestOf(k, ep, req), mode: 'sync' }, { signal: req.signal })
-}
-
-function publishExchange(k: Kernel, ep: EndpointRow, run: RunView, req: AgentRunRequest, result: RunResult) {
-  const who = { ownerId: ep.owner_id }
-  const channel = req.channel ?? req.source
-  const received = newId('msg')
-  k.events.publish('agent.message.received', { agent_id: ep.id, message_id: received, channel, content: req.input.message, run_id: run.id }, who)
-  if (run.error === null) {
-    const o = result.output
-    k.events.publish('agent.message.sent', {
-      agent_id: ep.id, message_id: newId('msg'), reply_to: received, channel, content: typeof o === 'string' ? o : JSON.stringify(o), run_id: run.id,
-    }, who)
-  }
 }
