@@ -7,6 +7,7 @@ import { usageOf } from '../../src/runs/record'
 import type { OnDisconnect, RunMode, RunRequest, RunView } from '../../src/runs/types'
 import { endpointsStore, type EndpointRow } from './store'
 import { LIMITS } from './model'
+import { newId } from '../../src/db/ids'
 
 /** An endpoint's agent as a run request for k.runs (DESIGN §12), and the answers shaped from its runs. */
 
@@ -62,7 +63,7 @@ function publishExchange(k: Kernel, ep: EndpointRow, run: RunView, result: RunRe
   if (run.error === null) {
     const o = result.output
     k.events.publish('agent.message.sent', {
-      agent_id: ep.id, message_id: `msg_${run.id.slice(4)}_reply`, reply_to: received, channel, content: typeof o === 'string' ? o : JSON.stringify(o), run_id: run.id,
+      agent_id: ep.id, message_id: newId('msg'), reply_to: received, channel, content: typeof o === 'string' ? o : JSON.stringify(o), run_id: run.id,
     }, who)
   }
 }
