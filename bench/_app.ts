@@ -9,6 +9,9 @@ import { loadConfig } from '../src/config'
 import { createKernel } from '../src/kernel'
 import { createApp } from '../src/app'
 
+// A stopped bench server exits normally, so `bun --cpu-prof` writes its profile.
+process.once('SIGTERM', () => process.exit(0))
+
 export async function benchApp(name: string, env: Record<string, string | undefined> = {}) {
   const dir = mkdtempSync(join(tmpdir(), `agentbase-bench-${name}-`))
   const k = createKernel(loadConfig({

@@ -38,7 +38,7 @@ function setupKernel(llmBase: string): { k: Kernel; dir: string; owner: string; 
   const owner = newId('usr'), ws = newId('ws'), botId = newId('bt')
   k.db.query("INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (?, 'bench@example.com', 'x', 'admin', ?, ?)").run(owner, now, now)
   k.db.query("INSERT INTO workspaces (id, owner_id, name, created_at, updated_at) VALUES (?, ?, 'bench', ?, ?)").run(ws, owner, now, now)
-  botStore(k).insert({
+  botStore(k.db).insert({
     id: botId, owner_id: owner, workspace_id: ws, template_id: null, name: 'Bench', slug: 'bench', description: null, platform: 'custom', platform_config: null,
     status: 'active', system_prompt: 'You are a benchmark bot.', llm_provider: 'openai', llm_model: 'gpt-4o-mini', llm_api_key: null, llm_config: '{}',
     billing_mode: 'wallet', max_loop_iterations: 10, max_tokens_per_turn: 1024, timeout_ms: 30000, conversation_max_messages: 20, conversation_ttl_hours: 24,
@@ -114,7 +114,7 @@ async function readsBench() {
   })()
   const seedS = (performance.now() - t0) / 1000
   k.clock = { now: () => Date.parse('2026-03-14T00:00:00Z') }
-  const bot = botStore(k).get(botId)!
+  const bot = botStore(k.db).get(botId)!
   const time = (f: () => unknown) => { const xs: number[] = []; for (let i = 0; i < 20; i++) { const s = performance.now(); f(); xs.push(performance.now() - s) } return xs }
   const rows: [string, number[]][] = [
     ['analytics, default 30 days (100k messages in range)', time(() => analytics(k, bot, {}))],

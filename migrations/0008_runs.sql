@@ -33,7 +33,6 @@ CREATE TABLE runs (
   finished_at TEXT
 );
 CREATE INDEX runs_source ON runs(source, source_id, created_at);
-CREATE INDEX runs_owner ON runs(owner_id, created_at);
 CREATE INDEX runs_unfinished ON runs(status, created_at) WHERE status IN ('queued', 'running');
 CREATE INDEX runs_callbacks ON runs(callback_status) WHERE callback_status = 'pending';
 
@@ -67,3 +66,7 @@ CREATE TRIGGER bots_delete_runs AFTER DELETE ON bots
 BEGIN
   DELETE FROM runs WHERE source = 'bot' AND source_id = OLD.id;
 END;
+
+-- Async callbacks are signed per Standard Webhooks with a per-endpoint `whsec_` secret (shown on create and
+-- regenerate-key). Endpoints created before this have none until their key is regenerated.
+ALTER TABLE agent_endpoints ADD COLUMN callback_secret_sealed TEXT;

@@ -222,7 +222,7 @@ describe('lifecycle: activate, pause, delete', () => {
     expect(p.status).toBe(200)
     expect(p.body).toEqual({ status: 'paused' })
     const events = env.t.k.db.query<{ data: string }, []>("SELECT data FROM events WHERE type = 'bot.status.changed'").all().map((e) => JSON.parse(e.data)).filter((d) => d.bot_id === id)
-    expect(events.map((e) => [e.from, e.to])).toEqual([['draft', 'active'], ['active', 'paused']])
+    expect(events.map((e) => [e.previous_status, e.status])).toEqual([['draft', 'active'], ['active', 'paused']])
     // A paused bot stops answering.
     await expect(handleIncoming(env.t.k, id, { chatId: 'c', userId: 'u', text: 'hi' })).rejects.toMatchObject({ status: 409, code: 'bot_not_active' })
   })

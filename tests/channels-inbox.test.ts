@@ -3,7 +3,7 @@
  * the worker starts, paused bots' items dropped, and the attempts cap.
  */
 import { afterAll, expect, test } from 'bun:test'
-import { testApp } from './helpers'
+import { testApp, until } from './helpers'
 import { startFakePlatforms } from './fixtures/fake-platforms'
 import { startFakeLlm } from './fixtures/fake-llm'
 import { telegramKit } from './fixtures/channel-kit'
@@ -28,10 +28,7 @@ const deliver = (botId: string, id: number, chat: string, text: string) => {
   return t.req('POST', `/api/bots/webhook/telegram/${botId}`, { raw: r.raw, headers: r.headers })
 }
 const rows = (botId: string) => t.k.db.query<{ status: string; error: string | null; attempts: number }, [string]>('SELECT status, error, attempts FROM channel_inbox WHERE bot_id = ? ORDER BY id').all(botId)
-async function until(ok: () => boolean, what: string) {
-  for (let i = 0; i < 1500 && !ok(); i++) await Bun.sleep(10)
-  if (!ok()) throw new Error(`timed out waiting for ${what}`)
-}
+const waitFor = (ok: () => boolean, what: string) => until(ok, 15_000, what)
 
 test('group commit: writes submitted together commit in one transaction and resolve only after it', async () => {
   const gc = new GroupCommit(t.k.db, { gatherMs: 50 })
@@ -69,7 +66,7 @@ test('acknowledged deliveries wait durably until the worker starts, then are ans
 
   runtimeOf(t.k).sendBackoffMs = 5
   t.k.workers.start('channels.inbox')
-  await until(() => rows(id).every((r) => r.status === 'done' || r.status === 'failed') && rows(paused)[0].status === 'failed', 'all processed')
+  await waitFor(() => rows(id).every((r) => r.status === 'done' || r.status === 'failed') && rows(paused)[0].status === 'failed', 'all processed')
   expect(telegramKit.replies(fake, '77001')).toEqual(['a1', 'a2', 'a3'])
   expect(rows(paused)).toEqual([{ status: 'failed', error: 'bot is paused', attempts: 0 }])
   expect(telegramKit.replies(fake, '77002')).toEqual([])

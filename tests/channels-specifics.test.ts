@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { channelsEnv } from './fixtures/channel-env'
+import { untilValue } from './helpers'
 import {
   discordKit, ed25519Sign, metaSign, slackKit, slackSign, SLACK_SECRET, telegramKit, TELEGRAM_SECRET, whatsappKit, whatsappPayload,
   WHATSAPP_SECRET, type Delivered, type PlatformKit,
@@ -37,15 +38,7 @@ const post = (platform: string, botId: string, raw: string, headers: Record<stri
   t.req('POST', `/api/bots/webhook/${platform}/${botId}`, { raw, headers })
 const deliver = (kit: PlatformKit, botId: string, m: Delivered) => { const s = kit.request(m); return post(kit.platform, botId, s.raw, s.headers) }
 const inbox = (botId: string) => t.k.db.query<{ status: string; error: string | null; dedupe_key: string }, [string]>('SELECT status, error, dedupe_key FROM channel_inbox WHERE bot_id = ? ORDER BY id').all(botId)
-async function until<T>(read: () => T, ok: (v: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + 15_000
-  for (;;) {
-    const v = read()
-    if (ok(v)) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`)
-    await Bun.sleep(10)
-  }
-}
+const until = <T>(read: () => T, ok: (v: T) => boolean, what: string) => untilValue(read, ok, what)
 const replies = (kit: PlatformKit, c: string, count: number) => until(() => kit.replies(fake, c), (r) => r.length >= count, `${count} ${kit.platform} replies`)
 
 describe('platform_config validation (400 naming what is missing)', () => {

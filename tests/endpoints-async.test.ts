@@ -218,6 +218,33 @@ describe('callbacks', () => {
     expect((await status(r.body.run_id)).body.callback).toEqual({ url, status: 'delivered', attempts: 2, last_status: 200 })
   })
 
+  test('Standard Webhooks: each attempt verifies with standardwebhooks and svix using the endpoint\'s whsec_ secret', async () => {
+    const { Webhook } = await import('standardwebhooks')
+    const { Webhook: SvixWebhook } = await import('svix')
+    expect(ep.callbackSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
+    expect(hits.length).toBeGreaterThanOrEqual(2)
+    for (const h of hits) {
+      const headers = Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((n) => [n, h.headers.get(n)!]))
+      expect(headers['webhook-id']).toMatch(/^run_/)
+      expect(new Webhook(ep.callbackSecret!).verify(h.body, headers)).toMatchObject({ type: 'run.completed' })
+      const svixHeaders = { 'svix-id': headers['webhook-id'], 'svix-timestamp': headers['webhook-timestamp'], 'svix-signature': headers['webhook-signature'] }
+      expect(new SvixWebhook(ep.callbackSecret!).verify(h.body, svixHeaders)).toMatchObject({ type: 'run.completed' })
+      expect(() => new Webhook(ep.callbackSecret!).verify(h.body.replace('called back', 'pwned'), headers)).toThrow()
+    }
+    expect(new Set(hits.map((h) => h.headers.get('webhook-id'))).size).toBe(1) // stable across retries
+    const other = 'whsec_' + Buffer.alloc(32, 7).toString('base64')
+    expect(() => new Webhook(other).verify(hits[0].body, Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((n) => [n, hits[0].headers.get(n)!])))).toThrow()
+  })
+
+  test('regenerate-key shows a new callback secret', async () => {
+    const r = await req('POST', `/api/agent-endpoints/${ep.id}/regenerate-key`, { token: alice.token })
+    expect(r.status).toBe(200)
+    expect(r.body.callback_secret).toMatch(/^whsec_/)
+    expect(r.body.callback_secret).not.toBe(ep.callbackSecret)
+    ep.key = r.body.api_key
+    ep.callbackSecret = r.body.callback_secret
+  })
+
   test('a tampered body does not verify', async () => {
     const h = hits.at(-1)!
     const ts = h.headers.get('x-agentbase-timestamp')!

@@ -20,7 +20,7 @@ export async function epEnv(opts: { env?: Record<string, string>; clock?: Clock;
 import type { Who } from './helpers'
 export { userWithWorkspace, type Who } from './helpers'
 
-export interface Ep { id: string; slug: string; key: string; endpoint: any }
+export interface Ep { id: string; slug: string; key: string; endpoint: any; callbackSecret?: string }
 
 /** Creates (and by default activates) an endpoint on openai gpt-4o-mini (priced, so costs are non-zero). */
 export async function createEndpoint(t: TestApp, who: Who, extra: Record<string, unknown> = {}, activate = true): Promise<Ep> {
@@ -30,7 +30,7 @@ export async function createEndpoint(t: TestApp, who: Who, extra: Record<string,
     const a = await t.req('POST', `/api/agent-endpoints/${r.body.endpoint.id}/activate`, { token: who.token })
     if (a.status !== 200) throw new Error(`activate: ${a.status} ${a.text}`)
   }
-  return { id: r.body.endpoint.id, slug: r.body.endpoint.slug, key: r.body.api_key, endpoint: r.body.endpoint }
+  return { id: r.body.endpoint.id, slug: r.body.endpoint.slug, key: r.body.api_key, endpoint: r.body.endpoint, callbackSecret: r.body.callback_secret }
 }
 
 export const count = (t: TestApp, table: string, where = '1 = 1', ...params: any[]) =>
@@ -58,11 +58,4 @@ export async function readSse(res: Response, on: (e: EventSourceMessage) => void
   }
 }
 
-export const until = async (cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') => {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
-    if (await cond()) return
-    await Bun.sleep(10)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+export { until } from './helpers'

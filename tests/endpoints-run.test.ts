@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createEndpoint, epEnv, parseSse, userWithWorkspace, count, type Ep, type EpEnv, type Who } from './endpoints-kit'
 import { startEverything, type RunningServer } from './fixtures/mcp-servers'
-import { tableCounts } from './helpers'
+import { tableCounts, untilValue } from './helpers'
 
 let env: EpEnv, alice: Who, bob: Who, ep: Ep, mcp: RunningServer
 beforeAll(async () => {
@@ -276,10 +276,8 @@ describe('streaming (enable_streaming)', () => {
     ac.abort()
     await reader.cancel()
     await env.llm.waitForAbort(n)
-    const until = Date.now() + 5000
-    let row: any
     // The row exists from the start (a stream can be re-joined); wait for its outcome.
-    while (Date.now() < until && (row = env.t.k.db.query<any, [string]>('SELECT * FROM runs WHERE source_id = ?').get(e.id))?.status === 'running') await Bun.sleep(10)
+    const row = await untilValue(() => env.t.k.db.query<any, [string]>('SELECT * FROM runs WHERE source_id = ?').get(e.id), (r) => !!r && r.status !== 'running', 'the recorded outcome')
     expect(row).toMatchObject({ status: 'cancelled', error_code: 'cancelled', mode: 'stream' })
   })
 })

@@ -7,6 +7,7 @@ import { createKernel, type Kernel } from '../src/kernel'
 import { createApp, type App } from '../src/app'
 import { createLogger, type Logger } from '../src/log'
 import type { Clock } from '../src/clock'
+import { eventProblem } from '../src/events/catalog'
 
 // bunfig's [test] timeout is not applied by this bun; files that import the helpers get it here.
 setDefaultTimeout(30_000)
@@ -42,6 +43,13 @@ export function testApp(opts: { env?: Record<string, string>; config?: Partial<C
     ...opts.env,
   }, opts.config)
   const k = createKernel(config, { clock: opts.clock, log: opts.log ?? createLogger(config.logLevel) })
+  // Every event this app publishes is checked against its catalog schema; a mismatch fails the file at close.
+  const badEvents: string[] = []
+  k.events.subscribe((e) => {
+    if ((e as { unchecked?: boolean }).unchecked) return
+    const problem = eventProblem(e.type, e.data)
+    if (problem) badEvents.push(`${e.type}: ${problem} in ${JSON.stringify(e.data).slice(0, 300)}`)
+  })
   const app = createApp(k)
   const req = async <T = any>(method: string, path: string, o: ReqOptions = {}): Promise<TestResponse<T>> => {
     const headers: Record<string, string> = { ...o.headers }
@@ -72,6 +80,7 @@ export function testApp(opts: { env?: Record<string, string>; config?: Partial<C
       k.workers.stopAll().catch(() => {})
       try { k.close() } catch { /* already closed */ }
       rmSync(dir, { recursive: true, force: true })
+      if (badEvents.length) throw new Error(`published events that do not match their schema (src/events/catalog.ts):\n${badEvents.join('\n')}`)
     },
   }
 }
@@ -95,17 +104,67 @@ export async function userWithWorkspace(t: TestApp): Promise<Who> {
   return { ...u, ws: ws.body.workspace.id }
 }
 
+/**
+ * The one polling helper of the suites: resolves once `cond` holds (checked every 10 ms), throws naming `what`
+ * after `timeoutMs`. Never assert on timing; wait for the state, then assert on it.
+ */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    if (await cond()) return
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(10)
+  }
+}
+
+/** `until` for a value: polls `read()` until `ok(value)`, and resolves with that value. */
+export async function untilValue<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, what = 'condition', timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await read()
+    if (ok(v)) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)?.slice(0, 500)}`)
+    await Bun.sleep(10)
+  }
+}
+
+/**
+ * The one shared test scenario type (as PocketBase's ApiScenario): a request and what must come back.
+ * `expectBody` is matched with toMatchObject; `refused` also checks a readable `{ error }` and that no table changed.
+ *
+ *   await runScenario(t, { name: 'bob cannot cancel', method: 'POST', path: `/api/runs/${id}/cancel`, token: bob.token, status: 404 })
+ */
+export interface ApiScenario {
+  name?: string
+  method: string
+  path: string | (() => string)
+  token?: string | (() => string | undefined)
+  headers?: Record<string, string>
+  body?: unknown
+  status: number
+  expectBody?: Record<string, unknown>
+  /** The `{ error }` message must match. */
+  error?: RegExp
+  /** A refusal: a readable `{ error }` and no table changed. */
+  refused?: boolean
+}
+
+export async function runScenario(t: TestApp, s: ApiScenario): Promise<TestResponse> {
+  const { expect } = await import('bun:test')
+  const before = s.refused ? tableCounts(t.k) : null
+  const o: ReqOptions = { token: typeof s.token === 'function' ? s.token() : s.token, headers: s.headers }
+  if (s.body !== undefined) o.body = s.body
+  const r = await t.req(s.method, typeof s.path === 'function' ? s.path() : s.path, o)
+  expect({ scenario: s.name ?? `${s.method} ${s.path}`, status: r.status }).toEqual({ scenario: s.name ?? `${s.method} ${s.path}`, status: s.status })
+  if (s.expectBody) expect(r.body).toMatchObject(s.expectBody)
+  if (s.refused || s.error) expect(typeof r.body.error).toBe('string')
+  if (s.error) expect(r.body.error).toMatch(s.error)
+  if (before) expect(tableCounts(t.k)).toEqual(before)
+  return r
+}
+
 export interface RefusalScenario { method: string; path: () => string; as: () => string | undefined; body?: unknown; status: number; error?: RegExp }
 
 /** A request that must be refused: the expected status, a readable `{ error }`, and no table changed. */
-export async function expectRefused(t: TestApp, c: RefusalScenario) {
-  const { expect } = await import('bun:test')
-  const before = tableCounts(t.k)
-  const o: ReqOptions = { token: c.as() }
-  if (c.body !== undefined) o.body = c.body
-  const r = await t.req(c.method, c.path(), o)
-  expect(r.status).toBe(c.status)
-  expect(typeof r.body.error).toBe('string')
-  if (c.error) expect(r.body.error).toMatch(c.error)
-  expect(tableCounts(t.k)).toEqual(before)
-}
+export const expectRefused = (t: TestApp, c: RefusalScenario) =>
+  runScenario(t, { method: c.method, path: c.path, token: c.as, body: c.body, status: c.status, error: c.error, refused: true })

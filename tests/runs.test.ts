@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createEndpoint, epEnv, parseSse, readSse, until, userWithWorkspace, count, type EpEnv, type Who } from './endpoints-kit'
 import { WORKER_NAME } from '../src/runs/service'
+import { runScenario } from './helpers'
 
 let env: EpEnv, alice: Who, bob: Who
 beforeAll(async () => {
@@ -28,8 +29,10 @@ describe('POST /api/runs/:id/cancel', () => {
     const r = await req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: 'long' } })
     expect(r.status).toBe(202)
     await env.llm.waitForRequests(n + 1)
-    expect((await req('POST', `/api/runs/${r.body.run_id}/cancel`)).status).toBe(401)
-    expect((await req('POST', `/api/runs/${r.body.run_id}/cancel`, { token: bob.token })).status).toBe(404)
+    const cancel = `/api/runs/${r.body.run_id}/cancel`
+    await runScenario(env.t, { name: 'no credentials', method: 'POST', path: cancel, status: 401, refused: true })
+    await runScenario(env.t, { name: 'another user', method: 'POST', path: cancel, token: bob.token, status: 404, error: /^Run not found$/, refused: true })
+    await runScenario(env.t, { name: 'another endpoint\'s key', method: 'POST', path: cancel, headers: { 'x-api-key': 'aek_not_this_one' }, status: 404, refused: true })
     const c = await req('POST', `/api/runs/${r.body.run_id}/cancel`, { headers: { 'x-api-key': e.key } })
     expect(c.status).toBe(200)
     expect(c.body).toMatchObject({ run_id: r.body.run_id, endpoint_id: e.id, status: 'cancelled', code: 'cancelled' })
@@ -177,5 +180,61 @@ describe('a bot spending cap under concurrency (hardening 7)', () => {
     expect(out.filter((r) => r.error?.code === 'spending_cap').length).toBe(39)
     const bot = (await req('GET', `/api/bots/${id}`, { token: dan.token })).body.bot
     expect(bot.total_cost_cents).toBeCloseTo(0.6, 5) // one run of 0.6 cents: cap 0.5 + less than one run
+  })
+})
+
+describe('logs an operator can use', () => {
+  test('a failed run logs a warn line with its run id, the safe message and the request id of the request that started it', async () => {
+    const { createLogger } = await import('../src/log')
+    const { testApp, userWithWorkspace: withWs } = await import('./helpers')
+    const { startFakeLlm } = await import('./fixtures/fake-llm')
+    const llm = await startFakeLlm()
+    const lines: any[] = []
+    const t = testApp({ log: createLogger('info', (l) => lines.push(JSON.parse(l))), env: { OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test' } })
+    try {
+      const who = await withWs(t)
+      const e = await createEndpoint(t, who, { name: 'Logged' })
+      llm.reply({ status: 400, error: 'the prompt was refused upstream' })
+      const r = await t.req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key, 'x-request-id': 'req-log-check-1' }, body: { input: 'x' } })
+      expect(r.status).toBeGreaterThanOrEqual(400)
+      const warn = lines.find((l) => l.msg === 'run failed')
+      expect(warn).toMatchObject({ level: 'warn', request_id: 'req-log-check-1', source: 'endpoint', source_id: e.id })
+      expect(warn.run_id).toMatch(/^run_/)
+      await until(() => lines.some((l) => l.msg === 'request' && l.request_id === 'req-log-check-1'))
+      expect(lines.some((l) => l.level === 'error' || (l.level === 'warn' && l.request_id !== 'req-log-check-1' && l.run_id === warn.run_id))).toBe(false)
+    } finally {
+      t.close()
+      llm.close()
+    }
+  })
+})
+
+describe('the service API (what a new surface uses)', () => {
+  test('start(): events live, run.failed recorded when the surface\'s onFinish refuses, never left running', async () => {
+    const spec = { systemPrompt: 'x', provider: 'openai' as const, model: 'gpt-4o-mini', ownerId: alice.id }
+    const ok = await env.t.k.runs.start({ source: 'task', sourceId: null, ownerId: alice.id, workspaceId: alice.ws, spec, input: { message: 'hi' }, refs: { task_id: 'tsk_1' } })
+    const types: string[] = []
+    for await (const e of ok.events) types.push(e.type)
+    expect(types[0]).toBe('run.started')
+    expect(types.at(-1)).toBe('run.completed')
+    expect(env.t.k.runs.get(ok.run.id)).toMatchObject({ source: 'task', status: 'success', mode: 'stream' })
+    expect(env.t.k.runs.eventsAfter(ok.run.id, 0).map((e) => e.type)).toEqual(types)
+
+    const bad = await env.t.k.runs.start({ source: 'task', sourceId: null, ownerId: alice.id, workspaceId: alice.ws, spec, input: { message: 'hi' }, onFinish: () => { throw new Error('the surface refused') } })
+    let last = ''
+    for await (const e of bad.events) last = e.type
+    expect(last).toBe('run.failed')
+    expect(env.t.k.runs.get(bad.run.id)).toMatchObject({ status: 'error', error_code: 'record_failed' })
+  })
+
+  test('keyed events: the same occurrence published twice is one row with one id', () => {
+    const k = env.t.k
+    const data = { user_id: alice.id, balance_cents: 1, threshold_cents: 100 }
+    const a = k.db.transaction(() => k.events.publish('wallet.balance.low', data, { ownerId: alice.id, key: 'test:once' }))()
+    const b = k.db.transaction(() => k.events.publish('wallet.balance.low', data, { ownerId: alice.id, key: 'test:once' }))()
+    expect(b.id).toBe(a.id)
+    expect(count(env.t, 'events', 'id = ?', a.id)).toBe(1)
+    const c = k.db.transaction(() => k.events.publish('wallet.balance.low', data, { ownerId: alice.id, key: 'test:other' }))()
+    expect(c.id).not.toBe(a.id)
   })
 })

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createEndpoint, epEnv, parseSse, until, userWithWorkspace, type EpEnv, type Ep, type Who } from './endpoints-kit'
 import { startReceiver, type Receiver } from './fixtures/webhook-receiver'
 import { deliveries } from '../src/events/delivery'
+import { EVENT_CATALOG, type EventSpec } from '../src/events/catalog'
+import { validate } from '../src/agent/schema'
 
 let env: EpEnv
 let alice: Who
@@ -11,6 +13,7 @@ let ep: Ep
 let pat: string
 let botId: string
 let rx: Receiver
+const published: Array<{ type: string; data: unknown }> = []
 
 const req = (method: string, path: string, o: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) =>
   env.t.req(method, path, { token: pat, ...o })
@@ -26,6 +29,7 @@ async function finished(taskId: string) {
 
 beforeAll(async () => {
   env = await epEnv()
+  env.t.k.events.subscribe((e) => published.push({ type: e.type, data: e.data }))
   rx = startReceiver()
   alice = await userWithWorkspace(env.t)
   bob = await userWithWorkspace(env.t)
@@ -254,4 +258,15 @@ describe('statuses and rate limits', () => {
     expect(Number(limited.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000 - 1)
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
   })
+})
+
+test('every event published in these flows matches its catalog schema (agent.* included)', () => {
+  const types = new Set(published.map((e) => e.type))
+  for (const t of ['agent.task.completed', 'agent.message.received', 'agent.message.sent', 'agent.status.changed', 'agent.skill.installed']) expect(types.has(t)).toBe(true)
+  const mine = new Set(['agent.task.completed', 'agent.message.received', 'agent.message.sent', 'agent.status.changed', 'agent.skill.installed'])
+  const bad = published.filter((e) => mine.has(e.type)).map((e) => {
+    const schema = (EVENT_CATALOG as Record<string, EventSpec>)[e.type]?.schema
+    return { type: e.type, problem: schema ? validate(schema as Record<string, unknown>, e.data) : 'no schema' }
+  }).filter((x) => x.problem !== null)
+  expect(bad).toEqual([])
 })

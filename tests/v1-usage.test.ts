@@ -106,6 +106,9 @@ test('monthly invoices from the wallet ledger: once per user and month, billing.
   const got = rx.received.find((x) => x.path === path)!
   expect(got.verified).toBe(true)
   expect(got.json).toMatchObject({ type: 'billing.invoice.created', data: { invoice_id: made[0].id, period: '2026-03' } })
+  const { EVENT_CATALOG } = await import('../src/events/catalog')
+  const { validate } = await import('../src/agent/schema')
+  expect(validate(EVENT_CATALOG['billing.invoice.created'].schema as Record<string, unknown>, got.json.data)).toBeNull()
 })
 
 test('the monthly invoice run is a system schedule (00:05 UTC on the 1st)', async () => {

@@ -75,7 +75,7 @@ describe('the engine', () => {
   })
   afterAll(() => { other.close(); rx.close(); t.close() })
 
-  const publish = (data: Record<string, unknown>) => t.k.db.transaction(() => t.k.events.publish('run.completed', data, { ownerId: owner.id }))()
+  const publish = (data: Record<string, unknown>) => t.k.db.transaction(() => t.k.events.publishUnchecked('run.completed', data, { ownerId: owner.id }))()
 
   test('the delivery row is committed before its first attempt is sent', async () => {
     const e = publish({ run_id: 'committed-first' })
@@ -107,7 +107,7 @@ describe('the engine', () => {
 
   test('a backlog of several dispatch batches is delivered once each, all verified, with every attempt logged', async () => {
     const before = rx.received.length
-    t.k.db.transaction(() => { for (let i = 0; i < 700; i++) t.k.events.publish('run.completed', { run_id: `bulk-${i}` }, { ownerId: owner.id }) })()
+    t.k.db.transaction(() => { for (let i = 0; i < 700; i++) t.k.events.publishUnchecked('run.completed', { run_id: `bulk-${i}` }, { ownerId: owner.id }) })()
     await engine.runDue()
     const got = rx.received.slice(before)
     expect(got.length).toBe(700)

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Webhook } from 'standardwebhooks'
-import { expectRefused, testApp } from './helpers'
+import { expectRefused, testApp, until } from './helpers'
 import { startReceiver } from './fixtures/webhook-receiver'
 import { EVENT_TYPES } from '../src/events/catalog'
 
@@ -146,8 +146,7 @@ test('bot-level: list, test, deliveries, PATCH, DELETE under /api/bot/manage/:bo
   expect(list.body.webhooks[0].bot_account_id).toBe(botId)
   const test202 = await t.req('POST', `/api/bot/manage/${botId}/webhooks/${botHookId}/test`, { token: alice.token })
   expect(test202.status).toBe(202)
-  const until = Date.now() + 5000
-  while (!rx.received.some((x) => x.id === test202.body.delivery.id) && Date.now() < until) await Bun.sleep(5)
+  await until(() => rx.received.some((x) => x.id === test202.body.delivery.id), 5000, 'the test delivery')
   expect(rx.received.find((x) => x.id === test202.body.delivery.id)?.verified).toBe(true)
   const dels = await t.req('GET', `/api/bot/manage/${botId}/webhooks/${botHookId}/deliveries`, { token: alice.token })
   expect(dels.status).toBe(200)
@@ -180,8 +179,7 @@ test('PATCH replaces url, events, secret; disabling records a reason; DELETE rem
   expect(r.text).not.toContain(newSecret.slice(6))
   rx.secrets.set('/moved', newSecret)
   const sent = await t.req('POST', `/api/webhooks/${hookId}/test`, { token: alice.token })
-  const until = Date.now() + 5000
-  while (!rx.received.some((x) => x.id === sent.body.delivery.id) && Date.now() < until) await Bun.sleep(5)
+  await until(() => rx.received.some((x) => x.id === sent.body.delivery.id), 5000, 'the test delivery')
   expect(rx.received.find((x) => x.id === sent.body.delivery.id)).toMatchObject({ path: '/moved', verified: true })
   const off = await t.req('PATCH', `/api/webhooks/${hookId}`, { token: alice.token, body: { enabled: false } })
   expect(off.body.webhook).toMatchObject({ enabled: false, disabled_reason: 'Disabled by its owner' })

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
-import { resolvePrincipal } from '../../src/http/guard'
+import { resolvePrincipal, type JwtVerify } from '../../src/http/guard'
 import { hashKey, safeEqual } from '../../src/auth/keys'
 import { canAccess, hasScope, requireScope } from '../../src/auth/principal'
 import { AUTH_MODES } from './model'
@@ -15,7 +15,8 @@ import type { EndpointRow } from './store'
  * checked here, against one endpoint, and never taught to the global auth guard.
  */
 
-type Verify = (token: string, options?: { currentDate?: Date; algorithms?: string[] }) => Promise<false | Record<string, unknown>>
+/** The one JWT verification path (src/http/guard.ts jwtVerifier). */
+type Verify = JwtVerify
 
 /** The `aek_` key (Authorization: Bearer or X-API-Key) and any other bearer credential sent. */
 function credentials(request: Request): { key: string | null; bearer: string | null } {

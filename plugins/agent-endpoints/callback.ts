@@ -2,11 +2,21 @@ import { createHmac } from 'node:crypto'
 import { perKernel, type Kernel } from '../../src/kernel'
 import { safeFetch } from '../../src/tools/outbound'
 import type { RunView } from '../../src/runs/types'
+import { HmacSigner } from '../../src/events/sign'
+import { parseRetryAfter, withJitter } from '../../src/http/retry'
 import { endpointsStore } from './store'
 import { syncShape } from './execute'
 
 /**
- * Async runs' `callback_url`: when the run ends we POST its result there, signed with the endpoint's API key:
+ * Async runs' `callback_url`: when the run ends we POST its result there, signed per Standard Webhooks 1.0 with
+ * the endpoint's `whsec_` callback secret (shown on create and regenerate-key), so `standardwebhooks` and `svix`
+ * verify it as is:
+ *
+ *   webhook-id: run_...            (stable across retries: the idempotency key)
+ *   webhook-timestamp: <unix seconds of this attempt>
+ *   webhook-signature: v1,<base64 HMAC-SHA256(base64-decoded secret, "<id>.<timestamp>.<raw body>")>
+ *
+ * and, for receivers written before that, also signed with the endpoint's API key:
  *
  *   X-Agentbase-Timestamp: <unix seconds>
  *   X-Agentbase-Signature: sha256=<hex HMAC-SHA256(key = the endpoint's aek_ key, message = "<timestamp>.<raw body>")>
@@ -15,7 +25,7 @@ import { syncShape } from './execute'
  *
  * Receivers recompute the HMAC over the raw body, compare in constant time, and refuse timestamps older than
  * 5 minutes. Any 2xx is success; anything else (3xx included: redirects are not followed) is retried after
- * 1 s, 5 s, 30 s, 2 min and 10 min, then given up (`callback.status: failed` on GET /api/runs/:id).
+ * 1 s, 5 s, 30 s, 2 min and 10 min (plus up to 10% jitter, or the receiver's Retry-After when longer), then given up (`callback.status: failed` on GET /api/runs/:id).
  * Delivery state lives on the run row, so pending callbacks survive a restart. Every request goes through
  * the outbound guard.
  */
@@ -79,6 +89,7 @@ export class Callbacks {
     const body = JSON.stringify(callbackPayload(row))
     const ts = Math.floor(this.k.clock.now() / 1000)
     let status: number | null = null
+    let retryAfter: number | null = null
     try {
       const res = await safeFetch(this.k.outbound, row.callback_url, {
         method: 'POST',
@@ -87,9 +98,14 @@ export class Callbacks {
           'content-type': 'application/json', 'user-agent': `agentbase/${this.k.version}`, 'x-agentbase-run-id': row.id,
           'x-agentbase-attempt': String(attempt), [TIMESTAMP_HEADER.toLowerCase()]: String(ts),
           [SIGNATURE_HEADER.toLowerCase()]: signCallback(this.k.secrets.open(ep.key_sealed), ts, body),
+          ...(ep.callback_secret_sealed ? {
+            'webhook-id': row.id, 'webhook-timestamp': String(ts),
+            'webhook-signature': new HmacSigner(this.k.secrets.open(ep.callback_secret_sealed)).sign(row.id, ts, body),
+          } : {}),
         },
       }, { timeoutMs: 10_000, maxBytes: 16 * 1024, maxRedirects: 0 })
       status = res.status
+      retryAfter = parseRetryAfter(res.headers.get('retry-after'), this.k.clock.now(), RETRY_DELAYS_MS.at(-1))
     } catch (err) {
       this.k.log.warn('run callback failed', { run_id: row.id, attempt, error: (err as Error).message })
     }
@@ -102,7 +118,8 @@ export class Callbacks {
       return null
     }
     store.setCallback(row.id, 'pending', attempt, status)
-    return RETRY_DELAYS_MS[attempt - 1]
+    this.k.log.warn('run callback not accepted; retrying', { run_id: row.id, attempt, status })
+    return Math.max(withJitter(RETRY_DELAYS_MS[attempt - 1], 0.1), retryAfter ?? 0)
   }
 
   /** Stops scheduling; in-flight attempts finish. Pending ones resume at the next start. */

@@ -5,6 +5,7 @@ import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import { parseAllowList, restrictTools } from '../../src/tools/allow-list'
 import { usageOf } from '../../src/runs/record'
 import type { OnDisconnect, RunMode, RunRequest, RunView } from '../../src/runs/types'
+import type { Logger } from '../../src/log'
 import { endpointsStore, type EndpointRow } from './store'
 import { LIMITS } from './model'
 import { newId } from '../../src/db/ids'
@@ -35,7 +36,7 @@ export function specFor(k: Kernel, ep: EndpointRow): AgentSpec {
 export const endpointGone = () => new ApiError(404, 'Agent endpoint not found or not active', 'not_found')
 
 export interface RunAsk {
-  mode: RunMode; caller: string | null; callbackUrl?: string | null; onDisconnect?: OnDisconnect
+  mode: RunMode; caller: string | null; callbackUrl?: string | null; onDisconnect?: OnDisconnect; log?: Logger
   /** The surface's channel in agent.message.* events (default `api`); `messages: false` when the surface publishes its own (/v1 tasks). */
   channel?: string; messages?: boolean
 }
@@ -47,9 +48,9 @@ export function requestFor(k: Kernel, ep: EndpointRow, input: string, ask: RunAs
     spec: specFor(k, ep), input: { message: input }, caller: ask.caller, mode: ask.mode,
     refs: { endpoint_id: ep.id }, pricePerRunCents: ep.price_per_run_cents, callbackUrl: ask.callbackUrl ?? null,
     onDisconnect: ask.onDisconnect, meta: ask.onDisconnect ? { on_disconnect: ask.onDisconnect } : undefined,
-    billing: { reason: `agent endpoint run (${ep.slug})` },
+    billing: { reason: `agent endpoint run (${ep.slug})` }, log: ask.log,
     onFinish: (run, result) => {
-      if (!endpointsStore(k.db).get(ep.id)) throw endpointGone()
+      if (!endpointsStore(k.db).exists(ep.id)) throw endpointGone()
       if (ask.messages !== false && run.mode !== 'test') publishExchange(k, ep, run, result, ask.channel ?? 'api')
     },
   }
@@ -81,10 +82,10 @@ export function syncShape(row: RunView) {
 }
 
 /** Sync JSON (and dashboard test) runs: run and record through k.runs; a failure is recorded, then thrown. */
-export async function runSync(k: Kernel, ep: EndpointRow, input: string, mode: 'sync' | 'test', caller: string | null, signal?: AbortSignal): Promise<RunView> {
+export async function runSync(k: Kernel, ep: EndpointRow, input: string, mode: 'sync' | 'test', caller: string | null, signal?: AbortSignal, log?: Logger): Promise<RunView> {
   let out
   try {
-    out = await k.runs.execute(requestFor(k, ep, input, { mode, caller }), { signal })
+    out = await k.runs.execute(requestFor(k, ep, input, { mode, caller, log }), { signal })
   } catch (err) {
     if (!endpointsStore(k.db).get(ep.id)) throw endpointGone()
     throw err

@@ -6,7 +6,7 @@ import * as endpoints from './service'
 import { runSync, syncShape } from './execute'
 import { runRoutes } from './run-routes'
 import {
-  CreateEndpoint, Created, Endpoint, EndpointEnvelope, Run, RunsQuery, Template, TemplatesQuery, TestBody, TestResult, UpdateEndpoint,
+  CreateEndpoint, Created, Regenerated, Endpoint, EndpointEnvelope, Run, RunsQuery, Template, TemplatesQuery, TestBody, TestResult, UpdateEndpoint,
 } from './model'
 
 /** Tests from the dashboard: per user, per minute (reference: "Rate limited to 10 per minute"). */
@@ -56,8 +56,8 @@ const management = (k: Kernel) =>
       auth: 'endpoints.write', params: Id, response: t.Object({ status: t.Literal('paused') }), detail: { summary: 'Pause: runs answer 404 until activated again' },
     })
     .post('/:id/regenerate-key', ({ principal, params }) => endpoints.regenerateKey(k, principal, params.id), {
-      auth: 'endpoints.write', params: Id, response: t.Object({ api_key: t.String(), key_prefix: t.String() }),
-      detail: { summary: 'New API key; the previous one stops working at once' },
+      auth: 'endpoints.write', params: Id, response: Regenerated,
+      detail: { summary: 'New API key and callback secret; the previous ones stop working at once' },
     })
     .get('/:id/runs', ({ principal, params, query }) => ({ runs: endpoints.listRuns(k, principal, params.id, query.limit ?? 50) }), {
       auth: 'endpoints.read', params: Id, query: RunsQuery, response: t.Object({ runs: t.Array(Run) }),

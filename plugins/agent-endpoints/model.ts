@@ -86,7 +86,9 @@ export const Endpoint = t.Object({
 export type EndpointView = typeof Endpoint.static
 
 export const EndpointEnvelope = t.Object({ endpoint: Endpoint })
-export const Created = t.Object({ endpoint: Endpoint, api_key: t.String(), run_url: t.String() })
+const CallbackSecret = t.String({ description: 'The `whsec_` secret that signs callback_url deliveries (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature); shown only here' })
+export const Created = t.Object({ endpoint: Endpoint, api_key: t.String(), run_url: t.String(), callback_secret: CallbackSecret })
+export const Regenerated = t.Object({ api_key: t.String(), key_prefix: t.String(), callback_secret: CallbackSecret })
 
 export const Run = t.Object({
   id: t.String(), endpoint_id: t.String(), input: t.String(), output: t.Nullable(t.String()), tool_calls: t.String(),

@@ -6,6 +6,7 @@ import { setBodyLimit } from '../../src/http/body'
 import { enforceRate } from '../../src/http/rate-limit'
 import { clientIp } from '../../src/http/client-ip'
 import { sseResponse } from '../../src/http/sse'
+import { requestLog } from '../../src/http/core'
 import { isFinished, type OnDisconnect, type RunView } from '../../src/runs/types'
 import { endpointsStore } from './store'
 import { endpointGone, extractInput, requestFor, runSync, syncShape } from './execute'
@@ -61,17 +62,17 @@ export const runRoutes = (k: Kernel) =>
       if (input === null) throw new ApiError(400, 'Input required: send {"input": "..."} (or message, text, prompt)', 'input_required')
       if (ep.async_mode) {
         const callbackUrl = await callbackUrlOf(k, body)
-        const row = await k.runs.enqueue(requestFor(k, ep, input, { mode: 'async', caller: ip, callbackUrl }))
+        const row = await k.runs.enqueue(requestFor(k, ep, input, { mode: 'async', caller: ip, callbackUrl, log: requestLog(k, request) }))
         const q = `?access_token=${runAccessToken(k, row.id)}`
         set.status = 202
         return { run_id: row.id, status: 'queued' as const, status_url: `/api/runs/${row.id}${q}`, events_url: `/api/runs/${row.id}/events${q}` }
       }
       // The SSE Response passes through as is (response schemas describe the JSON answers).
       if (ep.enable_streaming) {
-        const req = requestFor(k, ep, input, { mode: 'stream', caller: ip, onDisconnect: onDisconnectOf(body) })
+        const req = requestFor(k, ep, input, { mode: 'stream', caller: ip, onDisconnect: onDisconnectOf(body), log: requestLog(k, request) })
         return (await k.runs.stream(req, { request })) as unknown as typeof SyncResult.static
       }
-      return syncShape(await runSync(k, ep, input, 'sync', ip, request.signal))
+      return syncShape(await runSync(k, ep, input, 'sync', ip, request.signal, requestLog(k, request)))
     }, {
       params: t.Object({ slug: t.String({ minLength: 1, maxLength: 200 }) }),
       response: { 200: SyncResult, 202: Queued },

@@ -3,6 +3,7 @@ import { badRequest, conflict, notFound } from '../../src/http/errors'
 import { canAccess, listScope, type Principal } from '../../src/auth/principal'
 import { mintKey } from '../../src/auth/keys'
 import { newId, randomString } from '../../src/db/ids'
+import { randomBytes } from 'node:crypto'
 import { nowIso } from '../../src/clock'
 import { validatorFor } from '../../src/agent/schema'
 import * as workspaces from '../workspaces/service'
@@ -124,6 +125,7 @@ export async function create(k: Kernel, who: Principal, input: CreateEndpointInp
   const slug = input.slug ?? uniqueSlug(k, name)
   if (input.slug && endpointsStore(k.db).slugTaken(slug)) throw slugConflict(slug)
   const { key, hash, display } = mintKey('aek_')
+  const callbackSecret = mintCallbackSecret()
   const now = nowIso(k.clock)
   const row: EndpointRow = {
     id: newId('aep'), owner_id: ws.owner_id, workspace_id: ws.id, name, slug, description: v.description ?? null, agent_type: v.agent_type,
@@ -133,6 +135,7 @@ export async function create(k: Kernel, who: Principal, input: CreateEndpointInp
     max_tool_calls: v.max_tool_calls, timeout_ms: v.timeout_ms, enable_streaming: v.enable_streaming ? 1 : 0, async_mode: v.async_mode ? 1 : 0,
     auth_mode: v.auth_mode, price_per_run_cents: v.price_per_run_cents, rate_limit_rpm: v.rate_limit_rpm, template_id: tpl?.id ?? null,
     status: 'draft', key_hash: hash, key_prefix: display, key_sealed: k.secrets.seal(key), created_at: now, updated_at: now,
+    callback_secret_sealed: k.secrets.seal(callbackSecret),
     tools: input.tools ? JSON.stringify(await checkSkills(k, ws.owner_id, ws.id, input.tools)) : null,
   }
   try {
@@ -141,7 +144,7 @@ export async function create(k: Kernel, who: Principal, input: CreateEndpointInp
     if (isSlugUnique(err)) throw slugConflict(slug)
     throw err
   }
-  return { endpoint: toView(row), api_key: key, run_url: runPath(slug) }
+  return { endpoint: toView(row), api_key: key, run_url: runPath(slug), callback_secret: callbackSecret }
 }
 
 export async function update(k: Kernel, who: Principal, id: string, patch: UpdateEndpointInput): Promise<EndpointView> {
@@ -218,12 +221,16 @@ export function setStatus<S extends 'active' | 'paused'>(k: Kernel, who: Princip
   return { status }
 }
 
-/** A new key; the old one stops working at once (only the new hash is stored). */
+/** A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes. */
+export const mintCallbackSecret = () => `whsec_${randomBytes(32).toString('base64')}`
+
+/** A new key and a new callback secret; the old ones stop working at once (only the new hash is stored). */
 export function regenerateKey(k: Kernel, who: Principal, id: string) {
   const row = requireOwned(k, who, id)
   const { key, hash, display } = mintKey('aek_')
-  endpointsStore(k.db).setKey(row.id, hash, display, k.secrets.seal(key), nowIso(k.clock))
-  return { api_key: key, key_prefix: display }
+  const callbackSecret = mintCallbackSecret()
+  endpointsStore(k.db).setKey(row.id, hash, display, k.secrets.seal(key), k.secrets.seal(callbackSecret), nowIso(k.clock))
+  return { api_key: key, key_prefix: display, callback_secret: callbackSecret }
 }
 
 export function listRuns(k: Kernel, who: Principal, id: string, limit: number): RunView[] {

@@ -10,6 +10,8 @@ export interface EndpointRow {
   output_format: string; max_tool_calls: number; timeout_ms: number; enable_streaming: number; async_mode: number
   auth_mode: string; price_per_run_cents: number; rate_limit_rpm: number; template_id: string | null; status: string
   key_hash: string; key_prefix: string; key_sealed: string; created_at: string; updated_at: string
+  /** The sealed `whsec_` secret that signs callbacks (Standard Webhooks); null for endpoints older than it. */
+  callback_secret_sealed: string | null
   /** JSON array: the tool allow-list (skills); null = every workspace tool. */
   tools: string | null
 }
@@ -17,7 +19,7 @@ export interface EndpointRow {
 const ENDPOINT_COLS = ['id', 'owner_id', 'workspace_id', 'name', 'slug', 'description', 'agent_type', 'system_prompt', 'llm_provider',
   'llm_model', 'llm_api_key_sealed', 'llm_base_url', 'max_tokens', 'temperature', 'input_schema', 'output_schema', 'output_format',
   'max_tool_calls', 'timeout_ms', 'enable_streaming', 'async_mode', 'auth_mode', 'price_per_run_cents', 'rate_limit_rpm', 'template_id',
-  'status', 'key_hash', 'key_prefix', 'key_sealed', 'created_at', 'updated_at', 'tools'] as const
+  'status', 'key_hash', 'key_prefix', 'key_sealed', 'created_at', 'updated_at', 'callback_secret_sealed', 'tools'] as const
 
 /** Columns a PATCH may change (never id, owner, workspace, key material or timestamps of creation). */
 export const MUTABLE_COLS = ['name', 'slug', 'description', 'agent_type', 'system_prompt', 'llm_provider', 'llm_model', 'llm_api_key_sealed',
@@ -64,6 +66,8 @@ export const endpointsStore = (db: Db) => ({
     cache.rows.set(slug, { row: Object.freeze(row), version: cache.version, at: now })
     return row
   },
+  /** A primary-key probe (no row decoded): checked in every run's final transaction. */
+  exists: (id: string) => !!db.query<{ one: number }, [string]>('SELECT 1 AS one FROM agent_endpoints WHERE id = ?').get(id),
   slugTaken: (slug: string) => !!db.query<{ one: number }, [string]>('SELECT 1 AS one FROM agent_endpoints WHERE slug = ?').get(slug),
   list: (ownerId: string | null, workspaceId: string | null) => db.query<EndpointRow, [string | null, string | null]>(
     'SELECT * FROM agent_endpoints WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2) ORDER BY created_at DESC, rowid DESC',
@@ -76,9 +80,10 @@ export const endpointsStore = (db: Db) => ({
     endpointsChanged(db)
     return db.query('UPDATE agent_endpoints SET status = ?, updated_at = ? WHERE id = ?').run(status, at, id)
   },
-  setKey(id: string, hash: string, prefix: string, sealed: string, at: string) {
+  setKey(id: string, hash: string, prefix: string, sealed: string, callbackSecretSealed: string, at: string) {
     endpointsChanged(db)
-    return db.query('UPDATE agent_endpoints SET key_hash = ?, key_prefix = ?, key_sealed = ?, updated_at = ? WHERE id = ?').run(hash, prefix, sealed, at, id)
+    return db.query('UPDATE agent_endpoints SET key_hash = ?, key_prefix = ?, key_sealed = ?, callback_secret_sealed = ?, updated_at = ? WHERE id = ?')
+      .run(hash, prefix, sealed, callbackSecretSealed, at, id)
   },
   remove(id: string) {
     endpointsChanged(db)

@@ -116,3 +116,5 @@ export async function adminUpdateUser(k: Kernel, admin: Principal, id: string, p
 
 /** The owner's monthly token quota for plan_quota bots (null = unlimited). */
 export const monthlyTokenQuota = (k: Kernel, userId: string): number | null => userStore(k).byId(userId)?.monthly_token_quota ?? null
+
+export const userExists = (k: Kernel, userId: string) => !!userStore(k).byId(userId)

@@ -6,7 +6,7 @@ import type { Kernel } from '../../src/kernel'
 import { badRequest } from '../../src/http/errors'
 import { iso } from '../../src/clock'
 import { toCents } from '../wallet/service'
-import type { BotRow } from './store'
+import { analyticsStore, type BotRow, type DayAgg } from './store'
 
 const DAY = 86400_000
 export const MAX_RANGE_DAYS = 366
@@ -31,29 +31,14 @@ export function resolveRange(k: Kernel, q: { from?: string; to?: string }) {
   return { from, to, start: iso(from), end: iso(to + DAY) }
 }
 
-interface DayAgg {
-  day: string; messages: number; received: number; sent: number; conversations: number; tokens_in: number; tokens_out: number
-  cost: number; errors: number; latency_sum: number; latency_n: number
-}
 
 const round1 = (n: number) => Math.round(n * 10) / 10
 
 export function analytics(k: Kernel, bot: BotRow, q: { from?: string; to?: string }) {
   const { from, to, start, end } = resolveRange(k, q)
-  const db = k.db
-  const rows = db.query<DayAgg, [string, string, string]>(
-    `SELECT substr(created_at, 1, 10) AS day, count(*) AS messages,
-       coalesce(sum(role = 'user'), 0) AS received, coalesce(sum(role = 'assistant'), 0) AS sent,
-       count(DISTINCT conversation_id) AS conversations,
-       coalesce(sum(tokens_input), 0) AS tokens_in, coalesce(sum(tokens_output), 0) AS tokens_out, coalesce(sum(cost_micro), 0) AS cost,
-       coalesce(sum(kind = 'fallback'), 0) AS errors,
-       coalesce(sum(CASE WHEN role = 'assistant' AND kind != 'welcome' THEN latency_ms END), 0) AS latency_sum,
-       count(CASE WHEN role = 'assistant' AND kind != 'welcome' THEN latency_ms END) AS latency_n
-     FROM bot_messages WHERE bot_id = ? AND created_at >= ? AND created_at < ? GROUP BY day`,
-  ).all(bot.id, start, end)
-  const started = new Map(db.query<{ day: string; n: number }, [string, string, string]>(
-    `SELECT substr(started_at, 1, 10) AS day, count(*) AS n FROM bot_conversations WHERE bot_id = ? AND started_at >= ? AND started_at < ? GROUP BY day`,
-  ).all(bot.id, start, end).map((r) => [r.day, r.n]))
+  const store = analyticsStore(k.db)
+  const rows = store.daily(bot.id, start, end)
+  const started = new Map(store.started(bot.id, start, end).map((r) => [r.day, r.n]))
   const byDay = new Map(rows.map((r) => [r.day, r]))
   const daily = []
   for (let d = from; d <= to; d += DAY) {
@@ -68,28 +53,14 @@ export function analytics(k: Kernel, bot: BotRow, q: { from?: string; to?: strin
   const sum = (f: (r: DayAgg) => number) => rows.reduce((a, r) => a + f(r), 0)
   const latencyN = sum((r) => r.latency_n)
   const avgLatency = latencyN ? round1(sum((r) => r.latency_sum) / latencyN) : 0
-  const stopRows = db.query<{ reason: string; n: number }, [string, string, string]>(
-    `SELECT stop_reason AS reason, count(*) AS n FROM bot_messages WHERE bot_id = ? AND kind = 'fallback' AND created_at >= ? AND created_at < ? GROUP BY stop_reason`,
-  ).all(bot.id, start, end)
+  const stopRows = store.stops(bot.id, start, end)
   const stops = Object.fromEntries(stopRows.map((r) => [r.reason ?? 'unknown', r.n]))
   // Conversations active in the range: started before its end, last message after its start.
-  const convStats = db.query<{ conversations: number; users: number }, [string, string, string]>(
-    `SELECT count(*) AS conversations, count(DISTINCT platform_user_id) AS users
-     FROM bot_conversations WHERE bot_id = ?1 AND started_at < ?3 AND last_message_at >= ?2`,
-  ).get(bot.id, start, end)!
-  const topTools = db.query<{ tool: string; calls: number; failures: number; avg_latency_ms: number | null }, [string, string, string]>(
-    `SELECT json_extract(j.value, '$.tool') AS tool, count(*) AS calls,
-       coalesce(sum(json_extract(j.value, '$.success') = 0), 0) AS failures, avg(json_extract(j.value, '$.latency_ms')) AS avg_latency_ms
-     FROM bot_messages m, json_each(m.tool_calls) j
-     WHERE m.bot_id = ? AND m.created_at >= ? AND m.created_at < ? AND m.role = 'assistant' AND m.tool_count > 0
-     GROUP BY tool ORDER BY calls DESC, tool LIMIT 10`,
-  ).all(bot.id, start, end).map((t) => ({ ...t, avg_latency_ms: round1(t.avg_latency_ms ?? 0) }))
+  const convStats = store.conversations(bot.id, start, end)
+  const topTools = store.topTools(bot.id, start, end).map((t) => ({ ...t, avg_latency_ms: round1(t.avg_latency_ms ?? 0) }))
   // A conversation silent for longer than the TTL is over even before the next message marks it expired.
   const cutoff = iso(k.clock.now() - bot.conversation_ttl_hours * 3600_000)
-  const byStatus = db.query<{ status: string; n: number }, [string, string, string, string]>(
-    `SELECT CASE WHEN status = 'expired' OR last_message_at <= ? THEN 'expired' ELSE 'active' END AS status, count(*) AS n
-     FROM bot_conversations WHERE bot_id = ? AND started_at >= ? AND started_at < ? GROUP BY 1`,
-  ).all(cutoff, bot.id, start, end)
+  const byStatus = store.byStatus(cutoff, bot.id, start, end)
   return {
     bot_id: bot.id, from: dayOf(from), to: dayOf(to),
     daily,
@@ -115,16 +86,8 @@ export function analytics(k: Kernel, bot: BotRow, q: { from?: string; to?: strin
  * other response (no tool, or a fallback) is an unanswered question. All time; the latest 50 listed.
  */
 export function insights(k: Kernel, botId: string) {
-  const resolved = `(a.tool_count > 0 AND a.kind = 'message')`
-  const totals = k.db.query<{ total: number; answered: number }, [string]>(
-    `SELECT count(*) AS total, coalesce(sum(${resolved}), 0) AS answered FROM bot_messages a WHERE a.bot_id = ? AND a.role = 'assistant' AND a.kind != 'welcome'`,
-  ).get(botId)!
-  const unanswered = k.db.query<{ question: string | null; bot_response: string; created_at: string; conversation_id: string }, [string, number]>(
-    `SELECT u.content AS question, a.content AS bot_response, a.created_at, a.conversation_id
-     FROM bot_messages a LEFT JOIN bot_messages u ON u.id = a.reply_to
-     WHERE a.bot_id = ? AND a.role = 'assistant' AND a.kind != 'welcome' AND NOT ${resolved}
-     ORDER BY a.created_at DESC, a.seq DESC LIMIT ?`,
-  ).all(botId, INSIGHTS_LIMIT)
+  const totals = analyticsStore(k.db).insightTotals(botId)
+  const unanswered = analyticsStore(k.db).unanswered(botId, INSIGHTS_LIMIT)
   return {
     unanswered_questions: unanswered.map((r) => ({ question: r.question ?? '', bot_response: r.bot_response, created_at: r.created_at, conversation_id: r.conversation_id })),
     resolution_rate: totals.total ? Math.round((totals.answered * 100) / totals.total) : 0,

@@ -18,15 +18,15 @@ export const messageView = (m: MessageRow) => ({
 })
 
 export function listConversations(k: Kernel, botId: string, limit = 50, offset = 0) {
-  const s = conversationStore(k)
+  const s = conversationStore(k.db)
   return { conversations: s.list(botId, limit, offset).map(conversationView), total: s.count(botId), limit, offset }
 }
 
 /** The conversation with its latest `limit` messages, oldest first. */
 export function getConversation(k: Kernel, botId: string, convId: string, limit = 100) {
-  const c = conversationStore(k).get(botId, convId)
+  const c = conversationStore(k.db).get(botId, convId)
   if (!c) throw notFound('Conversation')
-  const msgs = messageStore(k)
+  const msgs = messageStore(k.db)
   const messages = msgs.latest(c.id, limit)
   return { conversation: conversationView(c), messages: messages.map(messageView), has_more: msgs.count(c.id) > messages.length }
 }

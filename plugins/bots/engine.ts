@@ -79,7 +79,7 @@ function gate(k: Kernel, bot: BotRecord): { message: string; code: string; statu
   if (bot.billing_mode === 'plan_quota') {
     const quota = monthlyTokenQuota(k, bot.owner_id)
     if (quota !== null) {
-      const used = messageStore(k).quotaUsed(bot.owner_id, monthOf(k.clock.now()))
+      const used = messageStore(k.db).quotaUsed(bot.owner_id, monthOf(k.clock.now()))
       if (used >= quota) return { message: `Monthly token quota of ${quota} tokens used up (${used} used this month)`, code: 'quota_exceeded', status: 402 }
     }
   }
@@ -138,7 +138,7 @@ export async function handleIncoming(k: Kernel, botId: string, msg: IncomingMess
   if (!text.trim()) throw badRequest('Message text is empty', { text: 'must not be empty' })
   const chatId = String(msg.chatId), userId = String(msg.userId)
 
-  const convs = conversationStore(k)
+  const convs = conversationStore(k.db)
   const startedAt = k.clock.now()
   let conv = convs.current(bot.id, chatId, userId)
   let expired: ConversationRow | null = null
@@ -149,7 +149,7 @@ export async function handleIncoming(k: Kernel, botId: string, msg: IncomingMess
     platformMessageId: msg.platformMessageId ?? null, source, welcome, userMessageId: newId('bmsg'), assistantMessageId: newId('bmsg'),
     eventKey: opts.idempotencyKey ?? newId('bmsg'), startedAt,
   }
-  const history = conv ? toHistory(messageStore(k).history(conv.id, bot.conversation_max_messages)) : []
+  const history = conv ? toHistory(messageStore(k.db).history(conv.id, bot.conversation_max_messages)) : []
   const fallback = bot.fallback_message || DEFAULT_FALLBACK
   const outcome = (a: Answer): IncomingResult => ({
     replies: welcome ? [welcome, a.text] : [a.text], conversationId: x.conversationId, result: a.result, failed: !!a.error,
@@ -172,7 +172,7 @@ export async function handleIncoming(k: Kernel, botId: string, msg: IncomingMess
     meta: { chat_id: chatId, message_key: x.eventKey },
     billing: {
       chargeLlm: bot.billing_mode === 'wallet', reason: 'bot', ref: { type: 'bot_message', id: x.assistantMessageId },
-      cap: bot.spending_cap_micro === null ? undefined : { key: bot.id, limitMicro: bot.spending_cap_micro, spent: () => botStore(k).get(bot.id)?.total_cost_micro ?? 0 },
+      cap: bot.spending_cap_micro === null ? undefined : { key: bot.id, limitMicro: bot.spending_cap_micro, spent: () => botStore(k.db).get(bot.id)?.total_cost_micro ?? 0 },
     },
   }
   let recorded: IncomingResult | null = null

@@ -48,8 +48,8 @@ export const loopIterations = (r: RunResult | undefined) =>
 export function recordExchange(k: Kernel, x: Exchange, a: Answer) {
   const { bot } = x
   const now = iso(k.clock.now())
-  const convs = conversationStore(k)
-  const msgs = messageStore(k)
+  const convs = conversationStore(k.db)
+  const msgs = messageStore(k.db)
   const usage = a.result?.usage
   const micro = usage?.cost_micro ?? 0
   const tokensIn = usage?.tokens_input ?? 0, tokensOut = usage?.tokens_output ?? 0
@@ -97,6 +97,6 @@ export function recordExchange(k: Kernel, x: Exchange, a: Answer) {
     conversation_id: x.conversationId, failed: !!e, run_id: a.runId,
   }, key('agent.message.sent'))
   convs.addActivity(x.conversationId, { messages: x.welcome ? 3 : 2, tokensIn, tokensOut, micro, at: now, userName: x.userName })
-  botStore(k).addCost(bot.id, micro, now)
+  botStore(k.db).addCost(bot.id, micro, now)
   if (bot.billing_mode === 'plan_quota' && tokensIn + tokensOut > 0) msgs.addQuotaUsage(bot.owner_id, monthOf(k.clock.now()), tokensIn + tokensOut)
 }

@@ -33,6 +33,6 @@ export function openBot(k: Kernel, r: BotRow): BotRecord {
  * callers either come from a platform webhook (verified by the bot's own secrets) or check access first.
  */
 export function loadBot(k: Kernel, id: string): BotRecord | null {
-  const row = botStore(k).get(id)
+  const row = botStore(k.db).get(id)
   return row ? openBot(k, row) : null
 }

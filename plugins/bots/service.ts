@@ -8,7 +8,7 @@ import * as workspaces from '../workspaces/service'
 import { checkSkills, parseAllowList } from '../../src/tools/allow-list'
 import * as channels from '../channels/service'
 import { fromCents, toCents } from '../wallet/service'
-import { botStore, type BotRow, type UpdatableColumn } from './store'
+import { botStore, templateStore, type BotRow, type UpdatableColumn } from './store'
 import { openBot } from './record'
 import { validateWorkflow, WORKFLOWS_UNAVAILABLE } from './workflow'
 import type { BotView, CreateBotInput, UpdateBotInput } from './model'
@@ -27,7 +27,7 @@ export function slugify(name: string): string {
 }
 
 function uniqueSlug(k: Kernel, ownerId: string, name: string): string {
-  const store = botStore(k), base = slugify(name)
+  const store = botStore(k.db), base = slugify(name)
   if (!store.slugTaken(ownerId, base)) return base
   for (let i = 2; i < 50; i++) if (!store.slugTaken(ownerId, `${base}-${i}`)) return `${base}-${i}`
   return `${base}-${randomString(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`
@@ -58,14 +58,13 @@ export function toView(k: Kernel, r: BotRow, extra: { conversation_count?: numbe
     spending_cap_cents: r.spending_cap_micro === null ? null : toCents(r.spending_cap_micro), total_cost_cents: toCents(r.total_cost_micro),
     workflow_json: r.workflow_json ? JSON.parse(r.workflow_json) : null, workflow_enabled: !!r.workflow_enabled,
     has_platform_config: !!r.platform_config, has_llm_api_key: !!r.llm_api_key,
-    conversation_count: extra.conversation_count ?? botStore(k).conversationCount(r.id),
+    conversation_count: extra.conversation_count ?? botStore(k.db).conversationCount(r.id),
     last_active_at: r.last_active_at, created_at: r.created_at, updated_at: r.updated_at,
     tools: parseAllowList(r.tools),
   }
   if (extra.base) view.webhook_url = `${extra.base}${channels.webhookPath(r)}`
   if (extra.withTemplate) {
-    const tpl = r.template_id ? k.db.query<{ id: string; name: string; category: string; is_system: number }, [string]>(
-      'SELECT id, name, category, is_system FROM bot_templates WHERE id = ?').get(r.template_id) : null
+    const tpl = r.template_id ? templateStore(k.db).get(r.template_id) : null
     view.template = tpl ? { id: tpl.id, name: tpl.name, category: tpl.category, is_system: !!tpl.is_system } : null
   }
   return view
@@ -73,14 +72,14 @@ export function toView(k: Kernel, r: BotRow, extra: { conversation_count?: numbe
 
 /** The bot row if `who` may reach it; 404 otherwise (others' bots look missing). */
 export function requireBot(k: Kernel, who: Principal, id: string): BotRow {
-  const row = botStore(k).get(id)
+  const row = botStore(k.db).get(id)
   if (!row || !canAccess(who, row.owner_id, row.workspace_id)) throw notFound('Bot')
   return row
 }
 
 export function list(k: Kernel, who: Principal): BotView[] {
   const { ownerId, workspaceId } = listScope(who)
-  return botStore(k).list(ownerId, workspaceId).map((r) => toView(k, r, { conversation_count: r.conversation_count }))
+  return botStore(k.db).list(ownerId, workspaceId).map((r) => toView(k, r, { conversation_count: r.conversation_count }))
 }
 
 /** Creates a draft bot. Synchronous, so the setup wizard can run it inside its transaction. */
@@ -107,7 +106,7 @@ export function create(k: Kernel, who: Principal, input: CreateBotInput, opts: {
     workflow_json: null, workflow_enabled: 0, last_active_at: null, created_at: now, updated_at: now,
     tools: input.tools ? JSON.stringify([...new Set(input.tools)]) : null,
   }
-  botStore(k).insert(row)
+  botStore(k.db).insert(row)
   return toView(k, row, { conversation_count: 0, base: opts.base })
 }
 
@@ -130,15 +129,15 @@ export function update(k: Kernel, who: Principal, id: string, input: UpdateBotIn
   if (input.workflow_json !== undefined) patch.workflow_json = input.workflow_json === null ? null : JSON.stringify(input.workflow_json)
   if (input.workflow_enabled === false) patch.workflow_enabled = 0
   if (input.tools !== undefined) patch.tools = input.tools === null ? null : JSON.stringify([...new Set(input.tools)])
-  botStore(k).update(id, patch, nowIso(k.clock))
+  botStore(k.db).update(id, patch, nowIso(k.clock))
   channels.invalidateBot(k, id) // webhook verification reads the new platform_config at once
-  return botStore(k).get(id)!
+  return botStore(k.db).get(id)!
 }
 
 function setStatus(k: Kernel, row: BotRow, status: BotRow['status']) {
   k.db.transaction(() => {
-    botStore(k).setStatus(row.id, status, nowIso(k.clock))
-    if (row.status !== status) k.events.publish('bot.status.changed', { bot_id: row.id, platform: row.platform, from: row.status, to: status }, { ownerId: row.owner_id })
+    botStore(k.db).setStatus(row.id, status, nowIso(k.clock))
+    if (row.status !== status) k.events.publish('bot.status.changed', { bot_id: row.id, platform: row.platform, status, previous_status: row.status, reason: null }, { ownerId: row.owner_id })
     publishAgentStatus(k, row, row.status, status)
   })()
   channels.invalidateBot(k, row.id)
@@ -195,8 +194,8 @@ export async function remove(k: Kernel, who: Principal, id: string) {
     }
   }
   k.db.transaction(() => {
-    botStore(k).remove(id)
-    k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, from: row.status, to: 'deleted' }, { ownerId: row.owner_id })
+    botStore(k.db).remove(id)
+    k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, status: 'deleted', previous_status: row.status, reason: null }, { ownerId: row.owner_id })
     publishAgentStatus(k, row, row.status, 'deleted')
   })()
   channels.invalidateBot(k, id)

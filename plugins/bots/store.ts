@@ -1,5 +1,5 @@
-/** SQL for bots and their conversations and messages (prepared statements; rows <-> objects). */
-import type { Kernel } from '../../src/kernel'
+/** SQL for bots, their conversations, messages, templates and analytics (prepared statements; rows <-> objects). Stores take the Db. */
+import type { Db } from '../../src/db/open'
 
 export type BotPlatform = 'telegram' | 'discord' | 'whatsapp' | 'slack' | 'custom'
 export type BotStatus = 'draft' | 'active' | 'paused'
@@ -54,8 +54,7 @@ const MESSAGE_COLUMNS = [
   'tokens_input', 'tokens_output', 'cost_micro', 'latency_ms', 'loop_iterations', 'error', 'stop_reason', 'billing_mode', 'created_at',
 ] as const satisfies readonly (keyof MessageRow)[]
 
-export function botStore(k: Kernel) {
-  const db = k.db
+export function botStore(db: Db) {
   return {
     get: (id: string) => db.query<BotRow, [string]>('SELECT * FROM bots WHERE id = ?').get(id),
     insert(r: BotRow) {
@@ -83,8 +82,7 @@ export function botStore(k: Kernel) {
   }
 }
 
-export function conversationStore(k: Kernel) {
-  const db = k.db
+export function conversationStore(db: Db) {
   return {
     get: (botId: string, id: string) => db.query<ConversationRow, [string, string]>('SELECT * FROM bot_conversations WHERE id = ? AND bot_id = ?').get(id, botId),
     /** The latest still-active conversation of this chat and user. */
@@ -111,8 +109,7 @@ export function conversationStore(k: Kernel) {
   }
 }
 
-export function messageStore(k: Kernel) {
-  const db = k.db
+export function messageStore(db: Db) {
   return {
     insert(m: MessageRow) {
       db.query(`INSERT INTO bot_messages (${MESSAGE_COLUMNS.join(', ')}) VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`)
@@ -137,3 +134,83 @@ export function messageStore(k: Kernel) {
         .run(ownerId, month, tokens),
   }
 }
+
+/** User and system bot templates. */
+export interface TemplateRow {
+  id: string; owner_id: string | null; is_system: number; name: string; description: string; category: string; system_prompt: string
+  welcome_message: string | null; fallback_message: string | null; config_fields: string; suggested_mcp_servers: string
+  created_at: string; updated_at: string
+}
+
+export const templateStore = (db: Db) => ({
+  get: (id: string) => db.query<TemplateRow, [string]>('SELECT * FROM bot_templates WHERE id = ?').get(id),
+  /** System templates plus `owner`'s (`*`: everyone's), optionally of one category. */
+  list: (owner: string | null, category: string | null, limit: number) => db.query<TemplateRow, [string | null, string | null, number]>(
+    `SELECT * FROM bot_templates WHERE (is_system = 1 OR (?1 IS NOT NULL AND (?1 = '*' OR owner_id = ?1)))
+     AND (?2 IS NULL OR category = ?2) ORDER BY is_system DESC, name, id LIMIT ?3`,
+  ).all(owner, category, limit),
+  insert: (r: TemplateRow) => db.query(`INSERT INTO bot_templates (id, owner_id, is_system, name, description, category, system_prompt, welcome_message, fallback_message,
+    config_fields, suggested_mcp_servers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(r.id, r.owner_id, r.is_system, r.name, r.description, r.category, r.system_prompt, r.welcome_message,
+      r.fallback_message, r.config_fields, r.suggested_mcp_servers, r.created_at, r.updated_at),
+  update: (id: string, r: Pick<TemplateRow, 'name' | 'description' | 'category' | 'system_prompt' | 'welcome_message' | 'fallback_message' | 'config_fields' | 'suggested_mcp_servers' | 'updated_at'>) =>
+    db.query(`UPDATE bot_templates SET name = ?, description = ?, category = ?, system_prompt = ?, welcome_message = ?, fallback_message = ?,
+      config_fields = ?, suggested_mcp_servers = ?, updated_at = ? WHERE id = ?`)
+      .run(r.name, r.description, r.category, r.system_prompt, r.welcome_message, r.fallback_message, r.config_fields, r.suggested_mcp_servers, r.updated_at, id),
+  remove: (id: string) => db.query('DELETE FROM bot_templates WHERE id = ?').run(id),
+})
+
+/** Per-day aggregates of a bot's messages (analytics). */
+export interface DayAgg {
+  day: string; messages: number; received: number; sent: number; conversations: number; tokens_in: number; tokens_out: number
+  cost: number; errors: number; latency_sum: number; latency_n: number
+}
+
+/** An answer counts as resolved when the agent used a tool and the run succeeded (insights). */
+const RESOLVED = `(a.tool_count > 0 AND a.kind = 'message')`
+
+/** Analytics and insights over bot_messages and bot_conversations (bounds are ISO times, end exclusive). */
+export const analyticsStore = (db: Db) => ({
+  daily: (botId: string, start: string, end: string) => db.query<DayAgg, [string, string, string]>(
+    `SELECT substr(created_at, 1, 10) AS day, count(*) AS messages,
+       coalesce(sum(role = 'user'), 0) AS received, coalesce(sum(role = 'assistant'), 0) AS sent,
+       count(DISTINCT conversation_id) AS conversations,
+       coalesce(sum(tokens_input), 0) AS tokens_in, coalesce(sum(tokens_output), 0) AS tokens_out, coalesce(sum(cost_micro), 0) AS cost,
+       coalesce(sum(kind = 'fallback'), 0) AS errors,
+       coalesce(sum(CASE WHEN role = 'assistant' AND kind != 'welcome' THEN latency_ms END), 0) AS latency_sum,
+       count(CASE WHEN role = 'assistant' AND kind != 'welcome' THEN latency_ms END) AS latency_n
+     FROM bot_messages WHERE bot_id = ? AND created_at >= ? AND created_at < ? GROUP BY day`,
+  ).all(botId, start, end),
+  started: (botId: string, start: string, end: string) => db.query<{ day: string; n: number }, [string, string, string]>(
+    `SELECT substr(started_at, 1, 10) AS day, count(*) AS n FROM bot_conversations WHERE bot_id = ? AND started_at >= ? AND started_at < ? GROUP BY day`,
+  ).all(botId, start, end),
+  stops: (botId: string, start: string, end: string) => db.query<{ reason: string; n: number }, [string, string, string]>(
+    `SELECT stop_reason AS reason, count(*) AS n FROM bot_messages WHERE bot_id = ? AND kind = 'fallback' AND created_at >= ? AND created_at < ? GROUP BY stop_reason`,
+  ).all(botId, start, end),
+  /** Conversations active in the range: started before its end, last message after its start. */
+  conversations: (botId: string, start: string, end: string) => db.query<{ conversations: number; users: number }, [string, string, string]>(
+    `SELECT count(*) AS conversations, count(DISTINCT platform_user_id) AS users
+     FROM bot_conversations WHERE bot_id = ?1 AND started_at < ?3 AND last_message_at >= ?2`,
+  ).get(botId, start, end)!,
+  topTools: (botId: string, start: string, end: string) => db.query<{ tool: string; calls: number; failures: number; avg_latency_ms: number | null }, [string, string, string]>(
+    `SELECT json_extract(j.value, '$.tool') AS tool, count(*) AS calls,
+       coalesce(sum(json_extract(j.value, '$.success') = 0), 0) AS failures, avg(json_extract(j.value, '$.latency_ms')) AS avg_latency_ms
+     FROM bot_messages m, json_each(m.tool_calls) j
+     WHERE m.bot_id = ? AND m.created_at >= ? AND m.created_at < ? AND m.role = 'assistant' AND m.tool_count > 0
+     GROUP BY tool ORDER BY calls DESC, tool LIMIT 10`,
+  ).all(botId, start, end),
+  /** A conversation silent since before `cutoff` counts as expired even before the next message marks it. */
+  byStatus: (cutoff: string, botId: string, start: string, end: string) => db.query<{ status: string; n: number }, [string, string, string, string]>(
+    `SELECT CASE WHEN status = 'expired' OR last_message_at <= ? THEN 'expired' ELSE 'active' END AS status, count(*) AS n
+     FROM bot_conversations WHERE bot_id = ? AND started_at >= ? AND started_at < ? GROUP BY 1`,
+  ).all(cutoff, botId, start, end),
+  insightTotals: (botId: string) => db.query<{ total: number; answered: number }, [string]>(
+    `SELECT count(*) AS total, coalesce(sum(${RESOLVED}), 0) AS answered FROM bot_messages a WHERE a.bot_id = ? AND a.role = 'assistant' AND a.kind != 'welcome'`,
+  ).get(botId)!,
+  unanswered: (botId: string, limit: number) => db.query<{ question: string | null; bot_response: string; created_at: string; conversation_id: string }, [string, number]>(
+    `SELECT u.content AS question, a.content AS bot_response, a.created_at, a.conversation_id
+     FROM bot_messages a LEFT JOIN bot_messages u ON u.id = a.reply_to
+     WHERE a.bot_id = ? AND a.role = 'assistant' AND a.kind != 'welcome' AND NOT ${RESOLVED}
+     ORDER BY a.created_at DESC, a.seq DESC LIMIT ?`,
+  ).all(botId, limit),
+})

@@ -4,13 +4,9 @@ import { badRequest, forbidden, notFound } from '../../src/http/errors'
 import { canAccess, type Principal } from '../../src/auth/principal'
 import { newId } from '../../src/db/ids'
 import { nowIso } from '../../src/clock'
+import { templateStore, type TemplateRow } from './store'
 import type { CreateTemplateInput, TemplateView, UpdateTemplateInput } from './templates-model'
 
-interface TemplateRow {
-  id: string; owner_id: string | null; is_system: number; name: string; description: string; category: string; system_prompt: string
-  welcome_message: string | null; fallback_message: string | null; config_fields: string; suggested_mcp_servers: string
-  created_at: string; updated_at: string
-}
 
 export interface ConfigField { key: string; label?: string; description?: string; required?: boolean; default?: string }
 export interface SuggestedServer { name: string; url: string; transport?: 'http'; description?: string }
@@ -47,7 +43,7 @@ export function toTemplateView(t: Template): TemplateView {
   }
 }
 
-const get = (k: Kernel, id: string) => k.db.query<TemplateRow, [string]>('SELECT * FROM bot_templates WHERE id = ?').get(id)
+const get = (k: Kernel, id: string) => templateStore(k.db).get(id)
 
 /** System templates are visible to all; a user's own templates to them (and admin tokens). */
 function visible(row: TemplateRow | null, who: Principal | null) {
@@ -70,10 +66,7 @@ function requireOwnTemplate(k: Kernel, who: Principal, id: string): TemplateRow 
 
 export function list(k: Kernel, who: Principal | null, q: { type?: string; limit?: number }): TemplateView[] {
   const owner = who ? (who.instanceWide ? '*' : who.userId) : null
-  const rows = k.db.query<TemplateRow, [string | null, string | null, number]>(
-    `SELECT * FROM bot_templates WHERE (is_system = 1 OR (?1 IS NOT NULL AND (?1 = '*' OR owner_id = ?1)))
-     AND (?2 IS NULL OR category = ?2) ORDER BY is_system DESC, name, id LIMIT ?3`,
-  ).all(owner, q.type ?? null, q.limit ?? 50)
+  const rows = templateStore(k.db).list(owner, q.type ?? null, q.limit ?? 50)
   return rows.map((r) => toTemplateView(parse(r)))
 }
 
@@ -97,10 +90,7 @@ export function create(k: Kernel, who: Principal, input: CreateTemplateInput): T
     config_fields: JSON.stringify(configFieldsFor(input, input.config_fields, servers)), suggested_mcp_servers: JSON.stringify(servers),
     created_at: now, updated_at: now,
   }
-  k.db.query(`INSERT INTO bot_templates (id, owner_id, is_system, name, description, category, system_prompt, welcome_message, fallback_message,
-    config_fields, suggested_mcp_servers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(row.id, row.owner_id, row.is_system, row.name, row.description, row.category, row.system_prompt, row.welcome_message,
-      row.fallback_message, row.config_fields, row.suggested_mcp_servers, row.created_at, row.updated_at)
+  templateStore(k.db).insert(row)
   return toTemplateView(parse(row))
 }
 
@@ -115,14 +105,11 @@ export function update(k: Kernel, who: Principal, id: string, patch: UpdateTempl
   const servers = patch.suggested_mcp_servers ?? cur.servers
   const fields = configFieldsFor(next, patch.config_fields ?? cur.configFields.filter((f) => f.label || f.default !== undefined || f.description), servers)
   const now = nowIso(k.clock)
-  k.db.query(`UPDATE bot_templates SET name = ?, description = ?, category = ?, system_prompt = ?, welcome_message = ?, fallback_message = ?,
-    config_fields = ?, suggested_mcp_servers = ?, updated_at = ? WHERE id = ?`)
-    .run(next.name, next.description, next.category, next.system_prompt, next.welcome_message, next.fallback_message,
-      JSON.stringify(fields), JSON.stringify(servers), now, id)
+  templateStore(k.db).update(id, { ...next, config_fields: JSON.stringify(fields), suggested_mcp_servers: JSON.stringify(servers), updated_at: now })
   return toTemplateView(parse(get(k, id)!))
 }
 
 export function remove(k: Kernel, who: Principal, id: string) {
   requireOwnTemplate(k, who, id)
-  k.db.query('DELETE FROM bot_templates WHERE id = ?').run(id)
+  templateStore(k.db).remove(id)
 }

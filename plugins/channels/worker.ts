@@ -2,6 +2,7 @@ import { perKernel, type Kernel } from '../../src/kernel'
 import { nowIso, iso } from '../../src/clock'
 import { handleIncoming } from '../bots/engine'
 import { ApiError } from '../../src/http/errors'
+import { nextDelay } from '../../src/http/retry'
 import { loadBot } from '../bots/record'
 import { PlatformError } from './api'
 import { GroupCommit } from '../../src/db/group-commit'
@@ -163,7 +164,7 @@ export class ChannelRuntime {
         } catch (err) {
           const retryable = err instanceof PlatformError ? err.retryable : false
           if (!retryable || attempt >= SEND_TRIES || this.abort.signal.aborted) return (err as Error).message
-          await sleep((err as PlatformError).retryAfterMs ?? this.sendBackoffMs * 2 ** (attempt - 1))
+          await sleep(nextDelay(attempt - 1, { baseMs: this.sendBackoffMs }, (err as PlatformError).retryAfterMs))
         }
       }
     }

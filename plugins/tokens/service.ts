@@ -7,12 +7,10 @@ import { TOKEN_RPM, flushTouched, forgetTokens } from '../../src/auth/authentica
 import { newId } from '../../src/db/ids'
 import { iso, nowIso } from '../../src/clock'
 import * as workspaces from '../workspaces/service'
+import { tokenStore, type TokenRow } from './store'
 import type { TokenView } from './model'
 
-interface Row {
-  id: string; user_id: string; name: string; type: 'personal' | 'workspace' | 'admin'; workspace_id: string | null; scopes: string | null
-  rpm: number; prefix: string; expires_at: string | null; last_used_at: string | null; revoked_at: string | null; created_at: string
-}
+type Row = TokenRow
 
 const view = (r: Row): TokenView => ({
   id: r.id, name: r.name, type: r.type, prefix: r.prefix, workspace_id: r.workspace_id, scopes: r.scopes ? JSON.parse(r.scopes) : null,
@@ -52,20 +50,17 @@ export function create(k: Kernel, who: Principal, input: CreateTokenInput) {
     scopes: input.scopes ? JSON.stringify([...new Set(input.scopes)]) : null, rpm, prefix: display, expires_at: expires,
     last_used_at: null, revoked_at: null, created_at: iso(now),
   }
-  k.db.query(`INSERT INTO api_tokens (id, user_id, name, type, workspace_id, scopes, rpm, prefix, hash, expires_at, created_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(row.id, row.user_id, row.name, row.type, row.workspace_id, row.scopes, row.rpm, row.prefix, hash, row.expires_at, row.created_at)
+  tokenStore(k.db).insert(row, hash)
   return { token: view(row), key }
 }
 
 export function list(k: Kernel, who: Principal): TokenView[] {
   flushTouched(k) // read-your-writes for last_used_at
-  return k.db.query<Row, [string]>('SELECT * FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC').all(who.userId).map(view)
+  return tokenStore(k.db).active(who.userId).map(view)
 }
 
 export function revoke(k: Kernel, who: Principal, id: string) {
-  const res = k.db.query('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL').run(nowIso(k.clock), id, who.userId)
-  if (res.changes === 0) throw notFound('Token')
+  if (!tokenStore(k.db).revoke(id, who.userId, nowIso(k.clock))) throw notFound('Token')
   forgetTokens(k, { tokenId: id })
 }
 

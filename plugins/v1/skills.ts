@@ -34,7 +34,7 @@ export async function changeSkills(k: Kernel, p: Principal, agent: AgentRow, bod
     if (agent.type === 'bot') bots.update(k, p, agent.id, { tools })
     else endpoints.setTools(k, p, agent.id, tools)
     if (install.length) {
-      k.events.publish('agent.skill.installed', { agent_id: agent.id, type: agent.type, skills: install, tools: tools ?? ['*'] }, { ownerId: agent.owner_id })
+      k.events.publish('agent.skill.installed', { agent_id: agent.id, type: agent.type as 'bot' | 'endpoint', skills: install, tools: tools ?? ['*'] }, { ownerId: agent.owner_id })
     }
   })()
   return agentsStore(k.db).get(agent.id)!

@@ -49,7 +49,8 @@ export function submit(k: Kernel, p: Principal, agent: AgentRow, body: MessageIn
   return task
 }
 
-interface Outcome { state: TaskState; output: string | null; error: string | null; code: string | null; runId: string | null; tokensIn: number; tokensOut: number; micro: number; replyId: string | null }
+/** How a task ended (A2A's terminal states). */
+interface Outcome { state: Extract<TaskState, 'completed' | 'failed' | 'canceled'>; output: string | null; error: string | null; code: string | null; runId: string | null; tokensIn: number; tokensOut: number; micro: number; replyId: string | null }
 
 /** Ends the task and publishes agent.task.completed (and, for endpoints, agent.message.sent) in one transaction. */
 function finish(k: Kernel, task: TaskRow, agent: AgentRow, o: Outcome) {
@@ -63,7 +64,7 @@ function finish(k: Kernel, task: TaskRow, agent: AgentRow, o: Outcome) {
     const who = { ownerId: agent.owner_id }
     if (agent.type !== 'bot' && o.state === 'completed') {
       k.events.publish('agent.message.sent', {
-        agent_id: agent.id, message_id: o.replyId, reply_to: task.message_id, task_id: task.id, channel: task.channel, content: o.output,
+        agent_id: agent.id, message_id: o.replyId ?? newId('msg'), reply_to: task.message_id, task_id: task.id, channel: task.channel, content: o.output ?? '',
       }, who)
     }
     k.events.publish('agent.task.completed', {

@@ -2,6 +2,8 @@ import type { Kernel } from '../../src/kernel'
 import { ApiError, notFound } from '../../src/http/errors'
 import { timeOrderedId } from '../../src/db/ids'
 import { iso } from '../../src/clock'
+import { userExists } from '../auth/service'
+import { walletStore } from './store'
 
 /** Money is integer micro-cents (1 cent = 1,000,000); the API shows cents as numbers. */
 export const MICRO_PER_CENT = 1_000_000
@@ -14,7 +16,7 @@ export interface LedgerEntry {
 }
 
 export function balanceMicro(k: Kernel, userId: string): number {
-  return k.db.query<{ b: number }, [string]>('SELECT balance_micro AS b FROM wallets WHERE user_id = ?').get(userId)?.b ?? 0
+  return walletStore(k.db).balance(userId)
 }
 
 function move(k: Kernel, userId: string, kind: 'credit' | 'debit', micro: number, reason: string, ref?: { type: string; id: string }, note?: string | null) {
@@ -22,13 +24,13 @@ function move(k: Kernel, userId: string, kind: 'credit' | 'debit', micro: number
   const ms = k.clock.now()
   const now = iso(ms)
   const delta = kind === 'credit' ? micro : -micro
-  const row = k.db.query<{ b: number }, [string, number, string, number, string]>(
-    `INSERT INTO wallets (user_id, balance_micro, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT(user_id) DO UPDATE SET balance_micro = balance_micro + ?, updated_at = ? RETURNING balance_micro AS b`,
-  ).get(userId, delta, now, delta, now)!
-  k.db.query('INSERT INTO wallet_ledger (id, user_id, kind, amount_micro, balance_after_micro, reason, ref_type, ref_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-    .run(timeOrderedId('wle', ms), userId, kind, micro, row.b, reason, ref?.type ?? null, ref?.id ?? null, note ?? null, now)
-  return row.b
+  const store = walletStore(k.db)
+  const after = store.add(userId, delta, now)
+  store.record({
+    id: timeOrderedId('wle', ms), user_id: userId, kind, amount_micro: micro, balance_after_micro: after, reason, ref_type: ref?.type ?? null,
+    ref_id: ref?.id ?? null, note: note ?? null, created_at: now,
+  })
+  return after
 }
 
 /**
@@ -54,7 +56,7 @@ export function assertCanSpend(k: Kernel, userId: string) {
 }
 
 export function summary(k: Kernel, userId: string, limit = 50) {
-  const rows = k.db.query<any, [string, number]>('SELECT * FROM wallet_ledger WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(userId, limit)
+  const rows = walletStore(k.db).ledger(userId, limit)
   return {
     balance_cents: toCents(balanceMicro(k, userId)),
     billing_enforced: k.config.billing,
@@ -66,5 +68,5 @@ export function summary(k: Kernel, userId: string, limit = 50) {
 }
 
 export function requireUser(k: Kernel, userId: string) {
-  if (!k.db.query('SELECT 1 FROM users WHERE id = ?').get(userId)) throw notFound('User')
+  if (!userExists(k, userId)) throw notFound('User')
 }

@@ -5,8 +5,9 @@ import { newId } from '../../src/db/ids'
 import { forgetTokens } from '../../src/auth/authenticate'
 import { nowIso } from '../../src/clock'
 import type { WorkspaceView } from './model'
+import { workspaceStore } from './store'
 
-const get = (k: Kernel, id: string) => k.db.query<WorkspaceView, [string]>('SELECT * FROM workspaces WHERE id = ?').get(id)
+const get = (k: Kernel, id: string) => workspaceStore(k.db).get(id)
 
 /** The workspace if `who` may reach it; 404 otherwise (others' workspaces look missing). */
 export function requireOwned(k: Kernel, who: Principal, id: string): WorkspaceView {
@@ -17,30 +18,27 @@ export function requireOwned(k: Kernel, who: Principal, id: string): WorkspaceVi
 
 export function list(k: Kernel, who: Principal): WorkspaceView[] {
   const { ownerId, workspaceId } = listScope(who)
-  return k.db.query<WorkspaceView, [string | null, string | null]>(
-    'SELECT * FROM workspaces WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY created_at DESC',
-  ).all(ownerId, workspaceId)
+  return workspaceStore(k.db).list(ownerId, workspaceId)
 }
 
 export function create(k: Kernel, who: Principal, input: { name: string; description?: string | null }): WorkspaceView {
   if (who.workspaceId) throw forbidden('A workspace token reaches only its own workspace; it cannot create workspaces')
   const now = nowIso(k.clock)
   const ws: WorkspaceView = { id: newId('ws'), owner_id: who.userId, name: input.name, description: input.description ?? null, created_at: now, updated_at: now }
-  k.db.query('INSERT INTO workspaces (id, owner_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(ws.id, ws.owner_id, ws.name, ws.description, ws.created_at, ws.updated_at)
+  workspaceStore(k.db).insert(ws)
   return ws
 }
 
 export function update(k: Kernel, who: Principal, id: string, patch: { name?: string; description?: string | null }): WorkspaceView {
   const ws = requireOwned(k, who, id)
   const next = { ...ws, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)), updated_at: nowIso(k.clock) }
-  k.db.query('UPDATE workspaces SET name = ?, description = ?, updated_at = ? WHERE id = ?').run(next.name, next.description, next.updated_at, id)
+  workspaceStore(k.db).update(next)
   return next
 }
 
 /** Deleting a workspace removes what hangs off it (ON DELETE CASCADE in each domain's tables). */
 export function remove(k: Kernel, who: Principal, id: string) {
   requireOwned(k, who, id)
-  k.db.query('DELETE FROM workspaces WHERE id = ?').run(id)
+  workspaceStore(k.db).remove(id)
   forgetTokens(k, { workspaceId: id }) // its workspace tokens went with it (ON DELETE CASCADE)
 }

@@ -8,6 +8,7 @@ import { costMicro } from '../llm/pricing'
 import { parseJsonAnswer, validate } from './schema'
 import { runTools } from './tool-calls'
 import type { AgentSpec, ChatMessage, RunEvent, RunResult, ToolDefinition } from './types'
+import type { Logger } from '../log'
 
 /**
  * The agent runtime (DESIGN §2, §6): model turn -> tool calls of the turn run concurrently -> results fed back,
@@ -22,6 +23,8 @@ export interface RunOptions {
   started?: Record<string, unknown>
   /** Stream model turns (text.delta per token). Default true; JSON-only callers may pass false. */
   stream?: boolean
+  /** The caller's logger (a request's carries its request_id); default the kernel's. */
+  log?: Logger
 }
 
 export type RunInput = { message: string; history?: ChatMessage[] }
@@ -250,8 +253,9 @@ async function execute(
     }
   } catch (err) {
     const e = signal.aborted && !(err instanceof ApiError) ? abortReason(signal) : err
-    const api = e instanceof ApiError ? e : new ApiError(500, `The run failed: ${(e as Error)?.message ?? String(e)}`, 'internal_error')
-    if (!(e instanceof ApiError)) k.log.error('run failed', { run_id: runId, error: String((e as Error)?.stack ?? e) })
+    // Clients learn what failed, never raw exception text; the detail goes to the log with the run id.
+    const api = e instanceof ApiError ? e : new ApiError(500, 'The run failed because of an internal error', 'internal_error')
+    if (!(e instanceof ApiError)) (opts.log ?? k.log).error('run failed unexpectedly', { run_id: runId, error: String((e as Error)?.stack ?? e) })
     // Tools still running (a tool ignoring the timeout) are cancelled before the final event goes out.
     if (!signal.aborted) ac.abort(api)
     state.terminal = true
@@ -279,6 +283,6 @@ export async function collect(events: AsyncIterable<RunEvent>): Promise<Collecte
     return { ok: false, result: emptyResult(), error: 'The run ended without a result', code: 'internal_error', status: 500 }
   } catch (err) {
     if (err instanceof ApiError) return { ok: false, result: emptyResult(), error: err.message, code: err.code, status: err.status }
-    return { ok: false, result: emptyResult(), error: `The run failed: ${(err as Error)?.message ?? String(err)}`, code: 'internal_error', status: 500 }
+    return { ok: false, result: emptyResult(), error: 'The run failed because of an internal error', code: 'internal_error', status: 500 }
   }
 }

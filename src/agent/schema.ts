@@ -1,34 +1,11 @@
-import type Ajv from 'ajv'
 import type { ErrorObject, ValidateFunction } from 'ajv'
-import { createAjv } from './ajv'
+import { compileSchema } from './ajv'
 import type { JsonSchema } from './types'
 
-/**
- * JSON Schema validation for tool arguments and JSON output (ajv). Compiled validators are cached by the
- * schema's text; the cache (and ajv's own) is dropped past a bound so a stream of MCP schemas cannot grow it.
- */
-const MAX_CACHED = 500
-let ajv: Ajv | null = null
-const cache = new Map<string, ValidateFunction | null>()
-
-const makeAjv = () => createAjv({ strict: false, allErrors: true, validateFormats: true })
+/** JSON Schema validation for JSON output and output schemas (the `output` profile of the one ajv wrapper). */
 
 /** A validator for the schema, or null when the schema itself cannot be compiled (then nothing is enforced). */
-export function validatorFor(schema: JsonSchema | null | undefined): ValidateFunction | null {
-  if (!schema || typeof schema !== 'object') return null
-  const key = JSON.stringify(schema)
-  if (cache.has(key)) return cache.get(key)!
-  if (cache.size >= MAX_CACHED) { cache.clear(); ajv = null }
-  let v: ValidateFunction | null = null
-  try {
-    const { $schema: _ignored, $id: _id, ...rest } = schema as Record<string, unknown>
-    v = (ajv ??= makeAjv()).compile(rest)
-  } catch {
-    v = null
-  }
-  cache.set(key, v)
-  return v
-}
+export const validatorFor = (schema: JsonSchema | null | undefined): ValidateFunction | null => compileSchema(schema, 'output')
 
 export function describeErrors(errors: ErrorObject[] | null | undefined): string {
   if (!errors?.length) return 'invalid value'

@@ -1,5 +1,6 @@
 import type { Db } from '../db/open'
 import { botAccountSees, subscribes } from './catalog'
+import { withJitter } from '../http/retry'
 import { SORTABLE, sortableHead, timeOrderedId } from '../db/ids'
 
 /**
@@ -183,7 +184,7 @@ export const pendingCount = (db: Db) =>
 /** Delay before the next attempt: the schedule plus up to 10% jitter, or the receiver's Retry-After if longer. */
 export function retryDelay(cycleAttemptsDone: number, retryAfterMs: number | null, random = Math.random): number {
   const base = RETRY_SCHEDULE_MS[cycleAttemptsDone] ?? RETRY_SCHEDULE_MS.at(-1)!
-  const jittered = base + Math.floor(base * 0.1 * random())
+  const jittered = withJitter(base, 0.1, random)
   return Math.max(jittered, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS))
 }
 
@@ -192,7 +193,8 @@ export function retryDelay(cycleAttemptsDone: number, retryAfterMs: number | nul
  * state, and the webhook's health (failing_since, auto-disable on 410 or after `disableAfterDays` of
  * continuous failure). A result whose delivery was deleted or finalised meanwhile is dropped.
  */
-export function recordRows(db: Db, results: AttemptResult[], disableAfterDays: number) {
+export function recordRows(db: Db, results: AttemptResult[], disableAfterDays: number): Array<{ webhookId: string; reason: string }> {
+  const disabled: Array<{ webhookId: string; reason: string }> = []
   const logAttempt = db.query(
     'INSERT INTO webhook_delivery_attempts (delivery, attempt, status, latency_ms, response_excerpt, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   )
@@ -228,14 +230,17 @@ export function recordRows(db: Db, results: AttemptResult[], disableAfterDays: n
       continue
     }
     if (gone) {
-      disable.run('The endpoint answered 410 Gone, so deliveries were stopped; re-enable the webhook to resume', now, d.webhook_id)
+      const reason = 'The endpoint answered 410 Gone, so deliveries were stopped; re-enable the webhook to resume'
+      if (disable.run(reason, now, d.webhook_id).changes) disabled.push({ webhookId: d.webhook_id, reason })
       continue
     }
     const since = failing.get(now, d.webhook_id)?.failing_since
     if (since && disableAfterDays > 0 && r.at - Date.parse(since) >= disableAfterDays * 86400_000) {
-      disable.run(`Deliveries failed continuously since ${since.replace(/\.\d{3}Z$/, 'Z')} (${disableAfterDays} day${disableAfterDays === 1 ? '' : 's'} or more), so the webhook was disabled; fix the endpoint and re-enable it`, now, d.webhook_id)
+      const reason = `Deliveries failed continuously since ${since.replace(/\.\d{3}Z$/, 'Z')} (${disableAfterDays} day${disableAfterDays === 1 ? '' : 's'} or more), so the webhook was disabled; fix the endpoint and re-enable it`
+      if (disable.run(reason, now, d.webhook_id).changes) disabled.push({ webhookId: d.webhook_id, reason })
     }
   }
+  return disabled
 }
 
 /** `recordRows` in its own (relaxed) transaction. */

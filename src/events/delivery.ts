@@ -219,11 +219,12 @@ export class DeliveryEngine {
     this.results = []
     const dispatching = !this.halted && this.outboxMore && (force || this.queued < LOW_WATER)
     let created: DueDelivery[] = []
+    let disabled: Array<{ webhookId: string; reason: string }> = []
     if (batch.length || dispatching) {
       try {
         rememberSync(this.k.db)
         relaxed(this.k.db, () => {
-          if (batch.length) recordRows(this.k.db, batch, this.k.config.webhookDisableAfterDays)
+          if (batch.length) disabled = recordRows(this.k.db, batch, this.k.config.webhookDisableAfterDays)
           if (dispatching) {
             const d = dispatchRows(this.k.db, this.k.clock.now(), DISPATCH_BATCH)
             created = d.created
@@ -239,7 +240,14 @@ export class DeliveryEngine {
         if (batch.length) this.stale = true
       }
     }
+    for (const w of disabled) this.k.log.warn('webhook disabled', { webhook_id: w.webhookId, reason: w.reason })
     for (const r of batch) {
+      const ok = r.status !== null && r.status >= 200 && r.status < 300
+      if (!ok) {
+        this.k.log.warn('webhook delivery failed', {
+          delivery_id: r.delivery.id, webhook_id: r.delivery.webhook_id, attempt: r.delivery.attempts + 1, status: r.status, error: r.error,
+        })
+      }
       this.known.delete(r.delivery.id)
       for (const l of this.listeners) { try { l(r) } catch { /* observers never break delivery */ } }
     }

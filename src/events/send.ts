@@ -3,18 +3,13 @@ import type { Kernel } from '../kernel'
 import { ApiError } from '../http/errors'
 import { readCapped } from '../tools/outbound'
 import type { AttemptResult, DueDelivery } from './delivery-store'
+import { parseRetryAfter } from '../http/retry'
 import { HmacSigner } from './sign'
 
 const EXCERPT_CHARS = 1024
 
-/** Seconds or an HTTP date -> milliseconds from `now`; null when absent or unreadable. */
-export function parseRetryAfter(v: string | null, now: number): number | null {
-  if (!v) return null
-  const s = v.trim()
-  if (/^\d+$/.test(s)) return Number(s) * 1000
-  const at = Date.parse(s)
-  return Number.isNaN(at) ? null : Math.max(0, at - now)
-}
+/** Seconds or an HTTP date -> milliseconds from `now`; null when absent or unreadable (the one parser, src/http/retry.ts). */
+export { parseRetryAfter } from '../http/retry'
 
 /**
  * One attempt of one delivery, per Standard Webhooks 1.0: signed with native HMAC-SHA256

@@ -4,10 +4,18 @@ import { ApiError } from './errors'
 import { readableValidation } from './validation'
 import { bodyLimitFor, parseBody } from './body'
 import { randomString } from '../db/ids'
+import type { Logger } from '../log'
 
-interface RequestMeta { id: string; start: number }
+interface RequestMeta { id: string; start: number; log?: Logger }
 const metas = new WeakMap<Request, RequestMeta>()
 export const requestId = (request: Request) => metas.get(request)?.id ?? ''
+
+/** The request's logger: every line carries its `request_id` (DESIGN §5). Pass it on to work the request starts. */
+export const requestLog = (k: Kernel, request: Request): Logger => {
+  const meta = metas.get(request)
+  if (!meta) return k.log
+  return (meta.log ??= k.log.child({ request_id: meta.id }))
+}
 
 const validId = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -76,7 +84,7 @@ export const httpCore = (k: Kernel) =>
             const resp = (error as { response?: unknown }).response
             return typeof resp === 'object' && resp && 'error' in resp ? resp : { error: String(resp ?? 'Request failed') }
           }
-          k.log.error('unhandled error', { request_id: reqId, route, error: (error as Error)?.message, stack: (error as Error)?.stack })
+          requestLog(k, request).error('unhandled error', { route, error: (error as Error)?.message, stack: (error as Error)?.stack })
           set.status = 500
           return { error: `Internal error (request ${reqId})`, code: 'internal_error' }
         }
@@ -88,5 +96,6 @@ export const httpCore = (k: Kernel) =>
       const status = typeof set.status === 'number' ? set.status : 200
       const template = route || 'unmatched'
       k.metrics.observe(request.method, template, status, seconds)
-      k.log.info('request', { request_id: meta?.id, method: request.method, route: template, status, ms: Math.round(seconds * 1000 * 10) / 10 })
+      const log = meta?.log ?? k.log
+      log.info('request', { request_id: meta?.id, method: request.method, route: template, status, ms: Math.round(seconds * 1000 * 10) / 10 })
     })

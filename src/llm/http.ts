@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { ApiError } from '../http/errors'
 import type { ProviderName } from '../agent/types'
+import { nextDelay, parseRetryAfter } from '../http/retry'
 import type { RetryOptions } from './types'
 
 /** Module defaults for retries; tests and surfaces may lower them (or pass `spec.retry`). */
@@ -22,16 +23,8 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-/** Seconds or an HTTP date in `retry-after`, or OpenAI's `retry-after-ms`; null when absent or unreadable. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | null {
-  const ms = headers.get('retry-after-ms')
-  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms))
-  const ra = headers.get('retry-after')
-  if (!ra) return null
-  if (/^\s*\d+(\.\d+)?\s*$/.test(ra)) return Math.max(0, Number(ra) * 1000)
-  const at = Date.parse(ra)
-  return Number.isNaN(at) ? null : Math.max(0, at - now)
-}
+/** Seconds or an HTTP date in `retry-after`, or OpenAI's `retry-after-ms`; null when absent or unreadable (src/http/retry.ts). */
+export const retryAfterMs = (headers: Headers, now = Date.now()): number | null => parseRetryAfter(headers, now)
 
 function providerMessage(text: string): string {
   try {
@@ -84,7 +77,7 @@ export async function postLlm(url: string, headers: Record<string, string>, body
         : new ApiError(502, `The LLM provider (${o.provider}) failed with HTTP ${res.status}: ${providerMessage(text)}`, 'llm_upstream_error')
     }
     if (attempt >= maxRetries) throw failure!
-    const delay = wait ?? baseMs * 2 ** attempt + Math.floor(Math.random() * baseMs * 0.2)
+    const delay = nextDelay(attempt, { baseMs }, wait)
     if (performance.now() + delay >= o.deadline) throw failure!
     await sleep(delay, o.signal)
   }

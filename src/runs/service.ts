@@ -24,6 +24,8 @@ const DISCONNECTED: RunFailure = { message: 'The client disconnected; the run wa
 const SHUTDOWN: RunFailure = { message: 'The server shut down while this run was in progress', code: 'interrupted', status: 503 }
 const CRASHED = 'The server stopped while this run was in progress (crash or kill); it was not retried because its tools may already have acted'
 
+type FinishedStatus = 'success' | 'error' | 'cancelled' | 'test'
+
 const apiError = (f: RunFailure) => new ApiError(f.status, f.message, f.code)
 
 interface Active { ac: AbortController; source: RunSource; sourceId: string | null; done: Promise<unknown> }
@@ -79,14 +81,22 @@ export class Runs implements RunService {
     if (insert) this.store.insert(row)
     else if (!this.store.finish(row)) { if (res) this.billing.release(res); return false }
     this.billing.settle(res, row, req)
-    const bad = row.error !== null
-    this.k.events.publish(bad ? 'run.failed' : 'run.completed', {
-      run_id: row.id, source: row.source, source_id: row.source_id, ...req.refs, status: row.status, usage: usageOf(row),
-      ...(bad ? { error: row.error, code: row.error_code } : {}),
-    }, { ownerId: row.owner_id })
+    const base = {
+      run_id: row.id, source: row.source, source_id: row.source_id, ...req.refs, status: row.status as FinishedStatus, usage: usageOf(row),
+    }
+    const who = { ownerId: row.owner_id }
+    if (row.error !== null) this.k.events.publish('run.failed', { ...base, error: row.error, code: row.error_code ?? 'error' }, who)
+    else this.k.events.publish('run.completed', base, who)
     if (final) this.log.flushRun(row.id, final)
     req.onFinish?.(row, result)
     return true
+  }
+
+  /** A warn line for a run that did not succeed: its id, where it came from, and the safe message clients saw. */
+  private logOutcome(row: RunView, req: RunRequest | null) {
+    if (row.error === null) return
+    const what = row.error_code === 'cancelled' ? 'run cancelled' : row.error_code === 'interrupted' ? 'run interrupted' : 'run failed'
+    ;(req?.log ?? this.k.log).warn(what, { run_id: row.id, source: row.source, source_id: row.source_id, code: row.error_code, status: row.error_status, error: row.error })
   }
 
   async execute(req: RunRequest, opts: { signal?: AbortSignal } = {}): Promise<RunOutcome> {
@@ -98,9 +108,10 @@ export class Runs implements RunService {
     else opts.signal?.addEventListener('abort', onAbort, { once: true })
     const work = (async () => {
       try {
-        const c = withAbortReason(await collect(run(this.k, req.spec, req.input, { signal: ac.signal, runId: row.id, started: req.refs, stream: false })), ac.signal)
+        const c = withAbortReason(await collect(run(this.k, req.spec, req.input, { signal: ac.signal, runId: row.id, started: req.refs, stream: false, log: req.log })), ac.signal)
         applyOutcome(this.k, row, req, c)
         await this.writer.run(() => this.commit(row, req, res, true, c.result, null))
+        this.logOutcome(row, req)
         return c
       } finally {
         this.billing.release(res)
@@ -122,6 +133,7 @@ export class Runs implements RunService {
       const c = failure(err, this.k, row.id)
       applyOutcome(this.k, row, req, c)
       try { await this.writer.run(() => this.commit(row, req, res, true, c.result, null)) } finally { this.billing.release(res) }
+      this.logOutcome(row, req)
       throw new ApiError(c.status, c.error, c.code)
     }
     try {
@@ -185,7 +197,7 @@ export class Runs implements RunService {
     let c: Collected | null = null
     let final: TerminalEvent | null = null
     try {
-      for await (const e of run(this.k, req.spec, req.input, { signal: ac.signal, runId: row.id, started: req.refs })) {
+      for await (const e of run(this.k, req.spec, req.input, { signal: ac.signal, runId: row.id, started: req.refs, log: req.log })) {
         if (isTerminalEvent(e.type)) { final = e as TerminalEvent; c = outcomeOf(final); break }
         this.log.append(row.id, e)
         appended++
@@ -206,11 +218,21 @@ export class Runs implements RunService {
     try {
       committed = await this.writer.run(() => this.commit(row, req, res, false, c.result, last))
     } catch (err) {
-      this.k.log.error('recording a run failed', { run_id: row.id, error: (err as Error).message })
+      ;(req.log ?? this.k.log).error('recording a run failed', { run_id: row.id, error: (err as Error).message })
+      // The surface's part refused (onFinish threw) or the write failed: record the run as failed without it,
+      // so it does not stay `running` until the next restart.
+      if (!(err instanceof ApiError && err.status === 404)) {
+        const f = failed({ message: 'The run finished but its outcome could not be recorded', code: 'record_failed', status: 500 })
+        applyOutcome(this.k, row, req, { ...f, result: c.result })
+        const last2 = terminalFor(row, f, null)
+        committed = await this.writer.run(() => this.commit(row, { ...req, onFinish: undefined }, res, false, c.result, last2)).catch(() => false)
+        if (committed) { tap?.push(last2); tap?.end(); this.log.notify(row.id); this.logOutcome(row, req); return }
+      }
     } finally {
       if (res) this.billing.release(res)
     }
     if (!committed) this.log.flushRun(row.id) // run deleted: drop its buffered events (their inserts are skipped)
+    else this.logOutcome(row, req)
     this.log.notify(row.id)
     tap?.push(last)
     tap?.end()
@@ -223,6 +245,7 @@ export class Runs implements RunService {
     if (!this.log.read(row.id, 0).length) this.log.append(row.id, { ...r.refs, type: 'run.started', run_id: row.id } as { type: string })
     const last = terminalFor(row, c, null)
     await this.writer.run(() => this.commit(row, r, null, false, c.result, last))
+    this.logOutcome(row, req)
     this.log.notify(row.id)
   }
 

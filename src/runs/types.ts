@@ -6,6 +6,7 @@
  */
 import type { AgentSpec, RunEvent, RunResult, ToolCallSummary } from '../agent/types'
 import type { RunInput } from '../agent/run'
+import type { Logger } from '../log'
 
 export type { RunInput } from '../agent/run'
 
@@ -63,6 +64,8 @@ export interface RunRequest {
   billing?: RunBilling
   /** SSE runs only: what a client that goes away does to the run. Default `cancel`. */
   onDisconnect?: OnDisconnect
+  /** The logger of whatever started the run (a request's, with its request_id); default the kernel's. */
+  log?: Logger
   /** An http(s) URL told about the finished run (async endpoints); delivery belongs to the surface. */
   callbackUrl?: string | null
   /**

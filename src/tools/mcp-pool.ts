@@ -102,6 +102,8 @@ export class McpPool {
     const prev = this.statuses.get(key)
     if (prev && prev.status === status && prev.error === error) return
     this.statuses.set(key, { status, error })
+    if (status === 'error' && prev?.status === 'connected') this.k.log.warn('mcp server disconnected', { server: key, error })
+    else if (status === 'error') this.k.log.warn('mcp server unavailable', { server: key, error })
     for (const l of this.listeners) { try { l(key, status, error) } catch (err) { this.k.log.warn('mcp status listener failed', { error: (err as Error).message }) } }
   }
 

@@ -1,30 +1,10 @@
-import type Ajv from 'ajv'
-import type { ErrorObject, ValidateFunction } from 'ajv'
-import { createAjv } from '../agent/ajv'
+import type { ErrorObject } from 'ajv'
+import { compileSchema } from '../agent/ajv'
 import { ApiError } from '../http/errors'
 import type { JsonSchema } from '../agent/types'
 
-let ajv: Ajv | null = null
-
-/** Compiled validators by schema text; bounded so a flood of distinct schemas cannot grow memory. */
-const cache = new Map<string, ValidateFunction | null>()
-const MAX_CACHED = 1000
-
-function compile(schema: JsonSchema): ValidateFunction | null {
-  const key = JSON.stringify(schema)
-  if (cache.has(key)) return cache.get(key)!
-  let fn: ValidateFunction | null
-  try {
-    // Servers declare various drafts; the keywords that matter are shared, so validate without `$schema`.
-    const { $schema: _ignored, ...rest } = schema as Record<string, unknown>
-    fn = (ajv ??= createAjv({ allErrors: false, strict: false, validateSchema: false, coerceTypes: false })).compile(rest)
-  } catch {
-    fn = null // an unusable schema: the tool itself validates
-  }
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)
-  cache.set(key, fn)
-  return fn
-}
+/** Tool arguments against their tool's schema (the `arguments` profile of the one ajv wrapper). */
+const compile = (schema: JsonSchema) => compileSchema(schema, 'arguments')
 
 const pathOf = (e: ErrorObject) => {
   const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.').replace(/~1/g, '/').replace(/~0/g, '~')

@@ -5,7 +5,7 @@ async function discord(ctx: PlatformContext, path: string, json?: unknown) {
   const res = await platformRequest(ctx, 'Discord', `${ctx.k.config.platformApis.discord}${path}`, {
     method: json === undefined ? 'GET' : 'POST', json, headers: { authorization: `Bot ${ctx.config.bot_token}` },
   })
-  if (!res.ok) throw new PlatformError(`Discord: ${res.json?.message ?? `HTTP ${res.status} ${snippet(res.text)}`}`, res.status === 401)
+  if (!res.ok) throw PlatformError.refused(`Discord: ${res.json?.message ?? `HTTP ${res.status} ${snippet(res.text)}`}`, res.status === 401)
   return res.json
 }
 
@@ -38,7 +38,7 @@ export const discordPlatform: Platform = {
     return { account: { id: me?.id ?? null, username: me?.username ?? null } }
   },
   async call(ctx, op, args) {
-    if (op !== 'send_message') throw new PlatformError(`Discord has no operation "${op}"`)
+    if (op !== 'send_message') throw PlatformError.refused(`Discord has no operation "${op}"`)
     const m = await discord(ctx, `/channels/${encodeURIComponent(args.channel_id)}/messages`, { content: args.content })
     return { content: `Message ${m?.id} sent to channel ${args.channel_id}`, data: { id: m?.id ?? null, channel_id: m?.channel_id ?? args.channel_id } }
   },

@@ -9,7 +9,7 @@ async function github(ctx: PlatformContext, path: string, init: { method?: strin
     method: init.method ?? 'GET', json: init.json,
     headers: { authorization: `Bearer ${ctx.config.token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
   })
-  if (!res.ok) throw new PlatformError(`GitHub: ${res.json?.message ?? `HTTP ${res.status} ${snippet(res.text)}`} (HTTP ${res.status})`, res.status === 401)
+  if (!res.ok) throw PlatformError.refused(`GitHub: ${res.json?.message ?? `HTTP ${res.status} ${snippet(res.text)}`} (HTTP ${res.status})`, res.status === 401)
   return res.json
 }
 
@@ -99,6 +99,6 @@ export const githubPlatform: Platform = {
       const text = f.encoding === 'base64' ? Buffer.from(String(f.content ?? ''), 'base64').toString('utf8') : String(f.content ?? '')
       return { content: text, data: { type: 'file', path: f.path, size: f.size, sha: f.sha, content: text } }
     }
-    throw new PlatformError(`GitHub has no operation "${op}"`)
+    throw PlatformError.refused(`GitHub has no operation "${op}"`)
   },
 }

@@ -14,9 +14,9 @@ const baseOf = (config: Config) => String(config.base_url).replace(/\/+$/, '')
 /** Joins base + relative path and refuses anything that leaves the base (.., another host, a scheme). */
 function within(config: Config, path: string, query?: Record<string, unknown>): string {
   const base = new URL(baseOf(config) + '/')
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//')) throw new PlatformError('path must be relative to the connection\'s base URL')
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//')) throw PlatformError.refused('path must be relative to the connection\'s base URL')
   const url = new URL(path.replace(/^\/+/, ''), base)
-  if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) throw new PlatformError(`path "${path}" leaves the connection's base URL`)
+  if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) throw PlatformError.refused(`path "${path}" leaves the connection's base URL`)
   for (const [key, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) url.searchParams.append(key, typeof v === 'object' ? JSON.stringify(v) : String(v))
   return url.toString()
 }
@@ -105,7 +105,7 @@ export const httpPlatform: Platform = {
     const path = ctx.config.test_path as string | undefined
     const res = await platformRequest(ctx, 'The HTTP API', path ? within(ctx.config, path) : baseOf(ctx.config), { headers: headersOf(ctx.config) }, { guard: true })
     if (res.status === 401 || res.status === 403 || (path && !res.ok) || res.status >= 500) {
-      throw new PlatformError(`HTTP ${res.status}${res.text ? `: ${snippet(res.text, 200)}` : ''}`, res.status === 401 || res.status === 403)
+      throw PlatformError.refused(`HTTP ${res.status}${res.text ? `: ${snippet(res.text, 200)}` : ''}`, res.status === 401 || res.status === 403)
     }
     return { account: { base_url: baseOf(ctx.config), status: res.status } }
   },
@@ -115,13 +115,13 @@ export const httpPlatform: Platform = {
       return send(ctx, method, within(ctx.config, String(args.path), args.query), headersOf(ctx.config, args.headers ?? {}), args.body)
     }
     const decl = ((ctx.config.operations as Operation[]) ?? []).find((o) => toolSlug(o.name) === op)
-    if (!decl) throw new PlatformError(`This HTTP connection has no operation "${op}"`)
+    if (!decl) throw PlatformError.refused(`This HTTP connection has no operation "${op}"`)
     const method = decl.method.toUpperCase()
     const rest: Record<string, unknown> = { ...args }
     const path = decl.path.replace(PLACEHOLDER, (_, name: string) => {
       const v = rest[name]
       delete rest[name]
-      if (v === undefined || v === null || v === '') throw new PlatformError(`argument "${name}" is required for the path`)
+      if (v === undefined || v === null || v === '') throw PlatformError.refused(`argument "${name}" is required for the path`)
       return encodeURIComponent(String(v))
     })
     const declared = !!decl.parameters

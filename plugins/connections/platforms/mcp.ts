@@ -38,14 +38,14 @@ export const mcpPlatform: Platform = {
       const tools = await pool.listTools(t, { refresh: true })
       return { account: { url: ctx.config.url, tool_count: tools.length }, tools }
     } catch (err) {
-      throw new PlatformError((err as Error).message, err instanceof ApiError && err.status === 401)
+      throw PlatformError.refused((err as Error).message, err instanceof ApiError && err.status === 401)
     } finally {
       if (!ctx.connection) pool.forget(t.key) // a test before saving keeps nothing open
     }
   },
   async call(ctx, op, args) {
     const tool = ctx.connection?.tools.find((t) => toolSlug(t.name) === op)
-    if (!tool) throw new PlatformError(`This MCP connection has no tool "${op}"; test the connection to refresh its tools`)
+    if (!tool) throw PlatformError.refused(`This MCP connection has no tool "${op}"; test the connection to refresh its tools`)
     const res = await mcpPool(ctx.k).callTool(target(ctx), tool.name, args, { signal: ctx.signal, timeoutMs: MAX_TOOL_TIMEOUT_MS + 5000, onProgress: ctx.onProgress })
     return { content: mcpResultText(res), isError: !!res.isError, data: res.structuredContent ?? mcpBinaryParts(res) }
   },

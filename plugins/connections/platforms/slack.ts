@@ -9,10 +9,10 @@ async function slack(ctx: PlatformContext, method: string, init: { json?: unknow
   const res = await platformRequest(ctx, 'Slack', url, {
     method: init.json !== undefined ? 'POST' : 'GET', json: init.json, headers: { authorization: `Bearer ${ctx.config.bot_token}` },
   })
-  if (!res.json || typeof res.json !== 'object') throw new PlatformError(`Slack answered HTTP ${res.status} without JSON`)
+  if (!res.json || typeof res.json !== 'object') throw PlatformError.refused(`Slack answered HTTP ${res.status} without JSON`)
   if (res.json.ok !== true) {
     const code = String(res.json.error ?? `http_${res.status}`)
-    throw new PlatformError(`Slack: ${code}`, AUTH_ERRORS.has(code))
+    throw PlatformError.refused(`Slack: ${code}`, AUTH_ERRORS.has(code))
   }
   return res.json
 }
@@ -74,6 +74,6 @@ export const slackPlatform: Platform = {
         data: { channels, next_cursor: next },
       }
     }
-    throw new PlatformError(`Slack has no operation "${op}"`)
+    throw PlatformError.refused(`Slack has no operation "${op}"`)
   },
 }

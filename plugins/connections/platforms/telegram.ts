@@ -3,10 +3,10 @@ import { PlatformError, platformRequest, str, type Platform, type PlatformContex
 /** Telegram Bot API: https://api.telegram.org/bot<token>/<method>. The URL carries the token: never log it. */
 async function telegram(ctx: PlatformContext, method: string, json?: unknown) {
   const res = await platformRequest(ctx, 'Telegram', `${ctx.k.config.platformApis.telegram}/bot${ctx.config.bot_token}/${method}`, json === undefined ? {} : { method: 'POST', json })
-  if (!res.json || typeof res.json !== 'object') throw new PlatformError(`Telegram answered HTTP ${res.status} without JSON`)
+  if (!res.json || typeof res.json !== 'object') throw PlatformError.refused(`Telegram answered HTTP ${res.status} without JSON`)
   if (res.json.ok !== true) {
     const code = res.json.error_code ?? res.status
-    throw new PlatformError(`Telegram: ${res.json.description ?? `error ${code}`}`, code === 401 || code === 404)
+    throw PlatformError.refused(`Telegram: ${res.json.description ?? `error ${code}`}`, code === 401 || code === 404)
   }
   return res.json.result
 }
@@ -45,7 +45,7 @@ export const telegramPlatform: Platform = {
     return { account: { id: me?.id ?? null, username: me?.username ?? null, name: me?.first_name ?? null } }
   },
   async call(ctx, op, args) {
-    if (op !== 'send_message') throw new PlatformError(`Telegram has no operation "${op}"`)
+    if (op !== 'send_message') throw PlatformError.refused(`Telegram has no operation "${op}"`)
     const m = await telegram(ctx, 'sendMessage', {
       chat_id: args.chat_id, text: args.text,
       ...(args.parse_mode ? { parse_mode: args.parse_mode } : {}),

@@ -1,7 +1,8 @@
 import type { Kernel } from '../../../src/kernel'
 import type { JsonSchema, ToolResult } from '../../../src/agent/types'
 import type { McpTool } from '../../../src/tools/mcp-pool'
-import { readCapped, safeFetch } from '../../../src/tools/outbound'
+import { safeFetch } from '../../../src/tools/outbound'
+import { PlatformError, platformFetch } from '../../../src/http/platform'
 import { ApiError } from '../../../src/http/errors'
 
 /** One operation a platform offers as a tool: `op` becomes `<platform>_<op>` (e.g. slack_send_message). */
@@ -46,12 +47,11 @@ export interface Platform {
 }
 
 /**
- * A platform said no (its own error message). `auth`: the credentials were refused (a stored connection
- * becomes `expired`). Unreachable or timed-out platforms throw ApiError 502/504 instead.
+ * A platform said no: `PlatformError.refused(message, auth)` (the one PlatformError, src/http/platform.ts).
+ * `auth`: the credentials were refused (a stored connection becomes `expired`). Unreachable or timed-out
+ * platforms throw ApiError 502/504 instead.
  */
-export class PlatformError extends Error {
-  constructor(message: string, readonly auth = false) { super(message) }
-}
+export { PlatformError }
 
 const TIMEOUT_MS = 15_000
 const MAX_BYTES = 512 * 1024
@@ -79,17 +79,15 @@ export async function platformRequest(ctx: PlatformContext, platform: string, ur
     status = res.status
     text = res.body
   } else {
-    const timeout = AbortSignal.timeout(TIMEOUT_MS)
-    let res: Response
     try {
-      res = await fetch(url, { ...reqInit, redirect: 'manual', signal: AbortSignal.any([ctx.signal, timeout]) })
+      const res = await platformFetch(platform, url, { method: reqInit.method, headers, body: body ?? null }, { timeoutMs: TIMEOUT_MS, signal: ctx.signal, maxBytes: MAX_BYTES })
+      status = res.status
+      text = res.text
     } catch (err) {
-      if (timeout.aborted) throw new ApiError(504, `${platform} did not answer within ${TIMEOUT_MS / 1000} s`, 'upstream_timeout')
-      if (ctx.signal.aborted) throw err
-      throw new ApiError(502, `Could not reach ${platform}: ${(err as Error).message.replace(/https?:\/\/\S+/g, '<url>')}`, 'upstream_failed')
+      if (!(err instanceof PlatformError)) throw err // cancelled by the caller
+      if (err.message.startsWith('timed out')) throw new ApiError(504, `${platform} did not answer within ${TIMEOUT_MS / 1000} s`, 'upstream_timeout')
+      throw new ApiError(502, `Could not reach ${platform}: ${err.message}`, 'upstream_failed')
     }
-    status = res.status
-    text = (await readCapped(res, MAX_BYTES)).text
   }
   let json: any = null
   try { json = text ? JSON.parse(text) : null } catch { /* not JSON */ }

@@ -7,7 +7,7 @@ async function graph(ctx: PlatformContext, path: string, json?: unknown) {
   })
   if (!res.ok) {
     const e = res.json?.error
-    throw new PlatformError(`WhatsApp: ${e?.message ?? `HTTP ${res.status} ${snippet(res.text)}`}`, res.status === 401 || e?.code === 190)
+    throw PlatformError.refused(`WhatsApp: ${e?.message ?? `HTTP ${res.status} ${snippet(res.text)}`}`, res.status === 401 || e?.code === 190)
   }
   return res.json
 }
@@ -44,7 +44,7 @@ export const whatsappPlatform: Platform = {
     return { account: { phone_number_id: r?.id ?? ctx.config.phone_number_id, display_phone_number: r?.display_phone_number ?? null, verified_name: r?.verified_name ?? null } }
   },
   async call(ctx, op, args) {
-    if (op !== 'send_text') throw new PlatformError(`WhatsApp has no operation "${op}"`)
+    if (op !== 'send_text') throw PlatformError.refused(`WhatsApp has no operation "${op}"`)
     const r = await graph(ctx, `/${encodeURIComponent(ctx.config.phone_number_id)}/messages`, {
       messaging_product: 'whatsapp', recipient_type: 'individual', to: String(args.to).replace(/^\+/, ''), type: 'text', text: { body: args.text, preview_url: !!args.preview_url },
     })

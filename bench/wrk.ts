@@ -1,0 +1,132 @@
+/**
+ * The issue 10 targets measured with wrk (a C load generator) instead of a JS one: every server pinned to
+ * core 0 (`taskset -c 0`), wrk on core 1, each scenario against its limit in the same run. Needs `wrk`
+ * (`apt-get install -y wrk`). Run: `npx bun bench/wrk.ts` (about 2 minutes). Loopback only.
+ *
+ *   1. GET /api/auth/me with an API token vs a bare Bun.serve JSON handler           target >= 60%
+ *   2. POST /api/run/:slug (sync, fake LLM at once, AGENTBASE_SYNC=normal) vs a bare
+ *      Elysia route doing the key lookup, one fetch and one INSERT (bench/endpoints.ts) target >= 70%
+ *   3. Telegram webhook ack into the durable inbox vs a bare route with one INSERT per
+ *      request at synchronous=FULL (bench/channels.ts)                                 target >= 2x, p99 no worse
+ *
+ * Env: BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_ROUNDS (2; scenarios alternate within a round).
+ */
+import { join } from 'node:path'
+import { rmSync } from 'node:fs'
+import { benchApp } from './_app'
+
+const ROOT = join(import.meta.dir, '..')
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
+const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+
+interface Load { rps: number; p50: number; p99: number; non2xx: number; errors: number }
+
+const children = new Set<ReturnType<typeof Bun.spawn>>()
+process.on('exit', () => { for (const c of children) { try { c.kill(9) } catch { /* gone */ } } })
+
+/** Starts `bun <file> <role>` pinned to `cpu`; resolves with the words of its first stdout line. */
+async function role(file: string, args: string[], env: Record<string, string>, cpu: number) {
+  const proc = Bun.spawn(['taskset', '-c', String(cpu), process.execPath, join(ROOT, 'bench', file), ...args], {
+    stdout: 'pipe', stderr: 'inherit', env: { ...process.env, LOG_LEVEL: 'error', ...env },
+  })
+  children.add(proc)
+  const reader = proc.stdout.getReader()
+  let buf = ''
+  let line: string | undefined
+  // The first line that names a URL (set-up may log access lines before it).
+  while (!(line = buf.split('\n').slice(0, -1).find((l) => l.startsWith('http://')))) {
+    const r = await reader.read()
+    if (r.done) throw new Error(`${file} ${args.join(' ')} exited before it listened`)
+    buf += new TextDecoder().decode(r.value)
+  }
+  reader.releaseLock()
+  proc.stdout.pipeTo(new WritableStream()).catch(() => {}) // the access log: drained, not kept
+  const words = line.trim().split(' ')
+  return { proc, words, async stop() { proc.kill(); await proc.exited; children.delete(proc); const dir = words.at(-1); if (dir?.startsWith('/')) rmSync(dir, { recursive: true, force: true }) } }
+}
+
+const ms = (v: string) => (v.endsWith('us') ? Number(v.slice(0, -2)) / 1000 : v.endsWith('ms') ? Number(v.slice(0, -2)) : v.endsWith('s') ? Number(v.slice(0, -1)) * 1000 : Number(v))
+
+async function wrk(url: string, opts: { script?: string; headers?: Record<string, string>; env?: Record<string, string> } = {}): Promise<Load> {
+  const args = ['taskset', '-c', '1', 'wrk', '-t1', `-c${CONNS}`, `-d${SECONDS}s`, '--latency']
+  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`)
+  if (opts.script) args.push('-s', join(ROOT, 'bench', 'wrk', opts.script))
+  args.push(url)
+  const p = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...opts.env } })
+  const out = await new Response(p.stdout).text()
+  await p.exited
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
+  const p50 = ms(/\n\s+50%\s+(\S+)/.exec(out)?.[1] ?? '0')
+  const p99 = ms(/\n\s+99%\s+(\S+)/.exec(out)?.[1] ?? '0')
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
+  const e = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  return { rps, p50, p99, non2xx, errors: e ? e.slice(1).reduce((a, b) => a + Number(b), 0) : 0 }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const fmt = (l: Load) => `${Math.round(l.rps).toLocaleString('en')} req/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms${l.non2xx || l.errors ? `, non-2xx ${l.non2xx}, errors ${l.errors}` : ''}`
+const loadavg = () => require('node:fs').readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+
+async function compare(name: string, limit: () => Promise<Load>, ours: () => Promise<Load>) {
+  const a: Load[] = [], b: Load[] = []
+  for (let r = 0; r < ROUNDS; r++) { a.push(await limit()); b.push(await ours()) }
+  const best = (xs: Load[]) => xs.reduce((x, y) => (median(xs.map((z) => z.rps)) === y.rps ? y : x), xs[0])
+  const la = best(a), lb = best(b)
+  console.log(`\n${name} (load average ${loadavg()})`)
+  console.log(`  limit: ${fmt(la)}   [rounds: ${a.map((x) => Math.round(x.rps)).join(', ')}]`)
+  console.log(`  ours:  ${fmt(lb)}   [rounds: ${b.map((x) => Math.round(x.rps)).join(', ')}]`)
+  console.log(`  ratio: ${(median(b.map((x) => x.rps)) / median(a.map((x) => x.rps)) * 100).toFixed(0)}%`)
+}
+
+async function main() {
+  if (Bun.spawnSync(['which', 'wrk']).exitCode !== 0) throw new Error('wrk not found: apt-get install -y wrk')
+  console.log(`wrk -t1 -c${CONNS} -d${SECONDS}s, servers on core 0, wrk on core 1, ${ROUNDS} rounds; load average ${loadavg()}`)
+
+  // 1. auth
+  {
+    const port = 18000 + Math.floor(Math.random() * 1000)
+    const bare = Bun.spawn(['taskset', '-c', '0', process.execPath, join(ROOT, 'bench', 'auth.ts'), 'bare', String(port)], { stdout: 'ignore', stderr: 'inherit' })
+    children.add(bare)
+    await Bun.sleep(500)
+    const ours = await role('wrk.ts', ['auth-ours'], { LOG_LEVEL: 'info' }, 0)
+    const [url, key] = ours.words
+    await compare('GET /api/auth/me (API token) vs bare Bun.serve', () => wrk(`http://127.0.0.1:${port}/`), () => wrk(`${url}/api/auth/me`, { headers: { authorization: `Bearer ${key}` } }))
+    bare.kill(); await ours.stop()
+  }
+  // 2. sync runs, AGENTBASE_SYNC=normal
+  {
+    const llm = await role('endpoints.ts', ['llm'], {}, 1)
+    const env = { OPENAI_BASE_URL: llm.words[0], BENCH_SYNC: 'normal' }
+    const bare = await role('endpoints.ts', ['bare'], env, 0)
+    const ours = await role('endpoints.ts', ['ours'], env, 0)
+    await compare('POST /api/run/:slug sync, AGENTBASE_SYNC=normal, vs bare key lookup + fetch + INSERT',
+      () => wrk(`${bare.words[0]}/api/run/${bare.words[1]}`, { script: 'post-run.lua', env: { BENCH_KEY: bare.words[2] } }),
+      () => wrk(`${ours.words[0]}/api/run/${ours.words[1]}`, { script: 'post-run.lua', env: { BENCH_KEY: ours.words[2] } }))
+    await bare.stop(); await ours.stop(); await llm.stop()
+  }
+  // 3. telegram ack
+  {
+    const { startFakePlatforms } = await import('../tests/fixtures/fake-platforms')
+    const fake = await startFakePlatforms() // answers setWebhook when the bot is activated
+    const base = await role('channels.ts', ['baseline'], {}, 0)
+    const ours = await role('channels.ts', ['ours'], { TELEGRAM_API_URL: fake.env.TELEGRAM_API_URL }, 0)
+    let n = 1
+    const secret = 'tg-secret_0123456789'
+    await compare('Telegram webhook ack (durable inbox, group commit) vs bare INSERT per request, synchronous=FULL',
+      () => wrk(`${base.words[0]}/api/bots/webhook/telegram/${base.words[1]}`, { script: 'telegram.lua', env: { BENCH_SECRET: secret, BENCH_BASE: String((n++) * 1_000_000_000) } }),
+      () => wrk(`${ours.words[0]}/api/bots/webhook/telegram/${ours.words[1]}`, { script: 'telegram.lua', env: { BENCH_SECRET: secret, BENCH_BASE: String((n++) * 1_000_000_000) } }))
+    await base.stop(); await ours.stop(); fake.close()
+  }
+  process.exit(0)
+}
+
+if (process.argv[2] === 'auth-ours') {
+  // The real app with an admin API token (rate limit far above the load).
+  const { app, call, token, dir } = await benchApp('wrk-auth', { LOG_LEVEL: 'info' })
+  const t = await call('POST', '/api/tokens', { name: 'bench', type: 'personal', rate_limit_rpm: 10_000_000 }, token)
+  app.listen({ port: 0, hostname: '127.0.0.1' })
+  console.log(`http://127.0.0.1:${app.server!.port} ${t.key} ${dir}`)
+} else {
+  await main()
+}
