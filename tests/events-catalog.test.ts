@@ -60,6 +60,10 @@ describe('every event the app publishes matches its schema', () => {
     expect(r.failed).toBe(false)
     expect((await req('POST', `/api/bots/${botId}/pause`, { token: alice.token })).status).toBe(200)
     expect((await req('DELETE', `/api/bots/${botId}`, { token: alice.token })).status).toBe(200)
+    // Workflows: one execution that completes, one that fails (workflow.execution.completed / failed).
+    const wf = await req('POST', '/api/workflows/from-steps', { token: alice.token, body: { name: 'Catalog', steps: [{ id: 'x', type: 'transform', expression: 'input.n + 1' }] } })
+    expect((await req('POST', `/api/workflows/${wf.body.id}/execute`, { token: alice.token, body: { input_data: { n: 1 } } })).body.status).toBe('success')
+    expect((await req('POST', `/api/workflows/${wf.body.id}/execute`, { token: alice.token, body: { input_data: {} } })).body.status).toBe('failed')
     await Bun.sleep(0)
 
     const published = new Set(seen.map((x) => x.type))

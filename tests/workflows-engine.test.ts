@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { testApp, userWithWorkspace, type TestApp, type Who } from './helpers'
 import { parseSse } from './endpoints-kit'
 import { startCountingApi, type CountingApi } from './fixtures/counting-api'
+import { EVENT_CATALOG } from '../src/events/catalog'
+import { validate } from '../src/agent/schema'
 
 let t: TestApp
 let u: Who
@@ -167,10 +169,21 @@ describe('failures', () => {
     } finally { api.delayMs = 0 }
   })
 
+  test('a condition that loops forever is stopped after 1000 steps', async () => {
+    const w = await save([{ id: 'spin', type: 'condition', condition: { left: 1, operator: '==', right: 2 }, on_false: 'spin' }])
+    const r = await run(w.id)
+    expect(r.body.status).toBe('failed')
+    expect(r.body.error).toMatch(/more than 1000 steps/)
+    expect(r.body.steps.length).toBe(1000)
+    expect(new Set(r.body.steps.map((s: any) => s.idempotency_key)).size).toBe(1000) // each visit has its own key
+  })
+
   test('workflow.execution.completed / failed events are published', async () => {
     const rows = t.k.db.query<{ type: string; data: string }, []>("SELECT type, data FROM events WHERE type LIKE 'workflow.execution.%'").all()
     expect(rows.some((r) => r.type === 'workflow.execution.completed')).toBe(true)
     expect(rows.some((r) => r.type === 'workflow.execution.failed' && JSON.parse(r.data).error)).toBe(true)
+    // Every published payload matches the typed catalog's schema.
+    for (const r of rows) expect({ type: r.type, problem: validate((EVENT_CATALOG as any)[r.type].schema, JSON.parse(r.data)) }).toEqual({ type: r.type, problem: null })
   })
 })
 
@@ -206,6 +219,16 @@ describe('versions, async, stream, cancel', () => {
     const ev = parseSse((await t.req('GET', a.body.events_url, { token: u.token })).text)
     expect(ev.at(-1)!.event).toBe('run.failed')
     expect(JSON.parse(ev.at(-1)!.data).code).toBe('cancelled')
+  })
+
+  test('executions waiting out long delays do not hold the pool: a new one still runs', async () => {
+    const slow = await save([{ id: 'wait', type: 'delay', duration: '1h' }, { id: 'out', type: 'transform', template: 'late' }])
+    const fast = await save([{ id: 'out', type: 'transform', template: 'quick' }])
+    const waiting: string[] = []
+    for (let i = 0; i < 20; i++) waiting.push((await run(slow.id, {}, 'async')).body.execution_id) // more than the pool's 16 slots
+    const f = await run(fast.id, {}, 'async')
+    expect(await waitDone(f.body.execution_id)).toMatchObject({ status: 'success', output_data: 'quick' })
+    for (const id of waiting) await t.req('POST', `/api/workflows/executions/${id}/cancel`, { token: u.token })
   })
 
   test('stream mode: SSE with step events, ending with run.completed; events resumable', async () => {

@@ -158,10 +158,11 @@ describe('triggers', () => {
       trigger_type: 'event', status: 'active', trigger_config: { event: 'bot.message.received', filter: { left: '{{ input.text }}', operator: 'contains', right: 'refund' } },
       steps: [{ id: 'route', type: 'transform', template: { text: '{{ input.text }}', event: '{{ trigger.event }}' } }],
     })
-    t.k.events.publish('bot.message.received', { bot_id: 'bt_x', text: 'hello' }, { ownerId: u.id })
-    t.k.events.publish('bot.message.received', { bot_id: 'bt_x', text: 'I want a refund' }, { ownerId: u.id })
+    const msg = (text: string) => ({ bot_id: 'bt_x', conversation_id: 'bconv_x', message_id: 'bmsg_x', platform: 'telegram', platform_chat_id: '1', platform_user_id: '2', user_name: 'Ada', text })
+    t.k.events.publish('bot.message.received', msg('hello'), { ownerId: u.id })
+    t.k.events.publish('bot.message.received', msg('I want a refund'), { ownerId: u.id })
     const other = await t.user()
-    t.k.events.publish('bot.message.received', { bot_id: 'bt_y', text: 'refund please' }, { ownerId: other.id })
+    t.k.events.publish('bot.message.received', msg('refund please'), { ownerId: other.id })
     let list: any[] = []
     for (let i = 0; i < 100; i++) {
       list = (await t.req('GET', `/api/workflows/${w.id}/executions`, { token: u.token })).body
@@ -188,6 +189,24 @@ describe('scopes and validation', () => {
     expect((await t.req('POST', `/api/workflows/${w.id}/execute`, { token: key, body: {} })).status).toBe(403)
     expect((await t.req('PUT', `/api/workflows/${w.id}`, { token: key, body: { name: 'x' } })).status).toBe(403)
     expect((await t.req('GET', '/api/workflows')).status).toBe(401)
+  })
+
+  test('fields round-trip; bad status and trigger are 400; a workspace token sees only its workspace', async () => {
+    const w = await save({ description: 'd', is_template: true, variables: { a: 1 }, workflow_metadata: { ui: { x: 1 } }, trigger_type: 'manual', steps: [] })
+    expect(w).toMatchObject({ description: 'd', is_template: true, variables: { a: 1 }, workflow_metadata: { ui: { x: 1 } }, trigger_type: 'manual', status: 'draft', workspace_id: null })
+    const p = await t.req('PATCH', `/api/workflows/${w.id}`, { token: u.token, body: { is_template: false, status: 'active', description: 'e' } })
+    expect(p.body).toMatchObject({ is_template: false, status: 'active', description: 'e', version: 1 })
+    expect((await t.req('PATCH', `/api/workflows/${w.id}`, { token: u.token, body: { status: 'running' } })).body.details.status).toMatch(/draft, active, paused, archived/)
+    expect((await t.req('PATCH', `/api/workflows/${w.id}`, { token: u.token, body: { trigger_type: 'cron' } })).status).toBe(400)
+    await t.req('PATCH', `/api/workflows/${w.id}`, { token: u.token, body: { status: 'archived' } })
+    expect((await t.req('POST', `/api/workflows/${w.id}/execute`, { token: u.token, body: {} })).status).toBe(409)
+    const inWs = await save({ workspace_id: u.ws, steps: [] })
+    const tok = await t.req('POST', '/api/tokens', { token: u.token, body: { name: 'ws', type: 'workspace', workspace_id: u.ws, scopes: ['workflows.read'] } })
+    expect(tok.status).toBe(201)
+    const seen = (await t.req('GET', '/api/workflows', { token: tok.body.key })).body.map((x: any) => x.id)
+    expect(seen).toContain(inWs.id)
+    expect(seen).not.toContain(w.id)
+    expect((await t.req('GET', `/api/workflows/${w.id}`, { token: tok.body.key })).status).toBe(404)
   })
 
   test('invalid steps are refused with the field named', async () => {

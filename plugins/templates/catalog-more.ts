@@ -94,7 +94,7 @@ export const MORE_TEMPLATES: WorkflowTemplate[] = [
     id: 'tpl_content_moderation', name: 'Content moderation', category: 'community', difficulty: 'advanced', required_platforms: ['discord'], tags: ['moderation', 'llm', 'discord', 'event'],
     description: 'Check every message a bot receives against your rules and flag violations to a moderators\' Discord channel.',
     variables: { mod_channel_id: { description: 'Discord channel id for moderators', required: true, example: '123456789012345678' }, rules: { description: 'Community rules', default: 'No harassment, no spam, no personal data.' } },
-    input_example: { bot_id: 'bt_example', text: 'Buy cheap followers now at spam.example!!!', user: { name: 'spammer' } },
+    input_example: { bot_id: 'bt_example', conversation_id: 'bconv_example', platform: 'telegram', user_name: 'spammer', text: 'Buy cheap followers now at spam.example!!!' },
     schema_version: 1,
     workflow: {
       trigger_type: 'event', trigger_config: { event: 'bot.message.received' },
@@ -102,7 +102,7 @@ export const MORE_TEMPLATES: WorkflowTemplate[] = [
         { id: 'review', type: 'llm', output_schema: { type: 'object', required: ['flagged', 'reason'], properties: { flagged: { type: 'boolean' }, reason: { type: 'string' } } },
           prompt: 'Rules: {{ vars.rules }}\nDoes this message break them? Message: {{ input.text }}' },
         { id: 'flagged', type: 'condition', condition: { left: '{{ steps.review.flagged }}', operator: '==', right: true }, on_true: 'flag', on_false: 'end' },
-        { id: 'flag', type: 'tool', tool: 'discord_send_message', parameters: { channel_id: '{{ vars.mod_channel_id }}', content: 'Flagged message from {{ input.user.name | default: "unknown" }}: "{{ input.text }}" ({{ steps.review.reason }})' } },
+        { id: 'flag', type: 'tool', tool: 'discord_send_message', parameters: { channel_id: '{{ vars.mod_channel_id }}', content: 'Flagged message from {{ input.user_name | default: "unknown" }} on {{ input.platform | default: "a bot" }}: "{{ input.text }}" ({{ steps.review.reason }})' } },
       ],
     },
   },

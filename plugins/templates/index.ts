@@ -6,6 +6,8 @@ import * as templates from './service'
 
 /** /api/templates in the reference's envelope `{ success, data, message }`. Listing and reading need no sign-in. */
 const ok = (data: unknown, message: string) => ({ success: true, data, message })
+const Envelope = t.Object({ success: t.Boolean(), data: t.Any(), message: t.String() })
+const Refusal = t.Object({ success: t.Boolean(), data: t.Any(), message: t.String(), error: t.String(), code: t.String() })
 const nullable = t.Optional(t.Nullable(t.String({ maxLength: 200 })))
 
 export const templatesPlugin = (k: Kernel) =>
@@ -14,10 +16,10 @@ export const templatesPlugin = (k: Kernel) =>
     .get('', ({ query }) => {
       const list = templates.list(query)
       return ok(list, `${list.length} template${list.length === 1 ? '' : 's'}`)
-    }, { query: t.Object({ category: nullable, difficulty: nullable, search: nullable, connection: nullable }), detail: { summary: 'List workflow templates (filter by category, difficulty, search, connection)' } })
-    .get('/categories', () => ok(templates.categories(), 'Template categories'), { detail: { summary: 'Template categories with counts' } })
+    }, { query: t.Object({ category: nullable, difficulty: nullable, search: nullable, connection: nullable }), response: Envelope, detail: { summary: 'List workflow templates (filter by category, difficulty, search, connection)' } })
+    .get('/categories', () => ok(templates.categories(), 'Template categories'), { response: Envelope, detail: { summary: 'Template categories with counts' } })
     .get('/:template_id', ({ params }) => ok(templates.get(params.template_id), 'Template'), {
-      params: t.Object({ template_id: t.String({ minLength: 1, maxLength: 100 }) }), detail: { summary: 'Get a template' },
+      params: t.Object({ template_id: t.String({ minLength: 1, maxLength: 100 }) }), response: Envelope, detail: { summary: 'Get a template' },
     })
     .post('/:template_id/use', async ({ principal, params, query, body, request, set }) => {
       const r = await templates.use(k, principal, params.template_id, body ?? {}, { dryRun: query.dry_run === 'true', base: publicBase(request, k.config.publicUrl, k.config.trustProxy) })
@@ -29,6 +31,7 @@ export const templatesPlugin = (k: Kernel) =>
       return ok(r.data, r.message)
     }, {
       auth: 'workflows.write',
+      response: { 200: Envelope, 201: Envelope, 409: Refusal },
       params: t.Object({ template_id: t.String({ minLength: 1, maxLength: 100 }) }),
       query: t.Object({ dry_run: t.Optional(t.String({ description: '"true": execute against input_data (or the example) without side effects; nothing is saved' })) }),
       body: t.Optional(t.Object({

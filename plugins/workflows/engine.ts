@@ -17,6 +17,7 @@ import { backoffMs, maxAttempts } from './retry'
 import { DEFAULT_TIMEOUT_MS, END, MAX_POSITIONS, type ExecState, type Step } from './types'
 
 const POOL_SIZE = 16
+const PURE = new Set(['transform', 'condition'])
 const J = JSON.stringify
 const parse = (s: string | null) => (s === null ? null : JSON.parse(s))
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
@@ -26,8 +27,12 @@ type Outcome = { ok: true; output: unknown; commit: () => void } | { ok: false; 
 
 export class Engine {
   private running = new Map<string, { ac: AbortController; done: Promise<void> }>()
+  private flushers = new Map<string, () => void>()
   private queue: string[] = []
   private active = 0
+  /** Executions of the pool that are waiting out a delay or back-off: they do not hold a slot meanwhile. */
+  private sleeping = 0
+  private pooled = new Set<string>()
   private versions = new Map<string, Version>()
   /** Random source for jitter (tests may pin it). */
   random: () => number = Math.random
@@ -49,7 +54,15 @@ export class Engine {
   }
 
   /** Waits on the kernel clock (tests move a manual clock), polling at most every 200 ms. */
-  sleepUntil = async (ms: number, signal: AbortSignal) => {
+  sleepUntil = async (ms: number, signal: AbortSignal, execId?: string) => {
+    if (ms - this.k.clock.now() <= 0) return
+    if (!execId || !this.pooled.has(execId)) return this.wait(ms, signal)
+    this.sleeping++
+    this.pump() // a long delay must not block queued executions
+    try { await this.wait(ms, signal) } finally { this.sleeping-- }
+  }
+
+  private async wait(ms: number, signal: AbortSignal) {
     while (!signal.aborted) {
       const left = ms - this.k.clock.now()
       if (left <= 0) return
@@ -69,11 +82,12 @@ export class Engine {
   }
 
   private pump() {
-    while (this.active < POOL_SIZE && this.queue.length) {
+    while (this.active - this.sleeping < POOL_SIZE && this.queue.length) {
       const id = this.queue.shift()!
       this.active++
+      this.pooled.add(id)
       this.drive(id).catch((err) => this.k.log.error('workflow execution crashed', { execution_id: id, error: message(err) }))
-        .finally(() => { this.active--; this.pump() })
+        .finally(() => { this.active--; this.pooled.delete(id); this.pump() })
     }
   }
 
@@ -82,7 +96,7 @@ export class Engine {
     const cur = this.running.get(execId)
     if (cur) return cur.done
     const ac = new AbortController()
-    const done = this.loop(execId, ac.signal).finally(() => this.running.delete(execId))
+    const done = this.loop(execId, ac.signal).finally(() => { this.running.delete(execId); this.flushers.delete(execId) })
     this.running.set(execId, { ac, done })
     return done
   }
@@ -118,30 +132,36 @@ export class Engine {
     if (!ex || !['queued', 'running', 'waiting'].includes(ex.status)) return
     const v = this.version(ex.workflow_id, ex.version)
     const firstStart = ex.started_at === null
-    db.transaction(() => {
+    // Side-effect-free work (the start, transform and condition steps) is committed in one transaction with the
+    // next step that has effects (or the end): losing it in a crash only means computing it again.
+    let pending: Array<() => void> = [() => {
       exs.start(execId, iso(this.k.clock.now()))
       if (firstStart) execEvents(this.k).record({ type: 'run.started', execution_id: execId, workflow_id: ex!.workflow_id, version: ex!.version })
-    })()
-    if (ex.wake_at) await this.sleepUntil(Date.parse(ex.wake_at), signal) // a retry back-off persisted before a restart
+    }]
+    const flush = () => { for (const f of pending) f(); pending = [] }
+    this.flushers.set(execId, flush) // a retry back-off commits what is pending together with its wait
+    if (ex.wake_at) await this.sleepUntil(Date.parse(ex.wake_at), signal, execId) // a retry back-off persisted before a restart
     const state = JSON.parse(ex.state) as ExecState
     const wsId = workflowsStore(db).get(ex.workflow_id)?.workspace_id ?? null
     const base = { input: JSON.parse(ex.input), vars: v.variables, trigger: JSON.parse(ex.trigger_data) }
     const overrides = (JSON.parse(ex.meta) as { llm_overrides?: LlmOverrides }).llm_overrides
     let cursor = ex.cursor
     let position = ex.position
+    const resumedAt = position // only this position can have journal rows from before a restart
     while (cursor && cursor !== END) {
       if (signal.aborted) return
       const step = withLlmOverrides(v.byId.get(cursor)!, overrides)
-      if (position >= MAX_POSITIONS) return this.fail(ex, `The execution entered more than ${MAX_POSITIONS} steps (a condition loops forever?)`, step.id)
+      if (pending.length && !PURE.has(step.type)) db.transaction(flush)()
+      if (position >= MAX_POSITIONS) return db.transaction(() => { flush(); this.finishFailed(ex!, `The execution entered more than ${MAX_POSITIONS} steps (a condition loops forever?)`, step.id) })()
       const visit = state.visits[step.id] ?? 0
       const ctx: Ctx = { ...base, steps: state.steps }
       const out = step.type === 'loop'
-        ? await this.runLoop(ex, step, position, visit, ctx, wsId, signal)
-        : await this.attempts(ex, step, step, position, -1, visit, ctx, wsId, signal)
+        ? await this.runLoop(ex, step, position, visit, ctx, wsId, signal, position === resumedAt)
+        : await this.attempts(ex, step, step, position, -1, visit, ctx, wsId, signal, position === resumedAt)
       if ('cancelled' in out) return
       if (!out.ok && !step.continue_on_error) {
         const failed = out
-        db.transaction(() => { failed.commit(); this.finishFailed(ex!, failed.error, step.id) })()
+        db.transaction(() => { flush(); failed.commit(); this.finishFailed(ex!, failed.error, step.id) })()
         return
       }
       const output = out.ok ? out.output : { error: out.error, output: out.output }
@@ -151,10 +171,14 @@ export class Engine {
       const next = this.nextOf(v, step, out.ok ? output : null)
       position++
       const s = J(state)
-      db.transaction(() => { out.commit(); exs.advance(execId, s, next, position, iso(this.k.clock.now())) })()
+      const pos = position
+      const commit = () => { out.commit(); exs.advance(execId, s, next, pos, iso(this.k.clock.now())) }
+      if (PURE.has(step.type)) pending.push(commit)
+      else db.transaction(commit)()
       cursor = next
     }
     db.transaction(() => {
+      flush()
       const n = exs.finish(execId, 'success', J(state.last ?? null), null, null, iso(this.k.clock.now()))
       if (!n) return
       ex = exs.get(execId)!
@@ -173,10 +197,6 @@ export class Engine {
     return (r ? step.on_true : step.on_false) ?? dflt
   }
 
-  private fail(ex: ExecutionRow, error: string, stepId: string | null) {
-    this.k.db.transaction(() => this.finishFailed(ex, error, stepId))()
-  }
-
   private finishFailed(ex: ExecutionRow, error: string, stepId: string | null) {
     const n = executionsStore(this.k.db).finish(ex.id, 'failed', null, error, stepId, iso(this.k.clock.now()))
     if (!n) return
@@ -184,7 +204,7 @@ export class Engine {
     this.k.events.publish('workflow.execution.failed', { execution_id: ex.id, workflow_id: ex.workflow_id, version: ex.version, source: ex.source, error, step_id: stepId }, { ownerId: ex.owner_id })
   }
 
-  private async runLoop(ex: ExecutionRow, step: Step, position: number, visit: number, ctx: Ctx, wsId: string | null, signal: AbortSignal): Promise<Outcome> {
+  private async runLoop(ex: ExecutionRow, step: Step, position: number, visit: number, ctx: Ctx, wsId: string | null, signal: AbortSignal, journaled: boolean): Promise<Outcome> {
     let items: unknown[]
     try { items = buildInput(step, ctx, this.k.clock.now()).items as unknown[] } catch (err) {
       return { ok: false, error: message(err), output: null, commit: () => {} }
@@ -192,7 +212,7 @@ export class Engine {
     const inner = { ...step.step!, id: step.id, retry: step.step!.retry ?? step.retry, timeout_ms: step.step!.timeout_ms ?? step.timeout_ms } as Step
     const results: unknown[] = []
     for (let i = 0; i < items.length; i++) {
-      const out = await this.attempts(ex, step, inner, position, i, visit, { ...ctx, each: { item: items[i], index: i, count: items.length } }, wsId, signal)
+      const out = await this.attempts(ex, step, inner, position, i, visit, { ...ctx, each: { item: items[i], index: i, count: items.length } }, wsId, signal, journaled)
       if ('cancelled' in out) return out
       this.k.db.transaction(out.commit)() // each item's end is durable on its own: a resumed loop skips finished items
       if (!out.ok) return { ok: false, error: `Item ${i}: ${out.error}`, output: results, commit: () => {} }
@@ -202,11 +222,11 @@ export class Engine {
   }
 
   /** The attempts of one step (or one loop item): resume, run, retry with back-off, journal. */
-  private async attempts(ex: ExecutionRow, outer: Step, step: Step, position: number, iteration: number, visit: number, ctx: Ctx, wsId: string | null, signal: AbortSignal): Promise<Outcome> {
+  private async attempts(ex: ExecutionRow, outer: Step, step: Step, position: number, iteration: number, visit: number, ctx: Ctx, wsId: string | null, signal: AbortSignal, journaled: boolean): Promise<Outcome> {
     const db = this.k.db
     const att = attemptsStore(db)
     const events = execEvents(this.k)
-    const rows = att.atPosition(ex.id, position).filter((r) => r.iteration === iteration)
+    const rows = journaled ? att.atPosition(ex.id, position).filter((r) => r.iteration === iteration) : []
     const last = rows.at(-1)
     if (last?.status === 'success') return { ok: true, output: parse(last.output), commit: () => {} }
     let attempt = last ? (last.status === 'running' ? last.attempt : last.attempt + 1) : 1
@@ -216,6 +236,7 @@ export class Engine {
     const it = iteration >= 0 ? { iteration } : {}
     for (;;) {
       const key = `${ex.id}:${stepKey}:${attempt}`
+      let beginLater: (() => void) | null = null
       let input: Record<string, unknown>
       if (resumed) input = parse(resumed.input)
       else {
@@ -228,7 +249,12 @@ export class Engine {
           } }
         }
         const inp = input
-        db.transaction(() => {
+        // Steps without side effects (transform, condition) journal their begin with their end: one commit.
+        if (PURE.has(step.type)) beginLater = () => {
+          att.begin({ execution_id: ex.id, position, iteration, attempt, step_id: outer.id, step_type: step.type, idempotency_key: key, input: J(inp), started_at: iso(this.k.clock.now()) })
+          events.record({ type: 'step.started', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, idempotency_key: key, input: inp })
+        }
+        else db.transaction(() => {
           att.begin({ execution_id: ex.id, position, iteration, attempt, step_id: outer.id, step_type: step.type, idempotency_key: key, input: J(inp), started_at: iso(this.k.clock.now()) })
           if (step.type === 'delay') executionsStore(db).wait(ex.id, String(inp.until), iso(this.k.clock.now()))
           events.record({ type: 'step.started', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, idempotency_key: key, input: inp })
@@ -245,7 +271,7 @@ export class Engine {
       let timer: ReturnType<typeof setTimeout> | undefined
       try {
         const a: AttemptContext = {
-          k: this.k, ownerId: ex.owner_id, workspaceId: wsId, executionId: ex.id, workflowId: ex.workflow_id, idempotencyKey: key, signal: ac.signal, sleepUntil: this.sleepUntil,
+          k: this.k, ownerId: ex.owner_id, workspaceId: wsId, executionId: ex.id, workflowId: ex.workflow_id, idempotencyKey: key, signal: ac.signal, sleepUntil: (ms, sig) => this.sleepUntil(ms, sig, ex.id),
           onEvent: (e) => { events.record({ ...e, execution_id: ex.id, step_id: outer.id }) },
         }
         const work = runAttempt(step, input, ctx, a)
@@ -267,7 +293,9 @@ export class Engine {
       }
       if (error === null) {
         const out = output
+        const begin = beginLater
         return { ok: true, output: out, commit: () => {
+          begin?.()
           att.end(ex.id, position, iteration, attempt, 'success', J(out ?? null), null, iso(this.k.clock.now()))
           events.record({ type: 'step.completed', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, output: out ?? null, duration_ms: ms })
         } }
@@ -278,19 +306,24 @@ export class Engine {
       }
       if (!retry) {
         const err = error, out = output
+        const begin = beginLater
         return { ok: false, error: err, output: out, commit: () => {
+          begin?.()
           att.end(ex.id, position, iteration, attempt, 'failed', J(out ?? null), err, iso(this.k.clock.now()))
           events.record({ type: 'step.failed', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, error: err, will_retry: false, duration_ms: ms })
         } }
       }
       const wait = backoffMs(step.retry, attempt + 1, this.random)
       const wakeIso = new Date(this.k.clock.now() + wait).toISOString() // milliseconds: second precision is too coarse for back-offs
+      const begin = beginLater
       db.transaction(() => {
+        this.flushers.get(ex.id)?.()
+        begin?.()
         att.end(ex.id, position, iteration, attempt, 'failed', J(output ?? null), error, iso(this.k.clock.now()))
         executionsStore(db).wait(ex.id, wakeIso, iso(this.k.clock.now()))
         events.record({ type: 'step.failed', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, error, will_retry: true, retry_in_ms: wait, retry_at: wakeIso, duration_ms: ms })
       })()
-      await this.sleepUntil(Date.parse(wakeIso), signal)
+      await this.sleepUntil(Date.parse(wakeIso), signal, ex.id)
       if (signal.aborted) return { cancelled: true }
       executionsStore(db).start(ex.id, iso(this.k.clock.now()))
       attempt++

@@ -47,3 +47,49 @@ export const ExtractBody = t.Object({
   trigger_config: t.Optional(Obj('Trigger settings')),
 }, { additionalProperties: false })
 export const ConversationParams = t.Object({ conversation_id: t.String({ minLength: 1, maxLength: 100 }) })
+
+// Responses (they are also what Elysia keeps of an answer: every field the services return is listed).
+const Json = t.Any()
+const JsonObj = t.Record(t.String(), t.Any())
+
+export const Workflow = t.Object({
+  id: t.String(), name: t.String(), description: t.String(), status: t.String(), version: t.Integer(), is_template: t.Boolean(),
+  trigger_type: t.String(), trigger_config: JsonObj, variables: JsonObj, workflow_metadata: JsonObj, workspace_id: t.Nullable(t.String()),
+  created_at: t.String(), updated_at: t.String(), steps: t.Array(Json),
+  webhook: t.Optional(t.Object({
+    url: t.String(), secret_header: t.String(), has_secret: t.Boolean(),
+    secret: t.Optional(t.String({ description: 'Shown only in the response that minted it' })),
+  })),
+})
+export const WorkflowList = t.Array(Workflow)
+
+export const StepAttempt = t.Object({
+  step_id: t.String(), step_type: t.String(), position: t.Integer(), iteration: t.Optional(t.Integer()), attempt: t.Integer(), status: t.String(),
+  idempotency_key: t.String(), input: Json, output: Json, error: t.Nullable(t.String()), started_at: t.String(), finished_at: t.Nullable(t.String()),
+})
+
+export const Execution = t.Object({
+  id: t.String(), execution_id: t.String(), workflow_id: t.String(), version: t.Integer(), status: t.String(), source: t.String(), mode: t.String(),
+  input_data: JsonObj, trigger: Json, meta: JsonObj, output_data: Json, step_results: JsonObj, error: t.Nullable(t.String()), error_step: t.Nullable(t.String()),
+  current_step: t.Nullable(t.String()), wake_at: t.Nullable(t.String()), started_at: t.Nullable(t.String()), finished_at: t.Nullable(t.String()),
+  created_at: t.String(), updated_at: t.String(), status_url: t.String(), events_url: t.String(),
+  steps: t.Optional(t.Array(StepAttempt, { description: 'Every step attempt (single execution views)' })),
+})
+export const ExecutionList = t.Array(Execution)
+export const Queued = t.Object({ execution_id: t.String(), status: t.String(), status_url: t.String(), events_url: t.Optional(t.String()) })
+export const Sse = t.String({ description: 'text/event-stream (DESIGN §6): run.started, step.started / step.completed / step.failed, the llm steps\' run events, then run.completed or run.failed' })
+
+export const Version = t.Object({
+  version: t.Integer(), current: t.Boolean(), steps: t.Array(Json), trigger_type: t.String(), trigger_config: JsonObj, variables: JsonObj, created_at: t.String(),
+})
+export const Deleted = t.Object({ deleted: t.Boolean() })
+export const ConditionResult = t.Object({ result: t.Boolean(), evaluated_value: Json, expected_value: Json, operator: t.String() })
+export const SubstitutionResult = t.Object({
+  original_parameters: Json, substituted_parameters: Json,
+  substitutions_made: t.Array(t.Object({ placeholder: t.String(), path: t.String(), value: Json, defaulted: t.Optional(t.Boolean()) })),
+})
+export const ToolCallStep = t.Object({
+  step_id: t.String(), name: t.String(), arguments: Json, result: t.String(), is_error: t.Boolean(), tool_call_id: t.String(),
+  assistant_message_id: t.Nullable(t.String()), tool_message_id: t.String(), created_at: t.String(),
+})
+export const ChatAgent = t.Object({ workflow: Workflow, conversation: JsonObj, tool_name: t.String() })

@@ -67,6 +67,15 @@ const schemas = {
   }),
   'wallet.balance.low': t.Object({ user_id: Id(), balance_cents: t.Number(), threshold_cents: t.Number() }),
   'webhook.test': t.Object({ webhook_id: Id(), message: t.String() }),
+  'workflow.execution.completed': t.Object({
+    execution_id: Id('wfx_...'), workflow_id: Id('wf_...'), version: t.Number({ description: 'The workflow version the execution was pinned to' }),
+    source: t.String({ description: 'manual, webhook, event, schedule, chat or tool' }), output: t.Any({ description: 'The last step output' }),
+    duration_ms: Nullable(t.Number()),
+  }),
+  'workflow.execution.failed': t.Object({
+    execution_id: Id('wfx_...'), workflow_id: Id('wf_...'), version: t.Number(), source: t.String(), error: t.String(),
+    step_id: Nullable(t.String({ description: 'The step that failed' })),
+  }),
   // /v1 (issue 15): an agent is a bot (bt_), an agent endpoint (aep_) or a scheduled agent (agt_).
   'agent.task.completed': t.Object({
     task_id: Id('task_...'), agent_id: Id(), message_id: Id('The message that started the task'),
@@ -156,11 +165,13 @@ export const EVENT_CATALOG = {
   'workflow.execution.completed': {
     description: 'A workflow execution finished successfully (manual, webhook, event or scheduled).',
     scope: 'workflows.read',
+    schema: schemas['workflow.execution.completed'],
     example: { execution_id: 'wfx_Lm3Nb4Vc5Xz6Aq7Sw8De', workflow_id: 'wf_Rt5Yu6Io7Pa8Sd9Fg0Hj', version: 3, source: 'webhook', output: { posted: true }, duration_ms: 1240 },
   },
   'workflow.execution.failed': {
     description: 'A workflow execution failed: a step failed after its retries (and did not continue on error).',
     scope: 'workflows.read',
+    schema: schemas['workflow.execution.failed'],
     example: { execution_id: 'wfx_Lm3Nb4Vc5Xz6Aq7Sw8De', workflow_id: 'wf_Rt5Yu6Io7Pa8Sd9Fg0Hj', version: 3, source: 'manual', error: 'Tool "slack_send_message" failed: channel_not_found', step_id: 'notify' },
   },
   // The /v1 API's events (reference: v1-api.txt).
