@@ -1,7 +1,7 @@
 -- The persisted scheduler (DESIGN §13): schedules with their next slot, fires under a unique
 -- (schedule, slot) key, one lease row with a fencing token; and the scheduled agents built on it.
 CREATE TABLE schedules (
-  id TEXT PRIMARY KEY,                      -- sch_
+  id TEXT PRIMARY KEY,                      -- sch_ (sjob_ for system jobs)
   name TEXT NOT NULL UNIQUE,                -- agent:<agt_id> or system:<job>
   handler TEXT NOT NULL,                    -- the registered handler that runs its fires
   target_id TEXT,                           -- the handler's subject (an agent id)
@@ -29,7 +29,7 @@ CREATE TABLE schedules (
   consecutive_failures INTEGER NOT NULL DEFAULT 0,
   last_slot INTEGER,
   last_fire_at INTEGER,
-  last_finished_at INTEGER,
+  last_finished_at INTEGER,                 -- system jobs always; others when the outcome changes
   last_status TEXT,
   last_error TEXT,
   created_at TEXT NOT NULL,
@@ -37,7 +37,8 @@ CREATE TABLE schedules (
 );
 CREATE INDEX schedules_due ON schedules(next_run_at) WHERE status = 'active';
 
--- One row per slot ever handled; the primary key is the at-most-once guarantee.
+-- One row per slot ever handled; the primary key is the at-most-once guarantee. Slot first: the fires of a
+-- tick append at the end of the table instead of touching one random page per schedule.
 CREATE TABLE schedule_fires (
   schedule_id TEXT NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
   slot INTEGER NOT NULL,                    -- epoch ms of the slot (manual runs: the time asked)
@@ -49,10 +50,13 @@ CREATE TABLE schedule_fires (
   started_at INTEGER,
   finished_at INTEGER,
   error TEXT,
-  PRIMARY KEY (schedule_id, slot)
+  PRIMARY KEY (slot, schedule_id)
 ) WITHOUT ROWID;
-CREATE INDEX schedule_fires_open ON schedule_fires(status, schedule_id) WHERE status IN ('buffered', 'running');
-CREATE INDEX schedule_fires_finished ON schedule_fires(finished_at);
+CREATE INDEX schedule_fires_open ON schedule_fires(schedule_id, slot) WHERE status IN ('buffered', 'running');
+-- Fire history by schedule for the system jobs only (GET /api/admin/jobs): an index over every fire would
+-- cost a random page write per fire.
+CREATE INDEX schedule_fires_system ON schedule_fires(schedule_id, slot) WHERE schedule_id LIKE 'sjob%';
+
 
 CREATE TABLE scheduler_lease (
   id INTEGER PRIMARY KEY CHECK (id = 1),

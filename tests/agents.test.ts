@@ -215,10 +215,14 @@ describe('/api/agents', () => {
 
     const tp = await t.req('GET', '/api/agents/templates')
     expect(tp.status).toBe(200)
-    expect(tp.body.templates.length).toBeGreaterThanOrEqual(6)
+    expect(tp.body.templates.length).toBe(5)
     const b = await deploy(t, alice, await workflow(t, alice, echoSteps))
     for (const tpl of tp.body.templates) {
-      expect(tpl).toMatchObject({ id: expect.any(String), name: expect.any(String), workflow_template_id: expect.any(String) })
+      expect(tpl).toMatchObject({ id: expect.any(String), name: expect.any(String), workflow_template: { id: tpl.workflow_template_id } })
+      // Built on a real workflow template, with its example input and a schedule that validates.
+      const wt = await t.req('GET', `/api/templates/${tpl.workflow_template_id}`)
+      expect(wt.status).toBe(200)
+      expect(tpl.agent_config.input_data).toEqual(wt.body.data.input_example)
       const s = await schedule(t, alice, b.agent_id, tpl.schedule_config)
       expect(s.next_runs.length).toBe(5)
     }

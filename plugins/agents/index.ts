@@ -1,12 +1,13 @@
 import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
 import { authGuard } from '../../src/http/guard'
-import { AGENT_TEMPLATES } from './templates'
+import { agentTemplates } from './templates'
 import * as agents from './service'
 import { Agent, AgentParams, AgentStatus, Analytics, DeployAgent, ExecuteResponse, ScheduleAgent, ScheduledResponse, ScheduleConfig, AgentConfig } from './model'
 
 const Template = t.Object({
   id: t.String(), name: t.String(), description: t.String(), category: t.String(), workflow_template_id: t.String(), required_platforms: t.Array(t.String()),
+  workflow_template: t.Object({ id: t.String(), name: t.String(), difficulty: t.String() }),
   agent_config: AgentConfig, schedule_config: ScheduleConfig,
 })
 
@@ -14,7 +15,7 @@ const Template = t.Object({
 export const agentsPlugin = (k: Kernel) =>
   new Elysia({ name: 'agents', seed: k, prefix: '/api/agents', detail: { tags: ['Agents'] } })
     .use(authGuard(k))
-    .get('/templates', () => ({ templates: AGENT_TEMPLATES }), {
+    .get('/templates', () => ({ templates: agentTemplates() }), {
       response: t.Object({ templates: t.Array(Template) }), detail: { summary: 'Ready agent configurations built on the workflow templates' },
     })
     .post('', ({ principal, body, set }) => {

@@ -1,50 +1,70 @@
+import { TEMPLATES } from '../templates/catalog'
+import type { WorkflowTemplate } from '../templates/types'
 import type { AgentConfigInput, ScheduleConfigInput } from './model'
 
 /**
- * Ready agent configurations: a workflow template (GET /api/templates) plus the agent_config and the
- * schedule_config that make it autonomous. Use: POST /api/templates/:workflow_template_id/use, then
- * POST /api/agents with the new workflow and this agent_config, then POST /api/agents/schedule.
+ * Ready agent configurations built on the workflow templates (GET /api/templates): the template's workflow
+ * (POST /api/templates/:id/use creates it), plus the agent_config and schedule_config that make it
+ * autonomous. Schedules come from the template's own trigger; the policies and instructions from here.
  */
 export interface AgentTemplate {
-  id: string; name: string; description: string; category: string; workflow_template_id: string
-  required_platforms: string[]; agent_config: AgentConfigInput; schedule_config: ScheduleConfigInput
+  id: string; name: string; description: string; category: string; required_platforms: string[]
+  workflow_template_id: string; workflow_template: { id: string; name: string; difficulty: string }
+  agent_config: AgentConfigInput; schedule_config: ScheduleConfigInput
 }
 
-export const AGENT_TEMPLATES: AgentTemplate[] = [
+interface Tuning { id: string; name: string; description: string; template: string; instructions: string; schedule?: Partial<ScheduleConfigInput> }
+
+const TUNINGS: Tuning[] = [
   {
-    id: 'agent_daily_digest', name: 'Daily Slack digest', category: 'reporting', workflow_template_id: 'daily-digest-slack', required_platforms: ['slack'],
-    description: 'Every weekday at 08:30 local time, summarises what happened yesterday and posts it to a Slack channel.',
-    agent_config: { instructions: 'Write a short, skimmable digest: at most 8 bullet points, most important first.' },
-    schedule_config: { type: 'cron', cron: '30 8 * * 1-5', timezone: 'Europe/Berlin', overlap_policy: 'skip', catchup_policy: 'latest', catchup_window_seconds: 4 * 3600, pause_after_failures: 5 },
+    id: 'agent_daily_digest', name: 'Daily Slack digest', template: 'tpl_daily_digest_slack',
+    description: 'Every weekday morning, summarises the day\'s items and posts the digest to Slack; a morning missed while the server was down is caught up within 4 hours, never later.',
+    instructions: 'Write a short, skimmable digest: at most 8 bullet points, most important first.',
+    schedule: { overlap_policy: 'skip', catchup_policy: 'latest', catchup_window_seconds: 4 * 3600, pause_after_failures: 5 },
   },
   {
-    id: 'agent_github_issue_triage', name: 'GitHub issue triage', category: 'engineering', workflow_template_id: 'github-issue-triage', required_platforms: ['github'],
-    description: 'Every 15 minutes, labels new GitHub issues by type and priority and asks for missing reproduction steps.',
-    agent_config: { instructions: 'Be conservative: label only when confident; never close issues.' },
-    schedule_config: { type: 'interval', interval_seconds: 900, jitter_seconds: 60, overlap_policy: 'skip', catchup_policy: 'latest', pause_after_failures: 10 },
+    id: 'agent_open_issues_report', name: 'Weekly open issues report', template: 'tpl_github_open_issues_report',
+    description: 'Mondays, reports the open GitHub issues of a repository to Slack; pauses itself after 3 failures in a row (a revoked token, a renamed repository).',
+    instructions: 'Group issues by label; call out anything open for more than 30 days.',
+    schedule: { overlap_policy: 'skip', catchup_policy: 'latest', catchup_window_seconds: 86_400, pause_after_failures: 3 },
   },
   {
-    id: 'agent_support_triage', name: 'Support inbox triage', category: 'support', workflow_template_id: 'support-triage', required_platforms: [],
-    description: 'Every 5 minutes, classifies new support messages by urgency and topic and drafts a first answer.',
-    agent_config: { instructions: 'Escalate anything about billing, security or data loss as urgent.' },
-    schedule_config: { type: 'interval', interval_seconds: 300, overlap_policy: 'buffer_one', catchup_policy: 'latest', pause_after_failures: 10 },
+    id: 'agent_standup_reminder', name: 'Stand-up reminder', template: 'tpl_standup_reminder',
+    description: 'Weekday stand-up reminders in Slack; a reminder that is late is useless, so missed ones are skipped (catch-up none).',
+    instructions: 'Keep it to one friendly sentence.',
+    schedule: { overlap_policy: 'skip', catchup_policy: 'none' },
   },
   {
-    id: 'agent_lead_enrichment', name: 'Lead enrichment', category: 'sales', workflow_template_id: 'lead-enrichment', required_platforms: [],
-    description: 'Hourly during business hours, enriches new leads with company size, industry and a fit score.',
-    agent_config: { instructions: 'Score fit from 0 to 100; explain the score in one sentence.', budgets: { max_tokens: 20_000 } },
-    schedule_config: { type: 'cron', cron: '0 9-18 * * 1-5', timezone: 'America/New_York', overlap_policy: 'skip', catchup_policy: 'none' },
+    id: 'agent_uptime_monitor', name: 'Uptime monitor', template: 'tpl_uptime_check',
+    description: 'Checks a URL every 5 minutes and alerts Slack when it is down; checks never pile up (skip) and are spread with 30 s of jitter.',
+    instructions: 'Alert only on a failed check; include the status code and latency.',
+    schedule: { overlap_policy: 'skip', catchup_policy: 'latest', jitter_seconds: 30, pause_after_failures: 20 },
   },
   {
-    id: 'agent_invoice_extraction', name: 'Invoice extraction', category: 'finance', workflow_template_id: 'invoice-extraction', required_platforms: [],
-    description: 'Nightly at 02:00 UTC, extracts totals, dates and vendors from the invoices received that day; every missed night is caught up.',
-    agent_config: { instructions: 'Never guess amounts: leave a field empty when it is not legible.' },
-    schedule_config: { type: 'cron', cron: '0 2 * * *', timezone: 'UTC', overlap_policy: 'buffer_all', catchup_policy: 'all', catchup_window_seconds: 7 * 86_400 },
-  },
-  {
-    id: 'agent_weekly_report', name: 'Weekly metrics report', category: 'reporting', workflow_template_id: 'weekly-report', required_platforms: [],
-    description: 'Mondays at 07:00 in Tokyo, writes a one-page report of last week\'s key metrics with notable changes.',
-    agent_config: { instructions: 'Compare with the previous week and call out changes above 10 %.' },
-    schedule_config: { type: 'cron', cron: '0 7 * * 1', timezone: 'Asia/Tokyo', overlap_policy: 'skip', catchup_policy: 'latest', catchup_window_seconds: 86_400 },
+    id: 'agent_weekly_broadcast', name: 'Weekly Telegram broadcast', template: 'tpl_telegram_broadcast',
+    description: 'Sends the weekly announcement to a Telegram list on Fridays at 10:00 Berlin time; a broadcast is never sent twice (buffer_one, catch-up latest within 6 hours).',
+    instructions: 'Personalise the greeting with the recipient\'s name; keep the message under 500 characters.',
+    schedule: { type: 'cron', cron: '0 10 * * 5', timezone: 'Europe/Berlin', overlap_policy: 'buffer_one', catchup_policy: 'latest', catchup_window_seconds: 6 * 3600 },
   },
 ]
+
+function scheduleOf(t: WorkflowTemplate, extra: Partial<ScheduleConfigInput> = {}): ScheduleConfigInput {
+  const c = t.workflow.trigger_config as { cron?: string; timezone?: string; interval_seconds?: number }
+  const base: ScheduleConfigInput = c.interval_seconds ? { type: 'interval', interval_seconds: c.interval_seconds } : { type: 'cron', cron: c.cron ?? '0 9 * * 1-5', timezone: c.timezone ?? 'UTC' }
+  return { ...base, ...extra } as ScheduleConfigInput
+}
+
+export function agentTemplates(): AgentTemplate[] {
+  const out: AgentTemplate[] = []
+  for (const x of TUNINGS) {
+    const t = TEMPLATES.find((w) => w.id === x.template)
+    if (!t) continue
+    out.push({
+      id: x.id, name: x.name, description: x.description, category: t.category, required_platforms: t.required_platforms,
+      workflow_template_id: t.id, workflow_template: { id: t.id, name: t.name, difficulty: t.difficulty },
+      agent_config: { instructions: x.instructions, input_data: t.input_example },
+      schedule_config: scheduleOf(t, x.schedule),
+    })
+  }
+  return out
+}

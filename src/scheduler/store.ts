@@ -78,20 +78,27 @@ export function setNext(db: Db, id: string, nextSlot: number | null, nextRunAt: 
     .run(nextSlot, nextRunAt, ended ? 1 : 0, id)
 }
 
-/** Records how a fire ended on its schedule; returns the new consecutive failure count. */
-export function recordOutcome(db: Db, id: string, ok: boolean, error: string | null, now: number): number {
-  db.query(`UPDATE schedules SET consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END, last_status = ?,
-              last_error = CASE WHEN ? THEN last_error ELSE ? END, last_finished_at = ? WHERE id = ?`)
-    .run(ok ? 1 : 0, ok ? 'succeeded' : 'failed', ok ? 1 : 0, error, now, id)
-  return db.query<{ n: number }, [string]>('SELECT consecutive_failures AS n FROM schedules WHERE id = ?').get(id)?.n ?? 0
-}
+export type OutcomeRow = Pick<ScheduleRow, 'id' | 'name' | 'handler' | 'target_id' | 'owner_id' | 'status' | 'consecutive_failures' | 'pause_after_failures'>
+
+/**
+ * A success: clears the failure streak. Written only when it changes something (or for system jobs, whose
+ * last finish the admin view shows), so a schedule that keeps succeeding costs no row write here.
+ */
+export const recordSuccess = (db: Db, id: string, now: number) =>
+  db.query(`UPDATE schedules SET consecutive_failures = 0, last_status = 'succeeded', last_finished_at = ?
+            WHERE id = ? AND (consecutive_failures <> 0 OR last_status IS NOT 'succeeded' OR system = 1)`).run(now, id)
+
+/** A failure: the streak grows; returns what the failing hook needs (null when the schedule was deleted). */
+export const recordFailure = (db: Db, id: string, error: string, now: number) =>
+  db.query<OutcomeRow, [string, number, string]>(`UPDATE schedules SET consecutive_failures = consecutive_failures + 1, last_status = 'failed', last_error = ?, last_finished_at = ?
+            WHERE id = ? RETURNING id, name, handler, target_id, owner_id, status, consecutive_failures, pause_after_failures`).get(error, now, id) ?? null
 
 // Fires
 
 /** Inserts a fire unless its slot was handled already; false on a duplicate key. */
 export function insertFire(db: Db, f: FireRow): boolean {
   const r = db.query(`INSERT INTO schedule_fires (schedule_id, slot, kind, status, token, input, queued_at, started_at, finished_at, error)
-                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (schedule_id, slot) DO NOTHING`)
+                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slot, schedule_id) DO NOTHING`)
     .run(f.schedule_id, f.slot, f.kind, f.status, f.token, f.input, f.queued_at, f.started_at, f.finished_at, f.error)
   return r.changes === 1
 }
@@ -114,8 +121,9 @@ export const finishFire = (db: Db, scheduleId: string, slot: number, status: Fir
   db.query("UPDATE schedule_fires SET status = ?, error = ?, finished_at = ? WHERE schedule_id = ? AND slot = ? AND status IN ('running', 'buffered')")
     .run(status, error, now, scheduleId, slot).changes === 1
 
-export const recentFires = (db: Db, scheduleId: string, limit: number) =>
-  db.query<FireRow, [string, number]>('SELECT * FROM schedule_fires WHERE schedule_id = ? ORDER BY slot DESC LIMIT ?').all(scheduleId, limit)
+/** The last fires of a system job (their ids start with sjob_; the partial index covers only those). */
+export const recentSystemFires = (db: Db, scheduleId: string, limit: number) =>
+  db.query<FireRow, [string, number]>("SELECT * FROM schedule_fires WHERE schedule_id LIKE 'sjob%' AND schedule_id = ? ORDER BY slot DESC LIMIT ?").all(scheduleId, limit)
 
 export const pruneFires = (db: Db, before: number) =>
   db.query("DELETE FROM schedule_fires WHERE finished_at < ? AND status NOT IN ('buffered', 'running')").run(before).changes

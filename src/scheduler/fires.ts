@@ -1,0 +1,254 @@
+import type { Kernel } from '../kernel'
+import { iso } from '../clock'
+import { jitterFor, nextSlot } from './calendar'
+import { Lease } from './lease'
+import { overlapAction, planSlots } from './plan'
+import * as store from './store'
+import type { FireKind, FireOutcome, Handler } from './types'
+
+const BATCH = 200
+/** Failures in a row that raise the "failing" hook when a schedule has no pause_after_failures. */
+export const DEFAULT_FAILING_AFTER = 3
+
+export interface ManualFire { status: 'started' | 'buffered' | 'skipped'; slot: number; done: Promise<FireOutcome> | null }
+
+interface Started { s: store.ScheduleRow; slot: number; kind: FireKind; input: unknown }
+type Waiter = (o: FireOutcome) => void
+
+/**
+ * Firing (DESIGN §13): due schedules are handled in transactions that record each slot under the unique
+ * (schedule, slot) key before its handler starts, so a slot fires at most once, across crashes too; the
+ * overlap and catch-up policies decide what each slot becomes; finished fires are recorded in batches.
+ */
+export class FireEngine {
+  protected handlers = new Map<string, Handler>()
+  protected inflight = new Map<string, { ctrl: AbortController; done: Promise<void> }>()
+  protected waiters = new Map<string, Waiter>()
+  /** Fires of this process still running, per schedule (a hint: the table is checked when it is not 0). */
+  protected runningBy = new Map<string, number>()
+  /** Schedules that have queued fires (the table is checked for them only). */
+  protected buffered = new Set<string>()
+  /** Finished fires waiting to be recorded: one transaction per turn of the event loop. */
+  protected finished: Array<{ id: string; slot: number; o: FireOutcome }> = []
+  protected flushing: Promise<void> | null = null
+  readonly lease: Lease
+  lastTickAt: number | null = null
+  ticks = 0
+
+  constructor(protected k: Kernel) { this.lease = new Lease(k.db) }
+
+  handle(name: string, h: Handler) { this.handlers.set(name, h) }
+
+  // The loop
+
+  /** Start-up: fires that were running when the process stopped are marked interrupted (never re-run),
+   *  every active schedule's next_run_at is recomputed, queued fires are resumed. No timers. */
+  reconcile() {
+    const now = this.k.clock.now()
+    const db = this.k.db
+    db.transaction(() => {
+      for (const f of store.allOpenFires(db)) {
+        if (f.status === 'running' && !this.inflight.has(`${f.schedule_id}:${f.slot}`)) store.finishFire(db, f.schedule_id, f.slot, 'interrupted', 'The process stopped while this fire was running', now)
+      }
+      for (const r of store.active(db)) {
+        const spec = store.specOf(r)
+        const slot = r.next_slot ?? nextSlot(spec, now, r.anchor_ms)
+        store.setNext(db, r.id, slot, slot === null ? null : slot + jitterFor(r.id, slot, r.jitter_ms), slot === null)
+      }
+    })()
+    if (!this.lease.ensure(now)) return
+    const starts: Started[] = []
+    db.transaction(() => {
+      for (const id of new Set(store.allOpenFires(db).map((f) => f.schedule_id))) { this.buffered.add(id); starts.push(...this.drain(id, now)) }
+    })()
+    for (const s of starts) this.launch(s)
+  }
+
+  /** Handles every due schedule once; returns how many fires started. Tests call it after moving the clock. */
+  tick(): number {
+    const now = this.k.clock.now()
+    this.lastTickAt = now
+    this.ticks++
+    if (!this.lease.ensure(now)) return 0
+    let startedCount = 0
+    for (;;) {
+      const due = store.due(this.k.db, now, BATCH)
+      if (!due.length) break
+      const starts: Started[] = []
+      this.k.db.transaction(() => {
+        if (!this.lease.current()) return
+        for (const s of due) starts.push(...this.handleDue(s, now))
+      })()
+      for (const s of starts) this.launch(s)
+      startedCount += starts.length
+      if (due.length < BATCH || !this.lease.current()) break
+    }
+    return startedCount
+  }
+
+  protected handleDue(s: store.ScheduleRow, now: number): Started[] {
+    const spec = store.specOf(s)
+    const plan = planSlots(spec, s.next_slot!, now, s.anchor_ms)
+    const next = nextSlot(spec, Math.max(now, plan.lastSlot ?? now), s.anchor_ms)
+    const batch = plan.fire.length > 1 && spec.overlap !== 'allow_all' // catch-up slots run one after another
+    const starts: Started[] = []
+    let fired = 0
+    let skipped = 0
+    for (const f of plan.fire) {
+      const r = this.admit(s, f.slot, f.kind, null, now, batch)
+      if (r === 'started') { fired++; starts.push({ s, slot: f.slot, kind: f.kind, input: null }) }
+      else if (r === 'buffered') fired++
+      else if (r === 'skipped') skipped++
+    }
+    store.advance(this.k.db, s.id, {
+      nextSlot: next, nextRunAt: next === null ? null : next + jitterFor(s.id, next, s.jitter_ms), ended: next === null,
+      fired, missed: plan.missed, skipped, lastSlot: plan.lastSlot, now, nowIso: iso(now),
+    })
+    if (plan.missed > 0) this.handlers.get(s.handler)?.missed?.(s, plan.missed, plan.lastSlot!)
+    return starts
+  }
+
+  /** Records one fire under the overlap policy (inside a transaction). 'duplicate': the slot was handled already. */
+  protected admit(s: store.ScheduleRow, slot: number, kind: FireKind, input: unknown, now: number, queue: boolean): 'started' | 'buffered' | 'skipped' | 'duplicate' {
+    const db = this.k.db
+    const busy = (this.runningBy.get(s.id) ?? 0) > 0 || this.buffered.has(s.id)
+    const open = busy ? store.openFires(db, s.id) : []
+    const running = open.filter((f) => f.status === 'running')
+    let action = overlapAction(s.overlap_policy, running.length, open.length - running.length)
+    if (queue && action !== 'start') action = 'buffer'
+    const base = { schedule_id: s.id, slot, kind, input: input === null || input === undefined ? null : JSON.stringify(input), queued_at: now, error: null }
+    if (action === 'skip') {
+      if (!store.insertFire(db, { ...base, status: 'skipped', token: this.lease.token, started_at: null, finished_at: now, error: 'Skipped: the previous fire was still running (overlap policy)' })) return 'duplicate'
+      this.handlers.get(s.handler)?.skipped?.(s, slot, 'overlap')
+      return 'skipped'
+    }
+    if (action === 'buffer') {
+      if (!store.insertFire(db, { ...base, status: 'buffered', token: null, started_at: null, finished_at: null })) return 'duplicate'
+      this.buffered.add(s.id)
+      return 'buffered'
+    }
+    if (!store.insertFire(db, { ...base, status: 'running', token: this.lease.token, started_at: now, finished_at: null })) return 'duplicate'
+    if (action === 'cancel_and_start') {
+      for (const f of running) {
+        store.finishFire(db, s.id, f.slot, 'cancelled', 'Cancelled by a newer fire (overlap policy cancel_other)', now)
+        store.addCounts(db, s.id, 0, 1, now)
+        this.handlers.get(s.handler)?.skipped?.(s, f.slot, 'cancelled')
+        this.inflight.get(`${s.id}:${f.slot}`)?.ctrl.abort(new Error('cancelled by a newer fire'))
+      }
+    }
+    return 'started'
+  }
+
+  /** The oldest queued fire starts when nothing of the schedule runs (all of them under allow_all). */
+  protected drain(id: string, now: number): Started[] {
+    if (!this.buffered.has(id)) return []
+    const s = store.get(this.k.db, id)
+    if (!s) { this.buffered.delete(id); return [] }
+    const open = store.openFires(this.k.db, id)
+    if (!open.some((f) => f.status === 'buffered')) { this.buffered.delete(id); return [] }
+    let running = open.filter((f) => f.status === 'running').length
+    const out: Started[] = []
+    for (const f of open) {
+      if (f.status !== 'buffered') continue
+      if (running > 0 && s.overlap_policy !== 'allow_all') break
+      if (store.startFire(this.k.db, id, f.slot, this.lease.token ?? 0, now)) {
+        running++
+        out.push({ s, slot: f.slot, kind: f.kind, input: f.input ? JSON.parse(f.input) : null })
+      }
+    }
+    if (!open.some((f) => f.status === 'buffered' && !out.some((o) => o.slot === f.slot))) this.buffered.delete(id)
+    return out
+  }
+
+  /** A manual run under the schedule's overlap policy (marked manual; the slot is the time asked). */
+  fireManual(id: string, input: unknown): ManualFire {
+    const now = this.k.clock.now()
+    this.lease.ensure(now)
+    let result: ManualFire = { status: 'skipped', slot: now, done: null }
+    let start: Started | null = null
+    this.k.db.transaction(() => {
+      const s = store.get(this.k.db, id)!
+      let slot = now
+      while (store.fireExists(this.k.db, id, slot)) slot++
+      const r = this.admit(s, slot, 'manual', input, now, false)
+      if (r === 'started') start = { s, slot, kind: 'manual', input }
+      if (r === 'skipped') store.addCounts(this.k.db, id, 0, 1, now)
+      else store.addCounts(this.k.db, id, 1, 0, now)
+      result = { status: r === 'duplicate' ? 'skipped' : r, slot, done: null }
+    })()
+    if (result.status !== 'skipped') result.done = new Promise<FireOutcome>((res) => this.waiters.set(`${id}:${result.slot}`, res))
+    if (start) this.launch(start)
+    return result
+  }
+
+  protected launch(st: Started) {
+    const h = this.handlers.get(st.s.handler)
+    const key = `${st.s.id}:${st.slot}`
+    const ctrl = new AbortController()
+    const run = async (): Promise<FireOutcome> => {
+      if (!h) return { ok: false, error: `No handler "${st.s.handler}" is registered` }
+      try {
+        return await h.run({ scheduleId: st.s.id, name: st.s.name, targetId: st.s.target_id, ownerId: st.s.owner_id, slot: st.slot, kind: st.kind, input: st.input, token: this.lease.token ?? 0, signal: ctrl.signal })
+      } catch (err) {
+        return { ok: false, error: (err as Error).message }
+      }
+    }
+    this.runningBy.set(st.s.id, (this.runningBy.get(st.s.id) ?? 0) + 1)
+    const done = run().then((o) => this.complete(st.s.id, st.slot, o)).catch((err) => this.k.log.error('scheduler: completing a fire failed', { schedule: st.s.name, error: (err as Error).message }))
+    this.inflight.set(key, { ctrl, done })
+  }
+
+  protected complete(id: string, slot: number, o: FireOutcome) {
+    this.inflight.delete(`${id}:${slot}`)
+    const n = (this.runningBy.get(id) ?? 1) - 1
+    if (n > 0) this.runningBy.set(id, n)
+    else this.runningBy.delete(id)
+    this.finished.push({ id, slot, o })
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(() => {
+      try { this.recordFinished() } catch (err) {
+        this.k.log.error('scheduler: recording finished fires failed (they are closed as interrupted at the next start)', { error: (err as Error).message })
+      } finally { this.flushing = null; resolve() }
+    }))
+  }
+
+  /** Records every finished fire of this turn in one transaction, then starts what was queued behind them. */
+  protected recordFinished() {
+    const batch = this.finished.splice(0)
+    const now = this.k.clock.now()
+    const db = this.k.db
+    const starts: Started[] = []
+    try {
+      db.transaction(() => {
+        for (const { id, slot, o } of batch) {
+          const error = o.ok ? null : (o.error ?? 'failed')
+          if (store.finishFire(db, id, slot, o.ok ? 'succeeded' : 'failed', error, now)) {
+            const s = error === null ? (store.recordSuccess(db, id, now), null) : store.recordFailure(db, id, error, now)
+            if (s && s.consecutive_failures === (s.pause_after_failures ?? DEFAULT_FAILING_AFTER)) {
+              const pause = s.pause_after_failures !== null && s.status === 'active'
+              if (pause) store.setStatus(db, id, 'paused', 'failures', iso(now))
+              this.handlers.get(s.handler)?.failing?.(s, s.consecutive_failures, pause, error)
+            }
+          }
+          starts.push(...this.drain(id, now))
+        }
+      })()
+    } finally {
+      for (const { id, slot, o } of batch) {
+        this.waiters.get(`${id}:${slot}`)?.(o)
+        this.waiters.delete(`${id}:${slot}`)
+      }
+    }
+    for (const s of starts) this.launch(s)
+  }
+
+  isIdle = () => this.inflight.size === 0 && !this.flushing
+
+  /** Resolves when no fire is running in this process (tests, shutdown). */
+  async idle() {
+    while (this.inflight.size || this.flushing) {
+      await Promise.all([...this.inflight.values()].map((f) => f.done))
+      if (this.flushing) await this.flushing
+    }
+  }
+
+}
