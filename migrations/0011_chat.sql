@@ -38,6 +38,10 @@ CREATE TABLE chat_messages (
   created_at TEXT NOT NULL
 );
 CREATE INDEX chat_messages_conversation ON chat_messages (conversation_id, seq);
+-- Tools used earlier in a conversation stay offered: found without reading the whole history.
+CREATE INDEX chat_messages_tools ON chat_messages (conversation_id, tool_name) WHERE role = 'tool';
+CREATE INDEX chat_messages_run ON chat_messages (run_id) WHERE run_id IS NOT NULL;
+CREATE INDEX chat_messages_system ON chat_messages (conversation_id, seq) WHERE role = 'system';
 
 CREATE TABLE chat_attachments (
   id TEXT PRIMARY KEY,

@@ -33,6 +33,8 @@ export interface Config {
   runQueueMax: number
   /** Retention and backups run by the scheduler's system jobs (src/scheduler/housekeeping.ts). */
   housekeeping: HousekeepingConfig
+  /** An embeddings model for chat tool selection (a second signal beside BM25); null: none (the default). */
+  chatEmbeddings: { provider: 'openai' | 'gemini' | 'groq' | 'ollama' | 'workers-ai'; model: string } | null
 }
 
 type Env = Record<string, string | undefined>
@@ -50,6 +52,19 @@ function int(name: string, v: string | undefined, dflt: number): number {
   const n = Number(v)
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${v}"`)
   return n
+}
+
+/** `AGENTBASE_CHAT_EMBEDDINGS=<provider>:<model>` (an OpenAI-compatible /embeddings API), e.g. openai:text-embedding-3-small. */
+function chatEmbeddings(v: string | undefined): Config['chatEmbeddings'] {
+  const s = str(v)
+  if (!s) return null
+  const i = s.indexOf(':')
+  const provider = i > 0 ? s.slice(0, i) : ''
+  const model = i > 0 ? s.slice(i + 1).trim() : ''
+  if (!['openai', 'gemini', 'groq', 'ollama', 'workers-ai'].includes(provider) || !model) {
+    throw new ConfigError(`AGENTBASE_CHAT_EMBEDDINGS must be <provider>:<model> with provider openai, gemini, groq, ollama or workers-ai, got "${v}"`)
+  }
+  return { provider: provider as NonNullable<Config['chatEmbeddings']>['provider'], model }
 }
 
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
@@ -104,6 +119,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     runConcurrency: Math.max(1, int('AGENTBASE_RUN_CONCURRENCY', env.AGENTBASE_RUN_CONCURRENCY, 16)),
     runQueueMax: Math.max(1, int('AGENTBASE_RUN_QUEUE_MAX', env.AGENTBASE_RUN_QUEUE_MAX, 1000)),
     housekeeping: wrapConfig(() => housekeepingConfig(env)),
+    chatEmbeddings: chatEmbeddings(env.AGENTBASE_CHAT_EMBEDDINGS),
   }
   if (config.passwordMemoryKib < 1024) throw new ConfigError(`AGENTBASE_PASSWORD_MEMORY_KIB must be at least 1024, got "${env.AGENTBASE_PASSWORD_MEMORY_KIB}"`)
   return { ...config, ...overrides }

@@ -45,6 +45,8 @@ describe('create and read', () => {
     expect((await t().req('POST', '/api/chat/conversations', { token: alice.token, body: { workspace_id: bob.ws } })).status).toBe(404)
     const r = await t().req('POST', '/api/chat/conversations', { token: alice.token, body: { provider: 'claude-3-5-sonnet' } })
     expect(r.body.conversation).toMatchObject({ provider: 'anthropic', model: 'claude-3-5-sonnet', title: null })
+    const modelOnly = await t().req('POST', '/api/chat/conversations', { token: alice.token, body: { model: 'gpt-4.1-mini' } })
+    expect(modelOnly.body.conversation).toMatchObject({ provider: 'openai', model: 'gpt-4.1-mini' })
     const bad = await t().req('POST', '/api/chat/conversations', { token: alice.token, body: { provider: 'nonsense' } })
     expect(bad.status).toBe(400)
     expect(bad.body.error).toMatch(/Unknown provider/)

@@ -26,6 +26,18 @@ beforeAll(async () => {
 })
 afterAll(() => { env.close(); mcp.close() })
 
+describe('MCP tools in the catalog', () => {
+  test('GET /tools lists the workspace\'s MCP tools; explain-tools ranks them by the message; another user\'s workspace is 404', async () => {
+    const tools = await env.t.req('GET', '/api/chat/tools', { token: alice.token })
+    expect(tools.body.tools.map((x: any) => x.name)).toContain('everything_get_tiny_image')
+    expect(tools.body.tools.find((x: any) => x.name === 'everything_get_tiny_image')).toMatchObject({ kind: 'mcp', source_name: 'Everything' })
+    const ex = await env.t.req('POST', `/api/chat/conversations/${conv}/explain-tools`, { token: alice.token, body: { content: 'Get me the tiny MCP logo image' } })
+    expect(ex.body.tools[0]).toMatchObject({ name: 'everything_get_tiny_image', offered: true })
+    expect(ex.body.tools[0].matched_terms).toEqual(expect.arrayContaining(['tiny', 'image']))
+    expect((await env.t.req('GET', `/api/chat/tools?workspace_id=${alice.ws}`, { token: bob.token })).status).toBe(404)
+  })
+})
+
 describe('binary tool results', () => {
   test('the model gets a short reference; the bytes are an attachment with type, size and sha256', async () => {
     env.llm.reply({ toolCalls: [{ id: 'img1', name: 'everything_get_tiny_image', arguments: {} }] }, { text: 'Here is your image.' })

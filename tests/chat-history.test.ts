@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { windowHistory, units, MISSING_RESULT } from '../plugins/chat/history'
+import { windowHistory, units, loadWindow, MISSING_RESULT, RECENT_ROWS } from '../plugins/chat/history'
 import type { ChatMessage } from '../src/agent/types'
 import { chatEnv, conversation, send, userWithWorkspace, type Who } from './chat-kit'
 import type { EpEnv } from './endpoints-kit'
@@ -82,6 +82,25 @@ describe('windowHistory (pure)', () => {
     const rows: Row[] = [user('q'), { ...answer(''), status: 'error' }, user('again'), calls('p1', 'p2'), result('p2'), result('p1'), answer('ok')]
     const u = units(rows).units
     expect(u.map((x) => x.map((m) => m.role))).toEqual([['user'], ['user'], ['assistant', 'tool', 'tool'], ['assistant']])
+  })
+})
+
+describe('loadWindow reads only the recent rows it needs', () => {
+  const rows: Row[] = [system('sys')]
+  for (let i = 0; i < 150; i++) rows.push(user(`q${i}`), calls(`c${i}a`, `c${i}b`), result(`c${i}a`, 'r'), result(`c${i}b`, 'r'), answer(`a${i}`))
+  const others = rows.filter((r) => r.role !== 'system')
+  const reads: number[] = []
+  const src = { system: () => rows.filter((r) => r.role === 'system'), recent: (n: number) => { reads.push(n); return others.slice(-n) } }
+  test('the same window as over the whole history, for small and huge budgets', () => {
+    for (const budget of [0, 5, 50, 200, 1000, 1e9]) {
+      reads.length = 0
+      const w = loadWindow(src, budget)
+      expect(w.messages).toEqual(windowHistory(rows, budget).messages)
+      assertValid(w.messages)
+      expect(w.system).toEqual(['sys'])
+      if (budget <= 200) expect(reads).toEqual([RECENT_ROWS])
+      if (budget === 1e9) expect(reads).toEqual([RECENT_ROWS, RECENT_ROWS * 2, RECENT_ROWS * 4])
+    }
   })
 })
 

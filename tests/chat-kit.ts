@@ -3,7 +3,8 @@ import type { EventSourceMessage } from 'eventsource-parser'
 import { epEnv, parseSse, type EpEnv } from './endpoints-kit'
 import type { TestApp, Who } from './helpers'
 export { userWithWorkspace, type Who } from './helpers'
-export { parseSse, readSse, until, count } from './endpoints-kit'
+export { parseSse, readSse, count } from './endpoints-kit'
+export { until } from './helpers'
 
 export const chatEnv = (env: Record<string, string> = {}): Promise<EpEnv> => epEnv({ env })
 

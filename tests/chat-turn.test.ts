@@ -135,6 +135,30 @@ describe('tools', () => {
   })
 })
 
+describe('Anthropic and greetings', () => {
+  test('a parallel tool chain over Anthropic: every tool_use is answered by its tool_result in the next request', async () => {
+    const conv = await conversation(t(), alice, { title: 'claude', provider: 'anthropic' })
+    llm().reply({ toolCalls: [{ id: 'toolu_a', name: 'current_time', arguments: { timezone: 'UTC' } }, { id: 'toolu_b', name: 'current_time', arguments: { timezone: 'Asia/Tokyo' } }] }, { text: 'Both.' })
+    expect((await send(t(), alice, conv, { content: 'What time is it in UTC and Tokyo?' })).status).toBe(200)
+    llm().reply({ text: 'Later.' })
+    expect((await send(t(), alice, conv, { content: 'thanks, and later?' })).status).toBe(200)
+    const body = llm().requests.at(-1)!.body
+    expect(llm().requests.at(-1)!.format).toBe('anthropic')
+    const uses = body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : []).filter((b: any) => b.type === 'tool_use').map((b: any) => b.id))
+    const results = body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : []).filter((b: any) => b.type === 'tool_result').map((b: any) => b.tool_use_id))
+    expect(uses).toEqual(['toolu_a', 'toolu_b'])
+    expect(results.sort()).toEqual(['toolu_a', 'toolu_b'])
+    expect(body.messages[0].role).toBe('user')
+  })
+
+  test('a greeting is answered without offering tools', async () => {
+    const conv = await conversation(t(), alice)
+    llm().reply({ text: 'Hi!' })
+    expect((await send(t(), alice, conv, { content: 'hello!' })).body.content).toBe('Hi!')
+    expect(llm().requests.at(-1)!.body.tools ?? []).toEqual([])
+  })
+})
+
 describe('streaming', () => {
   test('DESIGN §6 events, parsed with eventsource-parser; run.completed carries the saved message', async () => {
     const conv = await conversation(t(), alice)

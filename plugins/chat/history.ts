@@ -9,6 +9,8 @@ import type { MessageRow } from './store'
  */
 
 export const HISTORY_TOKEN_BUDGET = 12_000
+/** Messages read per turn for the window; more only when these all fit and older ones exist. */
+export const RECENT_ROWS = 200
 /** The model is told a result was lost rather than being sent a call without an answer. */
 export const MISSING_RESULT = '[no result: the run ended before this tool call finished]'
 
@@ -64,4 +66,20 @@ export function windowHistory(rows: Row[], budget = HISTORY_TOKEN_BUDGET): Windo
   while (first < all.length && all[first][0].role !== 'user') first++
   const kept = all.slice(first)
   return { system, messages: kept.flat(), dropped: all.slice(0, first).reduce((n, u) => n + u.length, 0) }
+}
+
+export interface HistorySource { system(): Row[]; recent(limit: number): Row[] }
+
+/**
+ * The window without reading the whole conversation: system messages, then the newest RECENT_ROWS others, twice
+ * as many each time those all fit in the budget and older messages exist. The first rows read may be results
+ * whose call is older: units() drops them, and the window never starts there anyway.
+ */
+export function loadWindow(src: HistorySource, budget = HISTORY_TOKEN_BUDGET): Windowed & { rows: Row[] } {
+  const system = src.system()
+  for (let limit = RECENT_ROWS; ; limit *= 2) {
+    const rows = src.recent(limit)
+    const w = windowHistory([...system, ...rows], budget)
+    if (rows.length < limit || w.dropped > 0) return { ...w, rows }
+  }
 }

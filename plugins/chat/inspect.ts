@@ -1,7 +1,7 @@
 import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
 import type { Principal } from '../../src/auth/principal'
-import { validatorFor } from '../../src/agent/schema'
+import { compileSchema } from '../../src/agent/ajv'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import * as workspaces from '../workspaces/service'
 import { toolView } from '../mcp/tools-service'
@@ -18,11 +18,14 @@ import { executeRun } from './run-adapter'
 export async function explainTools(k: Kernel, who: Principal, convId: string, content: string) {
   const conv = requireConversation(k, who, convId)
   const catalog = await toolSetFor(k, who, conv).catalog()
-  const rows = messagesStore(k.db).all(conv.id)
-  const { selection, intent, offered } = planTools(catalog, content, rows, messagesStore(k.db).toolNames(conv.id))
+  const rows = messagesStore(k.db).recent(conv.id, 20)
+  const { selection, intent, offered } = await planTools(k, catalog, content, rows, messagesStore(k.db).toolNames(conv.id))
   return {
-    k: selection.k, total_tools: catalog.length, offered, intent: { intent: intent.intent, needs_tools: intent.needs_tools, confidence: intent.confidence },
-    tools: selection.ranked.slice(0, 50).map((r) => ({ name: r.name, score: r.score, matched_terms: [...new Set(r.matched)], offered: r.offered, reason: r.reason, source: r.source })),
+    k: selection.k, total_tools: catalog.length, offered, signals: selection.signals, intent: { intent: intent.intent, needs_tools: intent.needs_tools, confidence: intent.confidence },
+    tools: selection.ranked.slice(0, 50).map((r) => ({
+      name: r.name, score: r.score, matched_terms: [...new Set(r.matched)], offered: r.offered, reason: r.reason, source: r.source,
+      ...(r.semantic !== undefined ? { bm25: r.bm25 ?? 0, semantic: r.semantic } : {}),
+    })),
   }
 }
 
@@ -40,7 +43,7 @@ const INTENT_SCHEMA = {
 export async function explainIntent(k: Kernel, who: Principal, convId: string, content: string, provider?: string | null): Promise<IntentResult & { fallback_reason?: string; provider?: string; model?: string }> {
   const conv = requireConversation(k, who, convId)
   const catalog = await toolSetFor(k, who, conv).catalog()
-  const rows = messagesStore(k.db).all(conv.id)
+  const rows = messagesStore(k.db).recent(conv.id, 20)
   const heuristic = classifyIntent(content, selectTools(catalog, content, { usedBefore: [] }).ranked)
   const choice = (() => { try { return resolveChoice(k, conv.owner_id, { provider }, { strictKey: true, conversation: conv }) } catch { return null } })()
   // Local Ollama is the fallback default of every server: only used for intent when someone chose it.
@@ -72,7 +75,8 @@ export async function validateToolCall(k: Kernel, who: Principal, convId: string
   const value = args ?? {}
   if (typeof value !== 'object' || Array.isArray(value) || value === null) errors.push({ path: 'arguments', message: 'must be an object' })
   else {
-    const v = validatorFor(tool.inputSchema)
+    // Every error at once (the `output` profile), so a client can fix them all in one go.
+    const v = compileSchema(tool.inputSchema, 'output')
     if (v && !v(value)) {
       for (const e of v.errors ?? []) {
         const base = e.instancePath ? `arguments${e.instancePath.replace(/\//g, '.')}` : 'arguments'
@@ -87,8 +91,9 @@ export async function validateToolCall(k: Kernel, who: Principal, convId: string
 
 /** GET /api/chat/tools: what the orchestrator may offer (a workspace's, default the caller's first). */
 export async function listTools(k: Kernel, who: Principal, q: { include_all?: boolean; all?: boolean; workspace_id?: string }) {
-  const wsId = q.workspace_id ? workspaces.requireOwned(k, who, q.workspace_id).id : defaultWorkspace(k, who)
-  const ts = workspaceToolSet(k, who.userId, wsId, { actor: who.tokenId ?? who.userId })
+  const ws = q.workspace_id ? workspaces.requireOwned(k, who, q.workspace_id) : null
+  const wsId = ws ? ws.id : defaultWorkspace(k, who)
+  const ts = workspaceToolSet(k, ws?.owner_id ?? who.userId, wsId, { actor: who.tokenId ?? who.userId })
   const tools = (await ts.catalog(!!(q.include_all || q.all))).map(toolView)
   return { workspace_id: wsId, count: tools.length, tools }
 }

@@ -1,4 +1,4 @@
-import type { Ranked } from './ranking'
+import { tokenize, type Ranked } from './ranking'
 
 /**
  * Does a message need tools? A cheap model-free classification (verbs, question shapes, how well the best tool
@@ -21,7 +21,9 @@ export function classifyIntent(content: string, ranked: Ranked[]): IntentResult 
   const text = content.trim()
   const words = text.toLowerCase().replace(/[^a-z0-9\s']/g, ' ').split(/\s+/).filter(Boolean)
   const best = ranked[0]
-  const strongMatch = !!best && best.score >= 2.5
+  // BM25 scores shrink with small catalogs: a query word in the best tool's own name counts as strong too.
+  const nameHit = !!best && tokenize(best.name).some((w) => best.matched.includes(w))
+  const strongMatch = !!best && (best.score >= 2.5 || nameHit)
   const anyMatch = !!best && best.score > 0.8
   if (GREETING.test(text)) {
     return { intent: 'conversation', needs_tools: false, confidence: 0.95, reasoning: 'A greeting or acknowledgement: answer directly.', method: 'heuristic' }

@@ -1,4 +1,4 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel } from '../../src/kernel'
 
 /**
  * One turn at a time per conversation (in this process; the run service's queue takes over across instances).
@@ -6,16 +6,24 @@ import type { Kernel } from '../../src/kernel'
  */
 export class TurnLocks {
   private tails = new Map<string, Promise<void>>()
+  private waiting = new Map<string, number>()
 
   busy(id: string) { return this.tails.has(id) }
+  /** Turns waiting behind the running one. */
+  queued(id: string) { return this.waiting.get(id) ?? 0 }
 
   async acquire(id: string): Promise<() => void> {
-    const prev = this.tails.get(id) ?? Promise.resolve()
+    const running = this.tails.get(id)
+    const prev = running ?? Promise.resolve()
     let release!: () => void
     const mine = new Promise<void>((r) => { release = r })
     const tail = prev.then(() => mine)
     this.tails.set(id, tail)
-    await prev
+    const waits = running !== undefined
+    if (waits) this.waiting.set(id, this.queued(id) + 1)
+    try { await prev } finally {
+      if (waits) { const n = this.queued(id) - 1; if (n > 0) this.waiting.set(id, n); else this.waiting.delete(id) }
+    }
     let done = false
     return () => {
       if (done) return
@@ -26,4 +34,4 @@ export class TurnLocks {
   }
 }
 
-export const turnLocks = (k: Kernel) => k.singleton('chat.turn-locks', () => new TurnLocks())
+export const turnLocks = perKernel(() => new TurnLocks())

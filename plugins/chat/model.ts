@@ -124,8 +124,12 @@ export const MessageList = t.Object({
 const Rec = t.Record(t.String(), t.Unknown())
 export const ExplainTools = t.Object({
   k: t.Number(), total_tools: t.Number(), offered: t.Array(t.String()),
+  signals: t.Array(t.String({ description: 'bm25, and embeddings:<model> when AGENTBASE_CHAT_EMBEDDINGS is set' })),
   intent: t.Object({ intent: t.String(), needs_tools: t.Boolean(), confidence: t.Number() }),
-  tools: t.Array(t.Object({ name: t.String(), score: t.Number(), matched_terms: t.Array(t.String()), offered: t.Boolean(), reason: t.Nullable(t.String()), source: t.String() })),
+  tools: t.Array(t.Object({
+    name: t.String(), score: t.Number(), matched_terms: t.Array(t.String()), offered: t.Boolean(), reason: t.Nullable(t.String()), source: t.String(),
+    bm25: t.Optional(t.Number({ description: 'with embeddings: the BM25 part (score = bm25 / best bm25 + semantic)' })), semantic: t.Optional(t.Number({ description: 'with embeddings: cosine similarity' })),
+  })),
 })
 export const IntentView = t.Object({
   intent: t.String({ description: 'action | data_query | conversation' }), needs_tools: t.Boolean(), confidence: t.Number(), reasoning: t.String(),

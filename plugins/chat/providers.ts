@@ -1,4 +1,4 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { ApiError, badRequest } from '../../src/http/errors'
 import { PROVIDERS, type ProviderName } from '../../src/agent/types'
 import { KEY_ENV } from '../../src/llm/index'
@@ -77,7 +77,7 @@ export function resolveChoice(
     choice = { provider: p, model: opts.conversation.model ?? DEFAULT_MODELS[p] }
   } else if (settings?.default_provider) {
     const p = settings.default_provider as ChatProvider
-    choice = { provider: p, model: settings.default_model ?? DEFAULT_MODELS[p] }
+    choice = { provider: p, model: explicit.model ?? settings.default_model ?? DEFAULT_MODELS[p] }
   } else {
     const p = serverDefault(k)
     choice = { provider: p, model: explicit.model ?? DEFAULT_MODELS[p] }
@@ -95,7 +95,7 @@ function pricedModels(p: ChatProvider): string[] {
 
 interface Probe { at: number; reachable: boolean }
 const PROBE_TTL_MS = 60_000
-const probes = (k: Kernel) => k.singleton('chat.provider-probes', () => new Map<string, Probe>())
+const probes = perKernel(() => new Map<string, Probe>())
 
 /** Is anything answering at the base URL? Any HTTP answer counts; cached a minute; never sends a key. */
 async function reachable(k: Kernel, url: string): Promise<boolean> {

@@ -39,6 +39,11 @@ const SYNONYMS: Record<string, string[]> = {
   api: ['http', 'request'], call: ['request', 'phone'], notify: ['send', 'message', 'alert'], alert: ['notify', 'incident'], remind: ['reminder'],
   summary: ['summarize'], summarize: ['summary'], tweet: ['post', 'twitter'], upload: ['file', 'put'], download: ['get', 'file'], close: ['resolve'],
   assign: ['assignee'], comment: ['reply', 'note'], star: ['favorite'], label: ['tag'], tag: ['label'],
+  rain: ['weather', 'forecast'], snow: ['weather', 'forecast'], temperature: ['weather'], weekend: ['forecast'],
+  bitcoin: ['cryptocurrency', 'coin', 'price'], ethereum: ['cryptocurrency', 'coin', 'price'], crypto: ['cryptocurrency', 'coin'], worth: ['price'],
+  readme: ['file', 'contents'], revenue: ['deal', 'amount'], know: ['message', 'send'], tell: ['message', 'send'], let: ['send'],
+  train: ['directions', 'transit'], drive: ['directions'], walk: ['directions'], math: ['compute'], integral: ['compute', 'math'], equation: ['compute'],
+  outage: ['incident'], down: ['incident'], oncall: ['incident', 'call'], tomorrow: ['schedule'],
 }
 
 /** Light stemming: plural and common verb endings, so "issues" finds `list_issue` and "sending" finds `send`. */
@@ -66,42 +71,49 @@ export function tokenize(text: string): string[] {
 
 const SYN_STEMMED = new Map<string, string[]>(Object.entries(SYNONYMS).map(([w, s]) => [stem(w), s.map(stem)]))
 
-interface Posting { doc: number; tf: number }
+/** A term's postings as parallel typed arrays (doc index, weighted term frequency): tight loops, no objects. */
+interface Postings { docs: Int32Array; tfs: Float64Array }
 
 export class ToolIndex {
-  private postings = new Map<string, Posting[]>()
-  private lengths: Float64Array
-  private avgLength: number
+  private postings = new Map<string, Postings>()
+  /** Per doc: K1 * (1 - B + B * length / average length), the BM25 length normalisation, precomputed. */
+  private norms: Float64Array
+  private terms: Set<string>[]
+  /** Scratch scores, reused by every query (zeroed again for the docs a query touched). */
+  private scores: Float64Array
   readonly names: string[]
 
   constructor(docs: RankDoc[]) {
     this.names = docs.map((d) => d.name)
-    this.lengths = new Float64Array(docs.length)
-    let total = 0
-    docs.forEach((d, i) => {
+    const lengths = new Float64Array(docs.length)
+    const building = new Map<string, { docs: number[]; tfs: number[] }>()
+    this.terms = docs.map((d, i) => {
       const tf = new Map<string, number>()
       const add = (words: string[], w: number) => { for (const t of words) tf.set(t, (tf.get(t) ?? 0) + w) }
       add(tokenize(d.name), W_NAME)
       add(d.params.flatMap(tokenize), W_PARAM)
       add(tokenize(d.description), W_DESC)
-      let len = 0
       for (const [term, n] of tf) {
-        len += n
-        let list = this.postings.get(term)
-        if (!list) this.postings.set(term, (list = []))
-        list.push({ doc: i, tf: n })
+        lengths[i] += n
+        let list = building.get(term)
+        if (!list) building.set(term, (list = { docs: [], tfs: [] }))
+        list.docs.push(i)
+        list.tfs.push(n)
       }
-      this.lengths[i] = len
-      total += len
+      return new Set(tf.keys())
     })
-    this.avgLength = docs.length ? total / docs.length : 1
+    for (const [term, l] of building) this.postings.set(term, { docs: Int32Array.from(l.docs), tfs: Float64Array.from(l.tfs) })
+    const avg = docs.length ? lengths.reduce((a, b) => a + b, 0) / docs.length : 1
+    this.norms = lengths.map((len) => K1 * (1 - B + B * (len / avg)))
+    this.scores = new Float64Array(docs.length)
   }
 
   get size() { return this.names.length }
 
   /**
-   * Every tool scoring above zero, best first. `context` (recent history) counts at `contextWeight`; synonyms of
-   * query words at half weight. `matched` lists the query words (and synonyms) found in the tool.
+   * Tools scoring above zero, best first (at most `limit`, default all). `context` (recent history) counts at
+   * `contextWeight`; synonyms of query words at half weight. `matched` lists the query words (and synonyms)
+   * found in the tool.
    */
   rank(query: string, opts: { context?: string; contextWeight?: number; limit?: number } = {}): Ranked[] {
     const weights = new Map<string, number>()
@@ -113,25 +125,37 @@ export class ToolIndex {
     }
     if (opts.context) for (const t of tokenize(opts.context)) bump(t, opts.contextWeight ?? 0.3)
     const n = this.names.length
-    const scores = new Float64Array(n)
-    const matched = new Map<number, string[]>()
+    const scores = this.scores
+    const touched: number[] = []
     for (const [term, w] of weights) {
       const list = this.postings.get(term)
       if (!list) continue
-      const idf = Math.log(1 + (n - list.length + 0.5) / (list.length + 0.5))
-      for (const p of list) {
-        const norm = K1 * (1 - B + B * (this.lengths[p.doc] / this.avgLength))
-        scores[p.doc] += w * idf * ((p.tf * (K1 + 1)) / (p.tf + norm))
-        const m = matched.get(p.doc)
-        if (m) m.push(term)
-        else matched.set(p.doc, [term])
+      const { docs, tfs } = list
+      const idf = w * Math.log(1 + (n - docs.length + 0.5) / (docs.length + 0.5))
+      for (let i = 0; i < docs.length; i++) {
+        const doc = docs[i]
+        const tf = tfs[i]
+        if (scores[doc] === 0) touched.push(doc)
+        scores[doc] += idf * ((tf * (K1 + 1)) / (tf + this.norms[doc]))
       }
     }
-    const docs = [...matched.keys()]
-    // Ties keep catalog order (built-ins and earlier tools first): deterministic answers.
-    docs.sort((a, b) => scores[b] - scores[a] || a - b)
-    const top = opts.limit ? docs.slice(0, opts.limit) : docs
-    return top.map((doc) => ({ name: this.names[doc], score: Math.round(scores[doc] * 1000) / 1000, matched: matched.get(doc)! }))
+    // Only the best `limit` need ordering: a native numeric sort finds the cut-off score, then the few above it
+    // are sorted. Ties keep catalog order (built-ins and earlier tools first): deterministic answers.
+    let top = touched
+    const limit = opts.limit ?? 0
+    if (limit && touched.length > limit) {
+      const sorted = Float64Array.from(touched, (d) => scores[d]).sort()
+      const cut = sorted[sorted.length - limit]
+      top = touched.filter((d) => scores[d] >= cut)
+    }
+    top.sort((a, b) => scores[b] - scores[a] || a - b)
+    if (limit) top = top.slice(0, limit)
+    const queryTerms = [...weights.keys()]
+    const out = top.map((doc) => ({
+      name: this.names[doc], score: Math.round(scores[doc] * 1000) / 1000, matched: queryTerms.filter((t) => this.terms[doc].has(t)),
+    }))
+    for (const doc of touched) scores[doc] = 0
+    return out
   }
 }
 

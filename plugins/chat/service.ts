@@ -53,7 +53,7 @@ function workspaceFor(k: Kernel, who: Principal, id: string | null | undefined):
 /** A workspace token's own workspace, else the caller's first (oldest) workspace, else none. */
 export function defaultWorkspace(k: Kernel, who: Principal): string | null {
   if (who.workspaceId) return who.workspaceId
-  return conversationsStore(k.db).firstWorkspace(who.userId)
+  return workspaces.firstWorkspaceId(k, who)
 }
 
 export function newMessage(k: Kernel, conversationId: string, role: MessageRow['role'], content: string, extra: Partial<NewMessage> = {}): NewMessage {
@@ -66,8 +66,9 @@ export function newMessage(k: Kernel, conversationId: string, role: MessageRow['
 
 export function create(k: Kernel, who: Principal, input: CreateConversationInput): ConversationRow {
   const workspaceId = workspaceFor(k, who, input.workspace_id)
-  // Validates the provider now (400 for an unknown one) and pins the model a name like "gpt-4o" implies.
-  const choice = input.provider ? resolveChoice(k, who.userId, { provider: input.provider, model: input.model ?? null }, { strictKey: false }) : null
+  // Validates the provider now (400 for an unknown one) and pins the model a name like "gpt-4o" implies; a model
+  // without a provider runs on the caller's default provider.
+  const choice = input.provider || input.model ? resolveChoice(k, who.userId, { provider: input.provider ?? null, model: input.model ?? null }, { strictKey: false }) : null
   const now = nowIso(k.clock)
   const title = input.title?.trim() || null
   const row: ConversationRow = {
@@ -213,4 +214,17 @@ export function listToolCalls(k: Kernel, ownerId: string, conversationId: string
     }
   }
   return out
+}
+
+/**
+ * A turn that ended without its run's onFinish: lost to a restart (the run service marks its run `interrupted`
+ * afterwards), or refused by the run service after the user message was saved. The conversation gets an error
+ * message saying so, once per run.
+ */
+export function recordFailedTurn(k: Kernel, conversationId: string, runId: string | null, error: string) {
+  k.db.transaction(() => {
+    if (!conversationsStore(k.db).get(conversationId) || (runId && messagesStore(k.db).hasRun(runId))) return
+    messagesStore(k.db).insert(newMessage(k, conversationId, 'assistant', '', { status: 'error', error_message: error, run_id: runId }))
+    conversationsStore(k.db).touch(conversationId, 1, nowIso(k.clock))
+  })()
 }

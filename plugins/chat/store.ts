@@ -62,8 +62,6 @@ export const conversationsStore = (db: Db) => ({
   replaceTitle: (id: string, from: string, to: string) => db.query('UPDATE chat_conversations SET title = ? WHERE id = ? AND title = ?').run(to, id, from).changes,
   touch: (id: string, added: number, at: string) =>
     db.query(`UPDATE chat_conversations SET message_count = message_count + ?, updated_at = ?, activity = ${NEXT_ACTIVITY} WHERE id = ?`).run(added, at, id),
-  /** The owner's first (oldest) workspace: a conversation's default source of tools. */
-  firstWorkspace: (ownerId: string) => db.query<{ id: string }, [string]>('SELECT id FROM workspaces WHERE owner_id = ? ORDER BY created_at, rowid LIMIT 1').get(ownerId)?.id ?? null,
   remove: (id: string) => db.query('DELETE FROM chat_conversations WHERE id = ?').run(id).changes,
 })
 
@@ -82,11 +80,19 @@ export const messagesStore = (db: Db) => ({
   latest: (conversationId: string, limit: number) => db.query<MessageRow, [string, number]>(
     'SELECT * FROM (SELECT * FROM chat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
   ).all(conversationId, limit),
+  /** The newest `limit` messages other than system ones, oldest first (the history window's candidates). */
+  recent: (conversationId: string, limit: number) => db.query<MessageRow, [string, number]>(
+    "SELECT * FROM (SELECT * FROM chat_messages WHERE conversation_id = ? AND role != 'system' ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+  ).all(conversationId, limit),
+  system: (conversationId: string) => db.query<MessageRow, [string]>(
+    "SELECT * FROM chat_messages WHERE conversation_id = ? AND role = 'system' ORDER BY seq",
+  ).all(conversationId),
   all: (conversationId: string) => db.query<MessageRow, [string]>('SELECT * FROM chat_messages WHERE conversation_id = ? ORDER BY seq').all(conversationId),
   count: (conversationId: string) => db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM chat_messages WHERE conversation_id = ?').get(conversationId)!.n,
   seqOf: (conversationId: string, id: string) => db.query<{ seq: number }, [string, string]>(
     'SELECT seq FROM chat_messages WHERE conversation_id = ? AND id = ?',
   ).get(conversationId, id)?.seq ?? null,
+  hasRun: (runId: string) => !!db.query<{ one: number }, [string]>('SELECT 1 AS one FROM chat_messages WHERE run_id = ? LIMIT 1').get(runId),
   /** Names of tools called earlier in the conversation (they stay offered). */
   toolNames: (conversationId: string) => db.query<{ tool_name: string }, [string]>(
     "SELECT DISTINCT tool_name FROM chat_messages WHERE conversation_id = ? AND role = 'tool' AND tool_name IS NOT NULL",

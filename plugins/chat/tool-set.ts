@@ -19,13 +19,6 @@ const EXT: Record<string, string> = {
   'text/plain': 'txt', 'application/json': 'json', 'text/csv': 'csv',
 }
 
-interface BinaryPart { mimeType?: string; data?: string; name?: string; uri?: string }
-
-/** Binary parts a provider put in `data.files` (plugins/mcp/provider.ts does for MCP images, audio and blobs). */
-function binaryParts(data: unknown): BinaryPart[] {
-  const files = (data as { files?: unknown } | null)?.files
-  return Array.isArray(files) ? files.filter((f): f is BinaryPart => !!f && typeof (f as BinaryPart).data === 'string') : []
-}
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 100) || 'file'
 
@@ -40,11 +33,11 @@ export class ChatToolSet implements ToolSet {
 
   async call(name: string, args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult> {
     const r = await this.inner.call(name, args, ctx)
-    const parts = binaryParts(r.data)
+    const parts = r.files ?? []
     if (!parts.length) return r
     const notes: string[] = []
     parts.forEach((p, i) => {
-      const bytes = Buffer.from(p.data!, 'base64')
+      const bytes = Buffer.from(p.data, 'base64')
       const type = (p.mimeType || 'application/octet-stream').toLowerCase()
       const base = p.name || (p.uri ? p.uri.split(/[/?#]/).filter(Boolean).pop() : '') || `${name}-${i + 1}`
       const filename = safeName(/\.[a-z0-9]{1,5}$/i.test(base) ? base : `${base}.${EXT[type] ?? 'bin'}`)
@@ -56,7 +49,7 @@ export class ChatToolSet implements ToolSet {
       this.files.set(file.id, file)
       notes.push(`[file ${filename} (${type}, ${bytes.length} bytes, sha256 ${file.sha256.slice(0, 16)}) saved as attachment ${file.id}; the user can download it]`)
     })
-    const { data: _bytes, ...rest } = r
+    const { files: _bytes, ...rest } = r
     return { ...rest, content: [r.content, ...notes].filter(Boolean).join('\n') }
   }
 }

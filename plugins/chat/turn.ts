@@ -8,11 +8,11 @@ import { nowIso } from '../../src/clock'
 import { workspaceToolSet, type CatalogEntry, type WorkspaceToolSet } from '../../src/tools/workspace-tools'
 import * as wallet from '../wallet/service'
 import { conversationsStore, messagesStore, type ConversationRow, type MessageRow } from './store'
-import { newMessage, requireConversation } from './service'
+import { newMessage, recordFailedTurn, requireConversation } from './service'
 import { resolveChoice, type Choice } from './providers'
-import { selectTools, type Selection } from './selection'
+import { selectToolsAsync, type Selection } from './selection'
 import { classifyIntent, type IntentResult } from './intent'
-import { windowHistory, HISTORY_TOKEN_BUDGET } from './history'
+import { loadWindow, HISTORY_TOKEN_BUDGET } from './history'
 import { ChatToolSet } from './tool-set'
 import { turnLocks } from './locks'
 import { recordTurn } from './record'
@@ -26,16 +26,21 @@ export const CHAT_SYSTEM_PROMPT = 'You are the Agentbase assistant. Use the offe
   + 'otherwise answer directly and concisely. Tool results that mention an attachment are files the user can download.'
 export const TURN_LIMITS = { maxToolCalls: 12, maxIterations: 10, timeoutMs: 60_000 }
 export const RETRY_AFTER_SECONDS = 2
+/** Messages that may wait behind a running turn ("multitask": "enqueue"); more get 429. */
+export const MAX_QUEUED_TURNS = 5
 
 /** Recent user messages: a weaker ranking signal, so "and now send it to Slack" still finds what it refers to. */
 export function rankingContext(rows: MessageRow[]): string {
   return rows.filter((r) => r.role === 'user').slice(-2).map((r) => r.content).join('\n')
 }
 
-/** What the turn offers: nothing for a confident greeting; otherwise the BM25 top k plus tools used before. */
-export function planTools(catalog: CatalogEntry[], content: string, rows: MessageRow[], usedBefore: string[]): { selection: Selection; intent: IntentResult; offered: string[] } {
-  const selection = selectTools(catalog, content, { context: rankingContext(rows), usedBefore })
-  const intent = classifyIntent(content, selection.ranked)
+/**
+ * What the turn offers: nothing for a confident greeting; otherwise the top k (BM25, plus embeddings when a model is
+ * configured) and the tools used before. The intent reads the BM25 ranking (its thresholds are in BM25 terms).
+ */
+export async function planTools(k: Kernel, catalog: CatalogEntry[], content: string, rows: MessageRow[], usedBefore: string[]): Promise<{ selection: Selection; intent: IntentResult; offered: string[] }> {
+  const { selection, bm25 } = await selectToolsAsync(k, catalog, content, { context: rankingContext(rows), usedBefore })
+  const intent = classifyIntent(content, bm25.ranked)
   const skip = !intent.needs_tools && intent.confidence >= 0.9
   const offered = skip ? selection.offered.filter((n) => usedBefore.includes(n)) : selection.offered
   if (skip) for (const r of selection.ranked) r.offered = offered.includes(r.name)
@@ -45,16 +50,16 @@ export function planTools(catalog: CatalogEntry[], content: string, rows: Messag
 export const toolSetFor = (k: Kernel, who: Principal, conv: ConversationRow) =>
   workspaceToolSet(k, conv.owner_id, conv.workspace_id, { actor: who.tokenId ?? who.userId })
 
-interface Prepared { conv: ConversationRow; spec: AgentSpec; tools: ChatToolSet; history: ReturnType<typeof windowHistory>; user: MessageRow; choice: Choice; titleFrom: string | null }
+interface Prepared { conv: ConversationRow; spec: AgentSpec; tools: ChatToolSet; history: ReturnType<typeof loadWindow>; user: MessageRow; choice: Choice; titleFrom: string | null }
 
 async function prepare(k: Kernel, who: Principal, convId: string, body: SendMessageInput, choice: Choice): Promise<Prepared> {
   const conv = conversationsStore(k.db).get(convId)
   if (!conv) throw notFound('Conversation') // deleted while this turn waited in the queue
   const toolset: WorkspaceToolSet = toolSetFor(k, who, conv)
   const catalog = await toolset.catalog()
-  const rows = messagesStore(k.db).all(conv.id)
-  const history = windowHistory(rows, HISTORY_TOKEN_BUDGET)
-  const { offered } = planTools(catalog, body.content, rows, messagesStore(k.db).toolNames(conv.id))
+  const msgs = messagesStore(k.db)
+  const history = loadWindow({ system: () => msgs.system(conv.id), recent: (n) => msgs.recent(conv.id, n) }, HISTORY_TOKEN_BUDGET)
+  const { offered } = await planTools(k, catalog, body.content, history.rows as MessageRow[], msgs.toolNames(conv.id))
   const names = new Set(offered)
   const tools = new ChatToolSet(toolset, catalog.filter((e) => names.has(e.name)))
   const spec: AgentSpec = {
@@ -129,9 +134,12 @@ export async function sendMessage(k: Kernel, who: Principal, convId: string, bod
   if (locks.busy(conv.id) && body.multitask !== 'enqueue') {
     throw new ApiError(409, 'A turn is already running in this conversation: retry after it ends, or send "multitask": "enqueue" to queue this message', 'turn_in_progress', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })
   }
+  if (locks.queued(conv.id) >= MAX_QUEUED_TURNS) {
+    throw new ApiError(429, `Rate limited: ${MAX_QUEUED_TURNS} messages already wait for this conversation's running turn`, 'turn_queue_full', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })
+  }
   const release = await locks.acquire(conv.id)
   const turn: TurnState = { saved: null, outcome: null, repairStopped: false, release }
-  let p: Prepared
+  let p: Prepared | null = null
   let started: { runId: string; events: AsyncIterable<RunEvent> }
   try {
     p = await prepare(k, who, conv.id, body, choice)
@@ -150,10 +158,14 @@ export async function sendMessage(k: Kernel, who: Principal, convId: string, bod
       },
     })
   } catch (err) {
+    // Refused after the user message was saved (billing's reservation, a configuration error): say so in the history.
+    if (p && !turn.saved) {
+      try { recordFailedTurn(k, p.conv.id, null, err instanceof ApiError ? err.message : 'The turn could not start') } catch { /* the refusal is what the caller needs */ }
+    }
     release()
     throw err
   }
-  const events = relay(k, p, started.runId, started.events, turn)
+  const events = relay(k, p!, started.runId, started.events, turn)
   if (req.stream) return sseResponse(k, events as AsyncIterable<{ type: string }>, { signal: req.signal })
   // A sync caller that goes away cancels its turn.
   const onAbort = () => { void cancelRun(k, started.runId) }

@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
 import { authGuard } from '../../src/http/guard'
 import { nowIso } from '../../src/clock'
+import { platformFetch, type PlatformResponse } from '../../src/http/platform'
 import type { Principal } from '../../src/auth/principal'
 import { withConfigs } from '../connections/service'
 import { DebugSettings, TokenTest } from './model'
@@ -20,20 +21,21 @@ export function mask(secret: unknown): string | null {
 async function checkToken(k: Kernel, config: Record<string, any>) {
   const base = k.config.platformApis.whatsapp
   const url = `${base}/${encodeURIComponent(String(config.phone_number_id ?? ''))}?fields=id,display_phone_number,verified_name,quality_rating`
+  let res: PlatformResponse
   try {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${config.access_token ?? ''}` }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' })
-    const json: any = await res.json().catch(() => null)
-    if (res.ok) {
-      return { valid: true, status_code: res.status, phone_number: { id: json?.id ?? null, display_phone_number: json?.display_phone_number ?? null, verified_name: json?.verified_name ?? null, quality_rating: json?.quality_rating ?? null }, error: null, error_code: null }
-    }
-    const e = json?.error
-    const expired = res.status === 401 || e?.code === 190
-    return {
-      valid: false, status_code: res.status, phone_number: null, error: String(e?.message ?? `HTTP ${res.status}`).slice(0, 300), error_code: e?.code ?? null,
-      hint: expired ? 'The access token is invalid or expired: create a new system user token in Meta Business settings and update the connection.' : 'Check phone_number_id (WhatsApp > API Setup shows it) and the token\'s whatsapp_business_messaging permission.',
-    }
+    res = await platformFetch('WhatsApp', url, { headers: { authorization: `Bearer ${config.access_token ?? ''}` } }, { timeoutMs: TIMEOUT_MS, userAgent: `agentbase/${k.version}` })
   } catch (err) {
-    return { valid: false, status_code: null, phone_number: null, error: `Could not reach the WhatsApp API: ${(err as Error).message.replace(/https?:\/\/\S+/g, '<url>')}`, error_code: null }
+    return { valid: false, status_code: null, phone_number: null, error: `Could not reach the WhatsApp API: ${(err as Error).message}`, error_code: null }
+  }
+  const json = res.json
+  if (res.ok) {
+    return { valid: true, status_code: res.status, phone_number: { id: json?.id ?? null, display_phone_number: json?.display_phone_number ?? null, verified_name: json?.verified_name ?? null, quality_rating: json?.quality_rating ?? null }, error: null, error_code: null }
+  }
+  const e = json?.error
+  const expired = res.status === 401 || e?.code === 190
+  return {
+    valid: false, status_code: res.status, phone_number: null, error: String(e?.message ?? `HTTP ${res.status}`).slice(0, 300), error_code: e?.code ?? null,
+    hint: expired ? 'The access token is invalid or expired: create a new system user token in Meta Business settings and update the connection.' : 'Check phone_number_id (WhatsApp > API Setup shows it) and the token\'s whatsapp_business_messaging permission.',
   }
 }
 

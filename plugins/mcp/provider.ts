@@ -19,7 +19,7 @@ export function mcpServerTools(k: Kernel, r: McpServerRow, tools: McpTool[], ava
     run: async (args, ctx) => {
       // The tool set's own timeout governs; the pool's is only a backstop.
       const res = await mcpPool(k).callTool(targetOf(k, r), tool.name, args, { signal: ctx.signal, timeoutMs: MAX_TOOL_TIMEOUT_MS + 5000, onProgress: ctx.onProgress })
-      return { content: mcpResultText(res), isError: !!res.isError, data: res.structuredContent ?? mcpBinaryParts(res) }
+      return { content: mcpResultText(res), isError: !!res.isError, data: res.structuredContent ?? undefined, files: mcpBinaryParts(res) }
     },
   }))
 }

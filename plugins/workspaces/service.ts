@@ -42,3 +42,6 @@ export function remove(k: Kernel, who: Principal, id: string) {
   workspaceStore(k.db).remove(id)
   forgetTokens(k, { workspaceId: id }) // its workspace tokens went with it (ON DELETE CASCADE)
 }
+
+/** The caller's first (oldest) workspace id, or null: where chat conversations take their tools by default. */
+export const firstWorkspaceId = (k: Kernel, who: Principal): string | null => workspaceStore(k.db).firstOf(who.userId)

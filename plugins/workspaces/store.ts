@@ -12,4 +12,6 @@ export const workspaceStore = (db: Db) => ({
     .run(ws.id, ws.owner_id, ws.name, ws.description, ws.created_at, ws.updated_at),
   update: (ws: WorkspaceView) => db.query('UPDATE workspaces SET name = ?, description = ?, updated_at = ? WHERE id = ?').run(ws.name, ws.description, ws.updated_at, ws.id),
   remove: (id: string) => db.query('DELETE FROM workspaces WHERE id = ?').run(id),
+  /** The owner's first (oldest) workspace id, or null. */
+  firstOf: (ownerId: string) => db.query<{ id: string }, [string]>('SELECT id FROM workspaces WHERE owner_id = ? ORDER BY created_at, rowid LIMIT 1').get(ownerId)?.id ?? null,
 })

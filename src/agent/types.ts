@@ -32,7 +32,11 @@ export interface ToolResult {
   isError?: boolean
   /** Structured result for API callers, when there is one. */
   data?: unknown
+  /** Binary parts (MCP images, audio, blob resources) as base64; a surface may keep them as files. Never audited. */
+  files?: ToolFile[]
 }
+
+export interface ToolFile { mimeType: string; data: string; name?: string; uri?: string }
 
 export interface ToolSet {
   list(): Promise<ToolDefinition[]>

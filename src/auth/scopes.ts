@@ -10,7 +10,7 @@ export const SCOPES = {
   'endpoints.read': 'List and read agent endpoints and their runs',
   'endpoints.write': 'Create, change and delete agent endpoints',
   'endpoints.run': 'Run agent endpoints and read run results',
-  'conversations.read': 'Read bot and chat conversations',
+  'conversations.read': 'Read bot conversations',
   'chat.read': 'List and read chat conversations, messages, files, tools and providers',
   'chat.write': 'Create chat conversations and send messages',
   'tools.read': 'List tools, MCP servers and the call audit log',

@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { Kernel } from '../kernel'
+import type { ToolFile } from '../agent/types'
 import { ApiError } from '../http/errors'
 import type { JsonSchema } from '../agent/types'
 
@@ -308,17 +309,14 @@ export function mcpResultText(res: CallToolResult): string {
   return parts.join('\n')
 }
 
-/**
- * Binary parts of an MCP result (images, audio, blob resources) as `{ files: [...] }` for the result's `data`, so a
- * surface can keep them as files (chat stores them as attachments); undefined when there are none.
- */
-export function mcpBinaryParts(res: CallToolResult): { files: Array<{ mimeType: string; data: string; uri?: string }> } | undefined {
-  const files: Array<{ mimeType: string; data: string; uri?: string }> = []
+/** Binary parts of an MCP result (images, audio, blob resources), for ToolResult.files; undefined when there are none. */
+export function mcpBinaryParts(res: CallToolResult): ToolFile[] | undefined {
+  const files: ToolFile[] = []
   for (const c of res.content ?? []) {
     if ((c.type === 'image' || c.type === 'audio') && typeof c.data === 'string') files.push({ mimeType: c.mimeType, data: c.data })
     else if (c.type === 'resource' && 'blob' in c.resource && typeof c.resource.blob === 'string') {
       files.push({ mimeType: c.resource.mimeType ?? 'application/octet-stream', data: c.resource.blob, uri: c.resource.uri })
     }
   }
-  return files.length ? { files } : undefined
+  return files.length ? files : undefined
 }

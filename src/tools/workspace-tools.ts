@@ -74,6 +74,7 @@ export const DEFAULT_TOOL_TIMEOUT_MS = 30_000
 export const MAX_TOOL_TIMEOUT_MS = 120_000
 const DEFAULT_MAX_RESULT_CHARS = 100_000
 const MAX_DATA_CHARS = 256 * 1024
+const MAX_FILES_CHARS = 16 * 1024 * 1024
 const MAX_NAME = 64
 
 /** Lowercase snake slug for tool names: `GitHub Issues!` -> `github_issues`. */
@@ -98,7 +99,10 @@ function capResult(r: ToolResult, maxChars: number): ToolResult {
   if (data !== undefined) {
     try { if (JSON.stringify(data).length > MAX_DATA_CHARS) data = undefined } catch { data = undefined }
   }
-  return { content, isError: r.isError ?? false, ...(data !== undefined ? { data } : {}) }
+  // Binary parts are kept up to MAX_FILES_CHARS of base64 in all (a larger file is dropped; the text says what it was).
+  let room = MAX_FILES_CHARS
+  const files = r.files?.filter((f) => typeof f?.data === 'string' && (room -= f.data.length) >= 0)
+  return { content, isError: r.isError ?? false, ...(data !== undefined ? { data } : {}), ...(files?.length ? { files } : {}) }
 }
 
 /**

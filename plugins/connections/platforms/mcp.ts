@@ -47,6 +47,6 @@ export const mcpPlatform: Platform = {
     const tool = ctx.connection?.tools.find((t) => toolSlug(t.name) === op)
     if (!tool) throw PlatformError.refused(`This MCP connection has no tool "${op}"; test the connection to refresh its tools`)
     const res = await mcpPool(ctx.k).callTool(target(ctx), tool.name, args, { signal: ctx.signal, timeoutMs: MAX_TOOL_TIMEOUT_MS + 5000, onProgress: ctx.onProgress })
-    return { content: mcpResultText(res), isError: !!res.isError, data: res.structuredContent ?? mcpBinaryParts(res) }
+    return { content: mcpResultText(res), isError: !!res.isError, data: res.structuredContent ?? undefined, files: mcpBinaryParts(res) }
   },
 }
