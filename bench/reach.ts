@@ -10,6 +10,7 @@
  * 3. GET /v1/analytics/usage over 1,000,000 runs: 1M run increments fed to the rollup through the code the
  *    run listener uses (30 days, 20 agents, 4 models, 5 channels, 10 tokens), then the query timed.
  * 4. /v1/chat/completions vs POST /api/run/:slug on the same agent endpoint, interleaved: the added latency.
+ * BENCH_SYNC=normal runs it all with AGENTBASE_SYNC=normal (default full).
  */
 import { benchApp } from './_app'
 import { startFakeLlm } from '../tests/fixtures/fake-llm'
@@ -19,7 +20,7 @@ const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(2)} ms, p99 ${pct(xs, 9
 
 const llm = await startFakeLlm({ record: false })
 llm.defaultReply = { text: 'Booked for 4 at 19:00.', usage: { input: 40, output: 6 } }
-const { k, app, call, token, ws, dir } = await benchApp('reach', { OPENAI_BASE_URL: llm.openaiBase })
+const { k, app, call, token, ws, dir } = await benchApp('reach', { OPENAI_BASE_URL: llm.openaiBase, AGENTBASE_SYNC: process.env.BENCH_SYNC ?? 'full' })
 const pat = (await call('POST', '/api/tokens', { name: 'bench', rate_limit_rpm: 10_000_000 }, token)).key as string
 const created = await call('POST', '/api/agent-endpoints', { name: 'Bench agent', workspace_id: ws.id, system_prompt: 'You book tables.', rate_limit_rpm: 1_000_000 }, token)
 const ep = created.endpoint
