@@ -20,6 +20,14 @@ export const requestLog = (k: Kernel, request: Request): Logger => {
 const validId = /^[A-Za-z0-9._:-]{1,128}$/
 
 /**
+ * Request ids only need to be unique, not secret: a random per-process prefix and a counter (16 chars, like
+ * before), instead of 16 CSPRNG characters per request (~4% of an authenticated request's CPU).
+ */
+const REQ_PREFIX = randomString(8)
+let reqCounter = 0
+const mintRequestId = () => `req_${REQ_PREFIX}${(reqCounter++ % 2_821_109_907_456).toString(36).padStart(8, '0')}`
+
+/**
  * Elysia's numeric coercion (query/path numbers) reports type "property" without the field's name;
  * find it in the query string by its value so the message still names the field.
  */
@@ -36,7 +44,7 @@ export const httpCore = (k: Kernel) =>
   new Elysia({ name: 'http-core', seed: k })
     .onRequest(({ request, set }) => {
       const given = request.headers.get('x-request-id')
-      const id = given && validId.test(given) ? given : `req_${randomString(16)}`
+      const id = given && validId.test(given) ? given : mintRequestId()
       metas.set(request, { id, start: performance.now() })
       set.headers['x-request-id'] = id
     })

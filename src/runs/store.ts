@@ -35,10 +35,6 @@ export const runsStore = (db: Db) => ({
   unfinishedOf: (source: RunSource, sourceId: string) => db.query<{ id: string }, [string, string]>(
     "SELECT id FROM runs WHERE source = ? AND source_id = ? AND status IN ('queued', 'running')",
   ).all(source, sourceId).map((r) => r.id),
-  /** A run recorded for one surface key in `meta` (a bot's inbox item): finds the outcome of a retried message. */
-  byMeta: (source: RunSource, sourceId: string, key: string, value: string) => db.query<RunView, [string, string, string, string]>(
-    'SELECT * FROM runs WHERE source = ? AND source_id = ? AND json_extract(meta, ?) = ? ORDER BY created_at DESC LIMIT 1',
-  ).get(source, sourceId, `$.${key}`, value),
   pendingCallbacks: () => db.query<RunView, []>("SELECT * FROM runs WHERE callback_status = 'pending' ORDER BY finished_at").all(),
   setCallback: (id: string, status: 'pending' | 'delivered' | 'failed', attempts: number, lastStatus: number | null) =>
     db.query('UPDATE runs SET callback_status = ?, callback_attempts = ?, callback_last_status = ? WHERE id = ?').run(status, attempts, lastStatus, id),
