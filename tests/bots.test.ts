@@ -180,7 +180,7 @@ describe('PATCH /api/bots/:id', () => {
     { name: 'workflow_json duplicate node ids', body: { workflow_json: { nodes: [{ id: 'a', type: 'llm' }, { id: 'a', type: 'reply' }] } }, status: 400, error: /duplicates/ },
     { name: 'workflow_json edge to unknown node', body: { workflow_json: { nodes: [{ id: 'a', type: 'llm' }], edges: [{ source: 'a', target: 'zz' }] } }, status: 400, error: /unknown node "zz"/ },
     { name: 'workflow_json valid', body: { workflow_json: { nodes: [{ id: 'start', type: 'trigger' }, { id: 'answer', type: 'llm', data: { prompt: 'x' } }], edges: [{ source: 'start', target: 'answer' }] } }, status: 200, expect: { workflow_json: { nodes: [{ id: 'start', type: 'trigger' }, { id: 'answer', type: 'llm', data: { prompt: 'x' } }], edges: [{ source: 'start', target: 'answer' }] } } },
-    { name: 'workflow_enabled true refused', body: { workflow_enabled: true }, status: 400, error: /workflows are not available for bots yet/ },
+    { name: 'workflow_enabled true refused without steps', body: { workflow_enabled: true }, status: 400, error: /workflow_json must be \{ "steps"/ },
     { name: 'workflow_enabled false accepted', body: { workflow_enabled: false }, status: 200, expect: { workflow_enabled: false } },
     { name: 'custom provider without base_url', body: { llm_provider: 'custom' }, status: 400, error: /base_url/ },
   ]

@@ -16,6 +16,7 @@ import { monthlyTokenQuota } from '../auth/service'
 import { botStore, conversationStore, messageStore, type ConversationRow } from './store'
 import { loadBot, type BotRecord } from './record'
 import { monthOf, recordExchange, type Answer, type Exchange } from './exchange'
+import { answerWithWorkflow } from '../workflows/bots'
 
 export { loopIterations } from './exchange'
 
@@ -165,6 +166,11 @@ export async function handleIncoming(k: Kernel, botId: string, msg: IncomingMess
 
   const refused = gate(k, bot)
   if (refused) return groupCommit(k).run(() => record({ text: fallback, error: refused, runId: null }))
+  if (bot.workflow_enabled) {
+    // The bot's workflow answers (plugins/workflows/bots.ts); its failure answers the fallback message.
+    const w = await answerWithWorkflow(k, bot, { text, chat_id: chatId, user_id: userId, user_name: x.userName, conversation_id: x.conversationId, platform: bot.platform })
+    return groupCommit(k).run(() => record({ text: w.error ? fallback : w.text, error: w.error, runId: null }))
+  }
 
   const req: RunRequest = {
     source: 'bot', sourceId: bot.id, ownerId: bot.owner_id, workspaceId: bot.workspace_id, spec: specFor(k, bot), input: { message: text, history },

@@ -75,7 +75,7 @@ export const botsPlugin = (k: Kernel) =>
     })
     .patch('/:id', async ({ principal, params, body, request }) => (await bots.checkBotSkills(k, principal, body, params.id), { bot: bots.toView(k, bots.update(k, principal, params.id, body), { base: base(k, request), withTemplate: true }) }), {
       auth: 'bots.write', params: Id, body: UpdateBot, response: BotEnvelope, transform: keepRaw, beforeHandle: rawCheck(rejectNotUpdatable),
-      detail: { summary: 'Update a bot', description: 'workflow_json is validated structurally; workflow_enabled cannot be turned on yet.' },
+      detail: { summary: 'Update a bot', description: 'workflow_json is validated structurally; with workflow_enabled, a workflow_json of { steps } answers messages through the workflows engine.' },
     })
     .delete('/:id', async ({ principal, params }) => {
       await bots.remove(k, principal, params.id)

@@ -72,7 +72,7 @@ export const UpdateBot = t.Object({
   platform_config: t.Optional(t.Nullable(PlatformConfig)),
   ...limits,
   workflow_json: t.Optional(t.Nullable(t.Unknown({ description: 'Workflow graph { nodes: [{ id, type, data? }], edges: [{ source, target }] }; validated, not run yet' }))),
-  workflow_enabled: t.Optional(t.Boolean({ description: 'Cannot be turned on yet: workflows are not available for bots' })),
+  workflow_enabled: t.Optional(t.Boolean({ description: 'Answer through workflow_json ({ steps } in the /api/workflows step format) instead of the model' })),
 })
 export type UpdateBotInput = typeof UpdateBot.static
 

@@ -10,7 +10,8 @@ import * as channels from '../channels/service'
 import { fromCents, toCents } from '../wallet/service'
 import { botStore, templateStore, type BotRow, type UpdatableColumn } from './store'
 import { openBot } from './record'
-import { validateWorkflow, WORKFLOWS_UNAVAILABLE } from './workflow'
+import { validateWorkflow } from './workflow'
+import { isStepsWorkflow, validateBotWorkflow } from '../workflows/bots'
 import type { BotView, CreateBotInput, UpdateBotInput } from './model'
 
 export { handleIncoming, type IncomingMessage, type IncomingOptions, type IncomingResult } from './engine'
@@ -112,8 +113,13 @@ export function create(k: Kernel, who: Principal, input: CreateBotInput, opts: {
 
 export function update(k: Kernel, who: Principal, id: string, input: UpdateBotInput): BotRow {
   const row = requireBot(k, who, id)
-  if (input.workflow_enabled === true) throw badRequest(WORKFLOWS_UNAVAILABLE, { workflow_enabled: 'workflows are not available for bots yet' })
-  if (input.workflow_json !== undefined && input.workflow_json !== null) validateWorkflow(input.workflow_json)
+  // workflow_json in the workflow step format ({ steps }) runs through the workflows engine when enabled.
+  if (input.workflow_json !== undefined && input.workflow_json !== null) {
+    if (isStepsWorkflow(input.workflow_json)) validateBotWorkflow(input.workflow_json)
+    else validateWorkflow(input.workflow_json)
+  }
+  const enabled = input.workflow_enabled ?? !!row.workflow_enabled
+  if (enabled) validateBotWorkflow(input.workflow_json !== undefined ? input.workflow_json : row.workflow_json ? JSON.parse(row.workflow_json) : null)
   const patch: Partial<Pick<BotRow, UpdatableColumn>> = {}
   const direct = ['name', 'description', 'system_prompt', 'llm_provider', 'llm_model', 'billing_mode', 'max_loop_iterations', 'max_tokens_per_turn',
     'timeout_ms', 'conversation_max_messages', 'conversation_ttl_hours', 'welcome_message', 'fallback_message'] as const
@@ -127,7 +133,7 @@ export function update(k: Kernel, who: Principal, id: string, input: UpdateBotIn
   if (input.enable_rag !== undefined) patch.enable_rag = input.enable_rag ? 1 : 0
   if (input.spending_cap_cents !== undefined) patch.spending_cap_micro = input.spending_cap_cents === null ? null : fromCents(input.spending_cap_cents)
   if (input.workflow_json !== undefined) patch.workflow_json = input.workflow_json === null ? null : JSON.stringify(input.workflow_json)
-  if (input.workflow_enabled === false) patch.workflow_enabled = 0
+  if (input.workflow_enabled !== undefined) patch.workflow_enabled = input.workflow_enabled ? 1 : 0
   if (input.tools !== undefined) patch.tools = input.tools === null ? null : JSON.stringify([...new Set(input.tools)])
   botStore(k.db).update(id, patch, nowIso(k.clock))
   channels.invalidateBot(k, id) // webhook verification reads the new platform_config at once

@@ -1,12 +1,11 @@
 /**
- * Structural validation of a bot's workflow_json. The workflows issue will make bots run it; until then
- * it is stored as given once its shape is sound, and workflow_enabled cannot be turned on.
+ * Structural validation of a bot's workflow_json in the older node/edge shape (stored as given). A workflow_json
+ * in the workflow step format ({ steps }) is validated and run by plugins/workflows/bots.ts when enabled.
  */
 import { badRequest } from '../../src/http/errors'
 
 export const MAX_WORKFLOW_NODES = 200
 export const MAX_WORKFLOW_EDGES = 1000
-export const WORKFLOWS_UNAVAILABLE = 'workflow_enabled cannot be turned on: workflows are not available for bots yet (workflow_json is validated and stored, so you can prepare one)'
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v)
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/

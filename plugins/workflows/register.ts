@@ -1,7 +1,7 @@
 import type { Kernel } from '../../src/kernel'
 import { engine } from './engine'
 import { resumeUnfinished } from './service'
-import { subscribeEventTriggers } from './triggers'
+import { replayEventTriggers, subscribeEventTriggers } from './triggers'
 import { registerWorkflowTools } from './tool-provider'
 
 /**
@@ -18,6 +18,7 @@ export function register(k: Kernel) {
     name: 'workflows.resume',
     start() {
       resumeUnfinished(k)
+      replayEventTriggers(k)
       return () => engine(k).stop()
     },
   })

@@ -104,3 +104,23 @@ export const eventsStore = (db: Db) => ({
   after: (execId: string, after: number) => db.query<EventRow, [string, number]>('SELECT * FROM workflow_execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT 500').all(execId, after),
   maxSeq: (execId: string) => db.query<{ s: number | null }, [string]>('SELECT max(seq) AS s FROM workflow_execution_events WHERE execution_id = ?').get(execId)?.s ?? 0,
 })
+
+/** Event triggers' replay after a restart: the last event seq looked at, and the events after it. */
+export interface EventRowLite { id: string; seq: number; type: string; owner_id: string; data: string; created_at: string }
+const CURSOR_KEY = 'workflows.event_cursor'
+export const triggersStore = (db: Db) => ({
+  cursor: () => {
+    const v = db.query<{ value: string }, [string]>('SELECT value FROM meta WHERE key = ?').get(CURSOR_KEY)?.value
+    return v === undefined ? null : Number(v)
+  },
+  setCursor: (seq: number) => db.query('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(CURSOR_KEY, String(seq)),
+  maxSeq: () => db.query<{ s: number | null }, []>('SELECT max(seq) AS s FROM events').get()?.s ?? 0,
+  /** types null: every type. */
+  eventsAfter: (seq: number, types: string[] | null, limit: number) => db.query<EventRowLite, [number, string | null, number]>(
+    'SELECT id, seq, type, owner_id, data, created_at FROM events WHERE seq > ?1 AND (?2 IS NULL OR type IN (SELECT value FROM json_each(?2))) ORDER BY seq LIMIT ?3',
+  ).all(seq, types === null ? null : JSON.stringify(types), limit),
+  activeEventWorkflows: () => db.query<WorkflowRow, []>("SELECT * FROM workflows WHERE trigger_type = 'event' AND status = 'active'").all(),
+  hasExecutionFor: (workflowId: string, eventId: string) => !!db.query<{ x: number }, [string, string]>(
+    "SELECT 1 AS x FROM workflow_executions WHERE workflow_id = ? AND source = 'event' AND json_extract(trigger_data, '$.event_id') = ? LIMIT 1",
+  ).get(workflowId, eventId),
+})

@@ -9,7 +9,7 @@ import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
 import { evaluateCondition } from '../../src/expr/index'
 import type { DomainEvent } from '../../src/events/bus'
-import { workflowsStore } from './store'
+import { triggersStore, workflowsStore, type WorkflowRow } from './store'
 import { engine } from './engine'
 import { createExecution } from './service'
 
@@ -39,20 +39,55 @@ export function receiveHook(k: Kernel, id: string, request: Request, body: unkno
   return { execution_id: ex.id, status: 'queued' as const, status_url: `/api/workflows/executions/${ex.id}` }
 }
 
-function onEvent(k: Kernel, e: DomainEvent) {
-  if (e.type.startsWith('workflow.')) return // a workflow's own events never trigger workflows (no feedback loops)
-  for (const wf of workflowsStore(k.db).byTrigger(e.owner_id, 'event')) {
+/** Starts the executions an event triggers (a workflow's own events never trigger workflows: no feedback loops). */
+function trigger(k: Kernel, e: Pick<DomainEvent, 'id' | 'type' | 'owner_id' | 'data' | 'created_at'>, candidates: WorkflowRow[], replay: boolean): string[] {
+  if (e.type.startsWith('workflow.')) return []
+  const started: string[] = []
+  for (const wf of candidates) {
+    if (wf.owner_id !== e.owner_id) continue
     const cfg = JSON.parse(wf.trigger_config) as { event?: string; filter?: unknown }
     if (cfg.event !== e.type && cfg.event !== '*') continue
+    if (replay && triggersStore(k.db).hasExecutionFor(wf.id, e.id)) continue
     const trigger = { type: 'event', event: e.type, event_id: e.id, data: e.data, created_at: e.created_at }
     try {
       if (cfg.filter !== undefined && !evaluateCondition(cfg.filter, { input: e.data, trigger, steps: {}, vars: {} }).result) continue
-      const ex = createExecution(k, { workflowId: wf.id, ownerId: wf.owner_id, input: e.data, trigger, source: 'event', mode: 'async' })
-      engine(k).enqueue(ex.id)
+      started.push(createExecution(k, { workflowId: wf.id, ownerId: wf.owner_id, input: e.data, trigger, source: 'event', mode: 'async' }).id)
     } catch (err) {
       k.log.warn('event trigger failed', { workflow_id: wf.id, event: e.type, error: (err as Error).message })
     }
   }
+  return started
+}
+
+const onEvent = (k: Kernel, e: DomainEvent) => {
+  for (const id of trigger(k, e, workflowsStore(k.db).byTrigger(e.owner_id, 'event'), false)) engine(k).enqueue(id)
+}
+
+/**
+ * At start-up: events committed before a crash whose trigger had not yet created its execution (listeners run
+ * after the publisher's commit) are replayed from the events table, once per (workflow, event).
+ */
+export function replayEventTriggers(k: Kernel): number {
+  const ts = triggersStore(k.db)
+  const max = ts.maxSeq()
+  const cursor = ts.cursor()
+  if (cursor === null) { ts.setCursor(max); return 0 } // first start: history does not trigger anything
+  const workflows = ts.activeEventWorkflows()
+  if (!workflows.length) { ts.setCursor(max); return 0 }
+  const types = [...new Set(workflows.map((w) => String((JSON.parse(w.trigger_config) as { event?: string }).event)))]
+  const any = types.includes('*')
+  let started = 0
+  let at = cursor
+  for (;;) {
+    const rows = ts.eventsAfter(at, any ? null : types, 500)
+    if (!rows.length) break
+    for (const r of rows) {
+      for (const id of trigger(k, { ...r, data: JSON.parse(r.data) }, workflows, true)) { engine(k).enqueue(id); started++ }
+      at = r.seq
+    }
+  }
+  ts.setCursor(Math.max(max, at))
+  return started
 }
 
 /** Subscribes once per kernel. */
