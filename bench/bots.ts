@@ -43,7 +43,7 @@ function setupKernel(llmBase: string): { k: Kernel; dir: string; owner: string; 
     status: 'active', system_prompt: 'You are a benchmark bot.', llm_provider: 'openai', llm_model: 'gpt-4o-mini', llm_api_key: null, llm_config: '{}',
     billing_mode: 'wallet', max_loop_iterations: 10, max_tokens_per_turn: 1024, timeout_ms: 30000, conversation_max_messages: 20, conversation_ttl_hours: 24,
     enable_rag: 0, welcome_message: null, fallback_message: null, spending_cap_micro: null, total_cost_micro: 0, workflow_json: null, workflow_enabled: 0,
-    last_active_at: null, created_at: now, updated_at: now,
+    last_active_at: null, created_at: now, updated_at: now, tools: null,
   })
   k.db.transaction(() => wallet.credit(k, owner, wallet.fromCents(1_000_000), 'bench', owner))()
   return { k, dir, owner, botId }

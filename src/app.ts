@@ -18,6 +18,9 @@ import { chatPlugin } from '../plugins/chat/index'
 import { consolePlugin } from '../plugins/console/index'
 import { workflowsPlugin } from '../plugins/workflows/index'
 import { templatesPlugin } from '../plugins/templates/index'
+import { openaiPlugin } from '../plugins/openai/index'
+import { mcpServerPlugin } from '../plugins/mcp-server/index'
+import { v1Plugin } from '../plugins/v1/index'
 import { schedulerPlugin, register as registerScheduler } from './scheduler/routes'
 import { agentsPlugin } from '../plugins/agents/index'
 import { register as registerAgents } from '../plugins/agents/register'
@@ -30,6 +33,7 @@ import { register as registerBotAccounts } from '../plugins/bot-accounts/registe
 import { register as registerWebhooks } from '../plugins/webhooks/register'
 import { register as registerChannels } from '../plugins/channels/register'
 import { register as registerWorkflows } from '../plugins/workflows/register'
+import { register as registerV1 } from '../plugins/v1/register'
 
 const registered = new WeakSet<Kernel>()
 
@@ -49,6 +53,7 @@ export function registerDomains(k: Kernel) {
   registerAgentEndpoints(k)
   registerWorkflows(k)
   registerChat(k)
+  registerV1(k)
   registerScheduler(k)
   registerAgents(k)
 }
@@ -76,6 +81,9 @@ export const createApp = (k: Kernel) => {
     .use(templatesPlugin(k))
     .use(chatPlugin(k))
     .use(consolePlugin(k))
+    .use(openaiPlugin(k))
+    .use(mcpServerPlugin(k))
+    .use(v1Plugin(k))
     .use(schedulerPlugin(k))
     .use(agentsPlugin(k))
 }

@@ -120,7 +120,9 @@ test('every bearer-guarded route answers 401 before validating body, query or pa
       const url = path.replace(/\{[^}]+\}/g, 'x') + '?limit=abc&zzz=1'
       const hasBody = !['get', 'head', 'delete'].includes(method)
       const r = await t.req(method.toUpperCase(), url, hasBody ? { body: { zzz: [1], name: 5, email: false } } : {})
-      if (r.status !== 401 || !/Authentication required/.test(r.body.error)) problems.push(`${method.toUpperCase()} ${path}: ${r.status} ${r.text}`)
+      // The OpenAI-compatible routes answer in OpenAI's error shape ({ error: { message, type, code } }).
+      const message = typeof r.body.error === 'string' ? r.body.error : r.body.error?.message
+      if (r.status !== 401 || !/Authentication required/.test(message)) problems.push(`${method.toUpperCase()} ${path}: ${r.status} ${r.text}`)
       checked++
     }
   }

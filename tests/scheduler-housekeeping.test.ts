@@ -25,7 +25,7 @@ describe('housekeeping on the scheduler', () => {
     schedulerService(t.k).boot()
     const r = await t.req('GET', '/api/admin/jobs', { token: admin.token })
     expect(r.status).toBe(200)
-    expect(r.body.jobs.map((j: any) => j.name)).toEqual(['system:backup', 'system:db-maintenance', 'system:retention'])
+    expect(r.body.jobs.map((j: any) => j.name)).toEqual(['system:backup', 'system:db-maintenance', 'system:invoices', 'system:retention'])
     const byName = Object.fromEntries(r.body.jobs.map((j: any) => [j.name, j]))
     expect(byName['system:retention'].schedule).toEqual({ type: 'cron', cron: '17 3 * * *', interval_seconds: null, timezone: 'UTC' })
     expect(byName['system:retention'].next_run_at).toBe('2026-05-05T03:17:00Z')

@@ -43,7 +43,11 @@ test('GET /api/webhooks/events: every catalog event with a description and a pay
   const r = await t.req('GET', '/api/webhooks/events', { token: alice.token })
   expect(r.status).toBe(200)
   expect(r.body.events.map((e: any) => e.type)).toEqual(EVENT_TYPES)
-  expect(EVENT_TYPES).toEqual(['bot.message.received', 'bot.message.sent', 'bot.conversation.started', 'bot.status.changed', 'run.completed', 'run.failed', 'endpoint.status.changed', 'tool.call.failed', 'wallet.balance.low', 'workflow.execution.completed', 'workflow.execution.failed', 'agent.run.completed', 'agent.run.failed', 'agent.schedule.missed', 'agent.schedule.failing', 'webhook.test'])
+  expect(EVENT_TYPES).toEqual([
+    'bot.message.received', 'bot.message.sent', 'bot.conversation.started', 'bot.status.changed', 'run.completed', 'run.failed', 'endpoint.status.changed', 'tool.call.failed', 'wallet.balance.low',
+    'workflow.execution.completed', 'workflow.execution.failed', 'agent.task.completed', 'agent.message.received', 'agent.message.sent', 'agent.status.changed', 'agent.skill.installed', 'billing.invoice.created',
+    'agent.run.completed', 'agent.run.failed', 'agent.schedule.missed', 'agent.schedule.failing', 'webhook.test',
+  ])
   for (const e of r.body.events) {
     expect(e.description.length).toBeGreaterThan(10)
     expect(e.example).toMatchObject({ type: e.type, timestamp: expect.any(String), data: expect.any(Object) })
@@ -77,7 +81,7 @@ interface Scenario { name: string; method: string; path: () => string; as: () =>
 const post = (body: unknown, as = () => alice.token): Omit<Scenario, 'name' | 'status'> => ({ method: 'POST', path: () => '/api/webhooks', as, body })
 const cases: Scenario[] = [
   { name: 'no credentials', method: 'GET', path: () => '/api/webhooks', as: () => undefined, status: 401 },
-  { name: 'unknown event lists the valid ones', ...post({ url: 'https://93.184.216.34/h', events: ['agent.task.completed'] }), status: 400, error: /Unknown event "agent.task.completed"; valid events: \*, bot.message.received, .*webhook.test/ },
+  { name: 'unknown event lists the valid ones', ...post({ url: 'https://93.184.216.34/h', events: ['agent.task.exploded'] }), status: 400, error: /Unknown event "agent.task.exploded"; valid events: \*, bot.message.received, .*webhook.test/ },
   { name: 'no events', ...post({ url: 'https://93.184.216.34/h', events: [] }), status: 400, error: /events must have at least 1 items/i },
   { name: 'missing url', ...post({ events: ['*'] }), status: 400, error: /url is required/i },
   { name: 'not a URL', ...post({ url: 'not a url', events: ['*'] }), status: 400, error: /Invalid URL/ },

@@ -1,12 +1,14 @@
 import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
-import type { AgentSpec, ProviderName, ToolCallSummary } from '../../src/agent/types'
+import type { AgentSpec, ProviderName, RunResult, ToolCallSummary } from '../../src/agent/types'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
+import { parseAllowList, restrictTools } from '../../src/tools/allow-list'
 import { usageOf } from '../../src/runs/record'
 import type { OnDisconnect, RunMode, RunRequest, RunView } from '../../src/runs/types'
 import type { Logger } from '../../src/log'
 import { endpointsStore, type EndpointRow } from './store'
 import { LIMITS } from './model'
+import { newId } from '../../src/db/ids'
 
 /** An endpoint's agent as a run request for k.runs (DESIGN §12), and the answers shaped from its runs. */
 
@@ -25,7 +27,7 @@ export function specFor(k: Kernel, ep: EndpointRow): AgentSpec {
     timeoutMs: Math.min(ep.timeout_ms, LIMITS.runTimeoutCap),
     outputFormat: ep.output_format as AgentSpec['outputFormat'],
     outputSchema: ep.output_schema ? JSON.parse(ep.output_schema) : null,
-    tools: workspaceToolSet(k, ep.owner_id, ep.workspace_id, { actor: ep.id }),
+    tools: restrictTools(workspaceToolSet(k, ep.owner_id, ep.workspace_id, { actor: ep.id }), parseAllowList(ep.tools)),
     ownerId: ep.owner_id,
     surface: 'endpoint',
   }
@@ -33,7 +35,11 @@ export function specFor(k: Kernel, ep: EndpointRow): AgentSpec {
 
 export const endpointGone = () => new ApiError(404, 'Agent endpoint not found or not active', 'not_found')
 
-export interface RunAsk { mode: RunMode; caller: string | null; callbackUrl?: string | null; onDisconnect?: OnDisconnect; log?: Logger }
+export interface RunAsk {
+  mode: RunMode; caller: string | null; callbackUrl?: string | null; onDisconnect?: OnDisconnect; log?: Logger
+  /** The surface's channel in agent.message.* events (default `api`); `messages: false` when the surface publishes its own (/v1 tasks). */
+  channel?: string; messages?: boolean
+}
 
 /** The run request of one call of `ep`. A run whose endpoint was deleted meanwhile is not recorded (404). */
 export function requestFor(k: Kernel, ep: EndpointRow, input: string, ask: RunAsk): RunRequest {
@@ -43,7 +49,23 @@ export function requestFor(k: Kernel, ep: EndpointRow, input: string, ask: RunAs
     refs: { endpoint_id: ep.id }, pricePerRunCents: ep.price_per_run_cents, callbackUrl: ask.callbackUrl ?? null,
     onDisconnect: ask.onDisconnect, meta: ask.onDisconnect ? { on_disconnect: ask.onDisconnect } : undefined,
     billing: { reason: `agent endpoint run (${ep.slug})` }, log: ask.log,
-    onFinish: () => { if (!endpointsStore(k.db).exists(ep.id)) throw endpointGone() },
+    onFinish: (run, result) => {
+      if (!endpointsStore(k.db).exists(ep.id)) throw endpointGone()
+      if (ask.messages !== false && run.mode !== 'test') publishExchange(k, ep, run, result, ask.channel ?? 'api')
+    },
+  }
+}
+
+/** /v1's agent.message.received and agent.message.sent for one endpoint run, in the run's final transaction. */
+function publishExchange(k: Kernel, ep: EndpointRow, run: RunView, result: RunResult, channel: string) {
+  const who = { ownerId: ep.owner_id }
+  const received = `msg_${run.id.slice(4)}`
+  k.events.publish('agent.message.received', { agent_id: ep.id, message_id: received, channel, content: run.input, run_id: run.id }, who)
+  if (run.error === null) {
+    const o = result.output
+    k.events.publish('agent.message.sent', {
+      agent_id: ep.id, message_id: newId('msg'), reply_to: received, channel, content: typeof o === 'string' ? o : JSON.stringify(o), run_id: run.id,
+    }, who)
   }
 }
 

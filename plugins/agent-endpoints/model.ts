@@ -21,6 +21,10 @@ const OutputFormat = t.Union([L('text'), L('json'), L('markdown')])
 const AuthMode = t.Union([L('api_key'), L('public')])
 const RunStatusEnum = t.Union([L('queued'), L('running'), L('success'), L('error'), L('cancelled'), L('test')])
 
+const ToolsField = t.Nullable(t.Array(t.String({ minLength: 1, maxLength: 200 }), {
+  maxItems: 200, description: 'Tool allow-list (skills): tool names, mcp_ server ids, con_ connection ids; null or absent = every workspace tool',
+}))
+
 const fields = {
   name: t.String({ minLength: 1, maxLength: LIMITS.name }),
   description: t.Nullable(t.String({ maxLength: LIMITS.description })),
@@ -44,6 +48,7 @@ const fields = {
   auth_mode: AuthMode,
   price_per_run_cents: t.Integer({ minimum: LIMITS.price[0], maximum: LIMITS.price[1] }),
   rate_limit_rpm: t.Integer({ minimum: LIMITS.rpm[0], maximum: LIMITS.rpm[1] }),
+  tools: ToolsField,
 }
 
 const optional = <T extends Record<string, any>>(o: T) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, t.Optional(v)])) as { [K in keyof T]: ReturnType<typeof t.Optional<T[K]>> }
@@ -76,6 +81,7 @@ export const Endpoint = t.Object({
   output_format: t.String(), max_tool_calls: t.Integer(), timeout_ms: t.Integer(), enable_streaming: Flag, async_mode: Flag,
   auth_mode: t.String(), price_per_run_cents: t.Integer(), rate_limit_rpm: t.Integer(), template_id: t.Nullable(t.String()),
   status: t.String(), key_prefix: t.String(), run_url: t.String(), created_at: t.String(), updated_at: t.String(),
+  tools: t.Nullable(t.Array(t.String())),
 })
 export type EndpointView = typeof Endpoint.static
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { nowIso } from '../../src/clock'
 import { validatorFor } from '../../src/agent/schema'
 import * as workspaces from '../workspaces/service'
+import { checkSkills, parseAllowList } from '../../src/tools/allow-list'
 import { toCents } from '../wallet/service'
 import type { RunView as StoredRun } from '../../src/runs/types'
 import { endpointsStore, templatesStore, type EndpointRow } from './store'
@@ -34,6 +35,7 @@ export function toView(r: EndpointRow): EndpointView {
     max_tool_calls: r.max_tool_calls, timeout_ms: r.timeout_ms, enable_streaming: r.enable_streaming ? 1 : 0, async_mode: r.async_mode ? 1 : 0,
     auth_mode: r.auth_mode, price_per_run_cents: r.price_per_run_cents, rate_limit_rpm: r.rate_limit_rpm, template_id: r.template_id,
     status: r.status, key_prefix: r.key_prefix, run_url: runPath(r.slug), created_at: r.created_at, updated_at: r.updated_at,
+    tools: parseAllowList(r.tools),
   }
 }
 
@@ -136,6 +138,7 @@ export async function create(k: Kernel, who: Principal, input: CreateEndpointInp
     auth_mode: v.auth_mode, price_per_run_cents: v.price_per_run_cents, rate_limit_rpm: v.rate_limit_rpm, template_id: tpl?.id ?? null,
     status: 'draft', key_hash: hash, key_prefix: display, key_sealed: k.secrets.seal(key), created_at: now, updated_at: now,
     callback_secret_sealed: k.secrets.seal(callbackSecret),
+    tools: input.tools ? JSON.stringify(await checkSkills(k, ws.owner_id, ws.id, input.tools)) : null,
   }
   try {
     endpointsStore(k.db).insert(row)
@@ -173,6 +176,7 @@ export async function update(k: Kernel, who: Principal, id: string, patch: Updat
   if (patch.output_schema !== undefined) next.output_schema = json(patch.output_schema)
   if (patch.enable_streaming !== undefined) next.enable_streaming = patch.enable_streaming ? 1 : 0
   if (patch.async_mode !== undefined) next.async_mode = patch.async_mode ? 1 : 0
+  if (patch.tools !== undefined) next.tools = patch.tools === null ? null : JSON.stringify(await checkSkills(k, row.owner_id, row.workspace_id, patch.tools))
   if (patch.llm_api_key !== undefined) next.llm_api_key_sealed = patch.llm_api_key === null ? null : k.secrets.seal(patch.llm_api_key)
   if (patch.llm_provider !== undefined || patch.llm_base_url !== undefined || patch.llm_api_key !== undefined) await checkLlm(k, next.llm_provider, next.llm_base_url, next.llm_api_key_sealed !== null)
   if (patch.slug !== undefined && patch.slug !== row.slug) {
@@ -186,6 +190,12 @@ export async function update(k: Kernel, who: Principal, id: string, patch: Updat
     throw err
   }
   return toView(next)
+}
+
+/** Sets the tool allow-list (already checked by the caller): sync, so it can share the caller's transaction. */
+export function setTools(k: Kernel, who: Principal, id: string, tools: string[] | null) {
+  const row = requireOwned(k, who, id)
+  endpointsStore(k.db).update({ ...row, tools: tools === null ? null : JSON.stringify(tools), updated_at: nowIso(k.clock) })
 }
 
 /** Deletes the endpoint and (trigger, then cascade) its runs and their recorded events; its running runs stop. */
@@ -203,6 +213,11 @@ export function setStatus<S extends 'active' | 'paused'>(k: Kernel, who: Princip
     k.db.transaction(() => {
       endpointsStore(k.db).setStatus(row.id, status, nowIso(k.clock))
       k.events.publish('endpoint.status.changed', { endpoint_id: row.id, slug: row.slug, status, previous_status: row.status }, { ownerId: row.owner_id })
+      // /v1's view of the same change: an agent is online when active.
+      const online = (x: string) => (x === 'active' ? 'online' : 'offline')
+      if (online(row.status) !== online(status)) {
+        k.events.publish('agent.status.changed', { agent_id: row.id, type: 'endpoint', status: online(status), previous_status: online(row.status) }, { ownerId: row.owner_id })
+      }
     })()
   }
   return { status }

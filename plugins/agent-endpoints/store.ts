@@ -12,17 +12,19 @@ export interface EndpointRow {
   key_hash: string; key_prefix: string; key_sealed: string; created_at: string; updated_at: string
   /** The sealed `whsec_` secret that signs callbacks (Standard Webhooks); null for endpoints older than it. */
   callback_secret_sealed: string | null
+  /** JSON array: the tool allow-list (skills); null = every workspace tool. */
+  tools: string | null
 }
 
 const ENDPOINT_COLS = ['id', 'owner_id', 'workspace_id', 'name', 'slug', 'description', 'agent_type', 'system_prompt', 'llm_provider',
   'llm_model', 'llm_api_key_sealed', 'llm_base_url', 'max_tokens', 'temperature', 'input_schema', 'output_schema', 'output_format',
   'max_tool_calls', 'timeout_ms', 'enable_streaming', 'async_mode', 'auth_mode', 'price_per_run_cents', 'rate_limit_rpm', 'template_id',
-  'status', 'key_hash', 'key_prefix', 'key_sealed', 'created_at', 'updated_at', 'callback_secret_sealed'] as const
+  'status', 'key_hash', 'key_prefix', 'key_sealed', 'created_at', 'updated_at', 'callback_secret_sealed', 'tools'] as const
 
 /** Columns a PATCH may change (never id, owner, workspace, key material or timestamps of creation). */
 export const MUTABLE_COLS = ['name', 'slug', 'description', 'agent_type', 'system_prompt', 'llm_provider', 'llm_model', 'llm_api_key_sealed',
   'llm_base_url', 'max_tokens', 'temperature', 'input_schema', 'output_schema', 'output_format', 'max_tool_calls', 'timeout_ms',
-  'enable_streaming', 'async_mode', 'auth_mode', 'price_per_run_cents', 'rate_limit_rpm', 'updated_at'] as const
+  'enable_streaming', 'async_mode', 'auth_mode', 'price_per_run_cents', 'rate_limit_rpm', 'updated_at', 'tools'] as const
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ')
 // Built once: the hot path reuses the same SQL text (Bun caches the prepared statement by it).

@@ -9,6 +9,7 @@ import { newId } from '../../src/db/ids'
 import { iso } from '../../src/clock'
 import type { AgentSpec, ChatMessage, ProviderName, RunResult } from '../../src/agent/types'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
+import { parseAllowList, restrictTools } from '../../src/tools/allow-list'
 import { GroupCommit } from '../../src/db/group-commit'
 import type { RunRequest } from '../../src/runs/types'
 import { monthlyTokenQuota } from '../auth/service'
@@ -100,7 +101,7 @@ function specFor(k: Kernel, bot: BotRecord): AgentSpec {
     maxIterations: bot.max_loop_iterations + 1,
     maxToolCalls: Math.max(10, bot.max_loop_iterations * 3),
     timeoutMs: Math.min(bot.timeout_ms, 60_000),
-    tools: workspaceToolSet(k, bot.owner_id, bot.workspace_id),
+    tools: restrictTools(workspaceToolSet(k, bot.owner_id, bot.workspace_id), parseAllowList(bot.tools)),
     ownerId: bot.owner_id,
     surface: 'bot',
   }

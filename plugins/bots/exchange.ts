@@ -13,6 +13,9 @@ import { toCents } from '../wallet/service'
 import { botStore, conversationStore, messageStore, type ConversationRow, type MessageRow } from './store'
 import type { BotRecord } from './record'
 
+/** /v1 messages reach a bot on chat ids `v1:<channel>:<sender>`; everything else came from its platform. */
+const channelOf = (platform: string, chatId: string) => (chatId.startsWith('v1:') ? chatId.split(':')[1] || 'api' : platform)
+
 export interface Exchange {
   bot: BotRecord
   conv: ConversationRow | null
@@ -73,6 +76,9 @@ export function recordExchange(k: Kernel, x: Exchange, a: Answer) {
     bot_id: bot.id, conversation_id: x.conversationId, message_id: x.userMessageId, platform: bot.platform,
     platform_chat_id: x.chatId, platform_user_id: x.userId, user_name: x.userName, text: x.text,
   }, key('bot.message.received'))
+  k.events.publish('agent.message.received', {
+    agent_id: bot.id, message_id: x.userMessageId, channel: channelOf(bot.platform, x.chatId), content: x.text, conversation_id: x.conversationId,
+  }, key('agent.message.received'))
   if (x.welcome) msgs.insert({ ...base, id: newId('bmsg'), seq: seq++, role: 'assistant', kind: 'welcome', content: x.welcome, reply_to: x.userMessageId })
   const e = a.error
   msgs.insert({
@@ -86,6 +92,10 @@ export function recordExchange(k: Kernel, x: Exchange, a: Answer) {
     platform_chat_id: x.chatId, text: a.text, failed: !!e, error: e?.message ?? null, run_id: a.runId,
     tool_calls: a.result?.tool_calls ?? [], tokens: { input: tokensIn, output: tokensOut }, cost_cents: toCents(micro),
   }, key('bot.message.sent'))
+  k.events.publish('agent.message.sent', {
+    agent_id: bot.id, message_id: x.assistantMessageId, reply_to: x.userMessageId, channel: channelOf(bot.platform, x.chatId), content: a.text,
+    conversation_id: x.conversationId, failed: !!e, run_id: a.runId,
+  }, key('agent.message.sent'))
   convs.addActivity(x.conversationId, { messages: x.welcome ? 3 : 2, tokensIn, tokensOut, micro, at: now, userName: x.userName })
   botStore(k.db).addCost(bot.id, micro, now)
   if (bot.billing_mode === 'plan_quota' && tokensIn + tokensOut > 0) msgs.addQuotaUsage(bot.owner_id, monthOf(k.clock.now()), tokensIn + tokensOut)

@@ -54,7 +54,8 @@ export const botsPlugin = (k: Kernel) =>
     .get('', ({ principal }) => ({ bots: bots.list(k, principal) }), {
       auth: 'bots.read', response: t.Object({ bots: t.Array(Bot) }), detail: { summary: 'List your bots with conversation counts' },
     })
-    .post('', ({ principal, body, set, request }) => {
+    .post('', async ({ principal, body, set, request }) => {
+      await bots.checkBotSkills(k, principal, body)
       set.status = 201
       return { bot: bots.create(k, principal, body, { base: base(k, request) }) }
     }, {
@@ -72,7 +73,7 @@ export const botsPlugin = (k: Kernel) =>
     .get('/:id', ({ principal, params, request }) => ({ bot: bots.toView(k, bots.requireBot(k, principal, params.id), { base: base(k, request), withTemplate: true }) }), {
       auth: 'bots.read', params: Id, response: BotEnvelope, detail: { summary: 'Get a bot (with template info)' },
     })
-    .patch('/:id', ({ principal, params, body, request }) => ({ bot: bots.toView(k, bots.update(k, principal, params.id, body), { base: base(k, request), withTemplate: true }) }), {
+    .patch('/:id', async ({ principal, params, body, request }) => (await bots.checkBotSkills(k, principal, body, params.id), { bot: bots.toView(k, bots.update(k, principal, params.id, body), { base: base(k, request), withTemplate: true }) }), {
       auth: 'bots.write', params: Id, body: UpdateBot, response: BotEnvelope, transform: keepRaw, beforeHandle: rawCheck(rejectNotUpdatable),
       detail: { summary: 'Update a bot', description: 'workflow_json is validated structurally; with workflow_enabled, a workflow_json of { steps } answers messages through the workflows engine.' },
     })

@@ -35,6 +35,9 @@ export const LlmConfig = t.Object({
 }, { additionalProperties: false, description: 'LLM settings, e.g. { "temperature": 0.7 }' })
 
 const limits = {
+  tools: t.Optional(t.Nullable(t.Array(t.String({ minLength: 1, maxLength: 200 }), {
+    maxItems: 200, description: 'Tool allow-list (skills): tool names, mcp_ server ids, con_ connection ids; null or absent = every workspace tool',
+  }))),
   llm_provider: t.Optional(Provider),
   llm_model: t.Optional(t.String({ minLength: 1, maxLength: 200, description: 'Model id (default claude-sonnet-4-6)' })),
   llm_api_key: t.Optional(t.Nullable(t.String({ minLength: 1, maxLength: 1000, description: 'BYOK key, stored encrypted, never returned' }))),
@@ -88,6 +91,7 @@ export const Bot = t.Object({
   has_platform_config: t.Boolean(), has_llm_api_key: t.Boolean(),
   webhook_url: t.Optional(t.String()),
   conversation_count: t.Integer(), last_active_at: t.Nullable(t.String()), created_at: t.String(), updated_at: t.String(),
+  tools: t.Nullable(t.Array(t.String())),
 })
 export type BotView = typeof Bot.static
 export const BotEnvelope = t.Object({ bot: Bot })

@@ -6,6 +6,7 @@ import { canAccess, listScope, type Principal } from '../../src/auth/principal'
 import { newId, randomString } from '../../src/db/ids'
 import { nowIso } from '../../src/clock'
 import * as workspaces from '../workspaces/service'
+import { checkSkills, parseAllowList } from '../../src/tools/allow-list'
 import * as channels from '../channels/service'
 import { fromCents, toCents } from '../wallet/service'
 import { botStore, templateStore, type BotRow, type UpdatableColumn } from './store'
@@ -63,6 +64,7 @@ export function toView(k: Kernel, r: BotRow, extra: { conversation_count?: numbe
     has_platform_config: !!r.platform_config, has_llm_api_key: !!r.llm_api_key,
     conversation_count: extra.conversation_count ?? botStore(k.db).conversationCount(r.id),
     last_active_at: r.last_active_at, created_at: r.created_at, updated_at: r.updated_at,
+    tools: parseAllowList(r.tools),
   }
   if (extra.base) view.webhook_url = `${extra.base}${channels.webhookPath(r)}`
   if (extra.withTemplate) {
@@ -106,6 +108,7 @@ export function create(k: Kernel, who: Principal, input: CreateBotInput, opts: {
     enable_rag: input.enable_rag ? 1 : 0, welcome_message: input.welcome_message ?? null, fallback_message: input.fallback_message ?? null,
     spending_cap_micro: input.spending_cap_cents == null ? null : fromCents(input.spending_cap_cents), total_cost_micro: 0,
     workflow_json: null, workflow_enabled: 0, last_active_at: null, created_at: now, updated_at: now,
+    tools: input.tools ? JSON.stringify([...new Set(input.tools)]) : null,
   }
   botStore(k.db).insert(row)
   return toView(k, row, { conversation_count: 0, base: opts.base })
@@ -137,6 +140,7 @@ export function update(k: Kernel, who: Principal, id: string, input: UpdateBotIn
   if (input.spending_cap_cents !== undefined) patch.spending_cap_micro = input.spending_cap_cents === null ? null : fromCents(input.spending_cap_cents)
   if (input.workflow_json !== undefined) patch.workflow_json = input.workflow_json === null ? null : JSON.stringify(input.workflow_json)
   if (input.workflow_enabled !== undefined) patch.workflow_enabled = input.workflow_enabled ? 1 : 0
+  if (input.tools !== undefined) patch.tools = input.tools === null ? null : JSON.stringify([...new Set(input.tools)])
   botStore(k.db).update(id, patch, nowIso(k.clock))
   channels.invalidateBot(k, id) // webhook verification reads the new platform_config at once
   return botStore(k.db).get(id)!
@@ -146,6 +150,7 @@ function setStatus(k: Kernel, row: BotRow, status: BotRow['status']) {
   k.db.transaction(() => {
     botStore(k.db).setStatus(row.id, status, nowIso(k.clock))
     if (row.status !== status) k.events.publish('bot.status.changed', { bot_id: row.id, platform: row.platform, status, previous_status: row.status, reason: null }, { ownerId: row.owner_id })
+    publishAgentStatus(k, row, row.status, status)
   })()
   channels.invalidateBot(k, row.id)
 }
@@ -203,6 +208,26 @@ export async function remove(k: Kernel, who: Principal, id: string) {
   k.db.transaction(() => {
     botStore(k.db).remove(id)
     k.events.publish('bot.status.changed', { bot_id: id, platform: row.platform, status: 'deleted', previous_status: row.status, reason: null }, { ownerId: row.owner_id })
+    publishAgentStatus(k, row, row.status, 'deleted')
   })()
   channels.invalidateBot(k, id)
+}
+
+/** Skills named in a create/update body must exist in the bot's workspace (async: the tool catalog); 400 naming unknown ones. */
+export async function checkBotSkills(k: Kernel, who: Principal, body: { tools?: string[] | null; workspace_id?: string }, botId?: string) {
+  if (!body.tools) return
+  if (botId) {
+    const bot = requireBot(k, who, botId)
+    await checkSkills(k, bot.owner_id, bot.workspace_id, body.tools)
+  } else {
+    const ws = workspaces.requireOwned(k, who, body.workspace_id!)
+    await checkSkills(k, ws.owner_id, ws.id, body.tools)
+  }
+}
+
+/** /v1's agent.status.changed: online = active; published with bot.status.changed when online/offline flips. */
+function publishAgentStatus(k: Kernel, row: BotRow, from: string, to: string) {
+  const was = from === 'active' ? 'online' : 'offline'
+  const now = to === 'active' ? 'online' : 'offline'
+  if (was !== now) k.events.publish('agent.status.changed', { agent_id: row.id, type: 'bot', status: now, previous_status: was }, { ownerId: row.owner_id })
 }

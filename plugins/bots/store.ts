@@ -16,6 +16,8 @@ export interface BotRow {
   spending_cap_micro: number | null; total_cost_micro: number
   workflow_json: string | null; workflow_enabled: number
   last_active_at: string | null; created_at: string; updated_at: string
+  /** JSON array: the tool allow-list (skills); null = every workspace tool. */
+  tools: string | null
 }
 
 export interface ConversationRow {
@@ -36,14 +38,14 @@ const BOT_COLUMNS = [
   'system_prompt', 'llm_provider', 'llm_model', 'llm_api_key', 'llm_config', 'billing_mode', 'max_loop_iterations',
   'max_tokens_per_turn', 'timeout_ms', 'conversation_max_messages', 'conversation_ttl_hours', 'enable_rag',
   'welcome_message', 'fallback_message', 'spending_cap_micro', 'total_cost_micro', 'workflow_json', 'workflow_enabled',
-  'last_active_at', 'created_at', 'updated_at',
+  'last_active_at', 'created_at', 'updated_at', 'tools',
 ] as const satisfies readonly (keyof BotRow)[]
 
 /** Columns PATCH may change (everything else is identity, lifecycle or bookkeeping). */
 export const UPDATABLE_COLUMNS = [
   'name', 'description', 'system_prompt', 'llm_provider', 'llm_model', 'llm_config', 'llm_api_key', 'platform_config',
   'billing_mode', 'max_loop_iterations', 'max_tokens_per_turn', 'timeout_ms', 'conversation_max_messages',
-  'conversation_ttl_hours', 'enable_rag', 'welcome_message', 'fallback_message', 'spending_cap_micro', 'workflow_json', 'workflow_enabled',
+  'conversation_ttl_hours', 'enable_rag', 'welcome_message', 'fallback_message', 'spending_cap_micro', 'workflow_json', 'workflow_enabled', 'tools',
 ] as const satisfies readonly (keyof BotRow)[]
 export type UpdatableColumn = (typeof UPDATABLE_COLUMNS)[number]
 

@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
 import { authGuard } from '../../src/http/guard'
 import * as wallet from './service'
+import { listInvoices } from './invoices'
 
 const Entry = t.Object({
   id: t.String(), kind: t.Union([t.Literal('credit'), t.Literal('debit')]), amount_cents: t.Number(), balance_after_cents: t.Number(),
@@ -17,6 +18,14 @@ export const walletPlugin = (k: Kernel) =>
       query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 50 })) }),
       response: Wallet,
       detail: { summary: 'Balance and recent ledger entries' },
+    })
+    .get('/invoices', ({ principal }) => ({ invoices: listInvoices(k, principal.userId) }), {
+      auth: 'wallet.read',
+      response: t.Object({ invoices: t.Array(t.Object({
+        id: t.String(), user_id: t.String(), period: t.String(), total_cents: t.Number(),
+        lines: t.Array(t.Object({ reason: t.String(), count: t.Integer(), amount_cents: t.Number() })), created_at: t.String(),
+      })) }),
+      detail: { summary: 'Your monthly invoices (from the wallet ledger\'s debits), newest first' },
     })
     .post('/credit', ({ principal, body }) => {
       wallet.requireUser(k, body.user_id)

@@ -93,6 +93,35 @@ const schemas = {
     agent_id: Id('agt_...'), consecutive_failures: t.Number(), paused: t.Boolean({ description: 'The agent paused itself (pause_after_failures)' }),
     last_error: Nullable(t.String()),
   }),
+  // /v1 (issue 15): an agent is a bot (bt_), an agent endpoint (aep_) or a scheduled agent (agt_).
+  'agent.task.completed': t.Object({
+    task_id: Id('task_...'), agent_id: Id(), message_id: Id('The message that started the task'),
+    state: t.Union([t.Literal('completed'), t.Literal('failed'), t.Literal('canceled')]),
+    output: Nullable(t.String()), run_id: Nullable(t.String()), error: Nullable(t.String()), code: Nullable(t.String()),
+    usage: t.Object({ tokens_input: t.Integer(), tokens_output: t.Integer(), cost_cents: t.Number() }),
+  }),
+  'agent.message.received': t.Object({
+    agent_id: Id(), message_id: Id(), channel: t.String({ description: 'api (or the /v1 message\'s channel), openai, mcp, or the bot\'s platform' }),
+    content: t.String(), task_id: t.Optional(Id('/v1 messages')), run_id: t.Optional(Id('Endpoint runs')),
+    conversation_id: t.Optional(Id('Bot conversations')), metadata: t.Optional(Nullable(t.Record(t.String(), t.Unknown()))),
+  }),
+  'agent.message.sent': t.Object({
+    agent_id: Id(), message_id: Id(), reply_to: Id('The message answered'), channel: t.String(), content: t.String(),
+    task_id: t.Optional(Id()), run_id: t.Optional(Nullable(t.String())), conversation_id: t.Optional(Id()),
+    failed: t.Optional(t.Boolean({ description: 'Bots: true when the content is the fallback message' })),
+  }),
+  'agent.status.changed': t.Object({
+    agent_id: Id(), type: t.Union([t.Literal('bot'), t.Literal('endpoint'), t.Literal('scheduled')]),
+    status: t.Union([t.Literal('online'), t.Literal('offline')]), previous_status: t.Union([t.Literal('online'), t.Literal('offline')]),
+  }),
+  'agent.skill.installed': t.Object({
+    agent_id: Id(), type: t.Union([t.Literal('bot'), t.Literal('endpoint')]), skills: t.Array(t.String({ description: 'The skills installed now' })),
+    tools: t.Array(t.String(), { description: 'The whole allow-list after the change; ["*"] = every workspace tool' }),
+  }),
+  'billing.invoice.created': t.Object({
+    invoice_id: Id('inv_...'), user_id: Id(), period: t.String({ description: 'YYYY-MM' }), total_cents: t.Number(),
+    lines: t.Array(t.Object({ reason: t.String(), count: t.Integer(), amount_cents: t.Number() })),
+  }),
 }
 
 export const EVENT_CATALOG = {
@@ -161,6 +190,43 @@ export const EVENT_CATALOG = {
     scope: 'workflows.read',
     schema: schemas['workflow.execution.failed'],
     example: { execution_id: 'wfx_Lm3Nb4Vc5Xz6Aq7Sw8De', workflow_id: 'wf_Rt5Yu6Io7Pa8Sd9Fg0Hj', version: 3, source: 'manual', error: 'Tool "slack_send_message" failed: channel_not_found', step_id: 'notify' },
+  },
+  // The /v1 API's events (reference: v1-api.txt).
+  'agent.task.completed': {
+    description: 'An agent finished a /v1 task (the run a message started): completed, failed or canceled.',
+    scope: 'endpoints.read',
+    schema: schemas['agent.task.completed'],
+    example: { task_id: 'task_0Q2w3E4r5T6y7U8i9O0p', agent_id: 'aep_M1n2B3v4C5x6Z7l8K9jH', message_id: 'msg_Z1x2C3v4B5n6M7a8S9dF', state: 'completed', output: 'Booked: table for 4 at 19:00.', run_id: 'run_P0o9I8u7Y6t5R4e3W2qA', error: null, code: null, usage: { tokens_input: 812, tokens_output: 164, cost_cents: 0.0221 } },
+  },
+  'agent.message.received': {
+    description: 'An agent received a message (a /v1 message, an OpenAI-compatible or MCP call, or a bot\'s platform message).',
+    scope: 'conversations.read',
+    schema: schemas['agent.message.received'],
+    example: { agent_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', message_id: 'msg_Z1x2C3v4B5n6M7a8S9dF', channel: 'api', content: 'Book a table for 4 at 7pm tomorrow', metadata: { customer_id: 'cust_456' } },
+  },
+  'agent.message.sent': {
+    description: 'An agent sent a message (its answer).',
+    scope: 'conversations.read',
+    schema: schemas['agent.message.sent'],
+    example: { agent_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', message_id: 'bmsg_G1h2J3k4L5z6X7c8V9bN', reply_to: 'msg_Z1x2C3v4B5n6M7a8S9dF', channel: 'api', content: 'Done: a table for 4 at 19:00 tomorrow.' },
+  },
+  'agent.status.changed': {
+    description: 'An agent went online (active) or offline (paused, draft, deleted).',
+    scope: 'bots.read',
+    schema: schemas['agent.status.changed'],
+    example: { agent_id: 'aep_M1n2B3v4C5x6Z7l8K9jH', type: 'endpoint', status: 'offline', previous_status: 'online' },
+  },
+  'agent.skill.installed': {
+    description: 'Skills (tools, MCP servers, connections) were installed on an agent.',
+    scope: 'bots.read',
+    schema: schemas['agent.skill.installed'],
+    example: { agent_id: 'bt_4f0QkT1pZ8mYb2cV6nXe', type: 'bot', skills: ['mcp_Q1w2E3r4T5y6U7i8O9pA'], tools: ['current_time', 'mcp_Q1w2E3r4T5y6U7i8O9pA'] },
+  },
+  'billing.invoice.created': {
+    description: 'A monthly invoice was generated from the wallet ledger.',
+    scope: 'wallet.read',
+    schema: schemas['billing.invoice.created'],
+    example: { invoice_id: 'inv_R5t6Y7u8I9o0P1a2S3dF', user_id: 'usr_R5t6Y7u8I9o0P1a2S3dF', period: '2026-02', total_cents: 1234.5, lines: [{ reason: 'agent endpoint run (support-triage)', count: 120, amount_cents: 1234.5 }] },
   },
   'agent.run.completed': {
     description: 'A run of a deployed agent (scheduled, caught up or manual) finished successfully.',

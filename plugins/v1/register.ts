@@ -1,0 +1,18 @@
+import type { Kernel } from '../../src/kernel'
+import { onRunFinished, rollup } from './usage'
+import { failInterrupted } from './tasks'
+import { registerInvoiceSchedule } from '../wallet/invoices'
+
+/** The /v1 domain's wiring: the usage rollup follows finished runs; interrupted tasks are closed at start; monthly invoices. */
+export function register(k: Kernel) {
+  k.singleton('v1.wiring', () => {
+    rollup(k)
+    const off = k.events.subscribe((e) => {
+      if (e.type === 'run.completed' || e.type === 'run.failed') onRunFinished(k, e)
+    })
+    k.workers.register({ name: 'v1.tasks-recovery', start() { failInterrupted(k); return () => {} } })
+    // billing.invoice.created is a /v1 event: the monthly invoice run is wired with it.
+    registerInvoiceSchedule(k)
+    return { close: off }
+  })
+}

@@ -1,0 +1,111 @@
+import type { Kernel } from '../../src/kernel'
+import type { DomainEvent } from '../../src/events/bus'
+import { badRequest } from '../../src/http/errors'
+import { iso } from '../../src/clock'
+import { listScope, type Principal } from '../../src/auth/principal'
+import * as wallet from '../wallet/service'
+import { agentsStore, usageStore, type UsageDelta, type UsageDim } from './store'
+
+/**
+ * The usage rollup behind GET /v1/analytics/usage: one row per (owner, workspace, dimension, hour, key), bumped
+ * as runs finish (run.completed / run.failed of endpoint runs, bot.message.sent of bot answers), so queries
+ * read a few rows per hour whatever the number of runs. Increments are batched into one transaction per
+ * FLUSH_MS (queries flush first); a crash can lose at most that window of increments.
+ */
+
+const FLUSH_MS = 50
+
+class UsageRollup {
+  private pending: UsageDelta[] = []
+  private timer: ReturnType<typeof setTimeout> | null = null
+  constructor(private k: Kernel) {}
+
+  add(d: UsageDelta) {
+    this.pending.push(d)
+    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS)
+  }
+
+  flush() {
+    if (this.timer) { clearTimeout(this.timer); this.timer = null }
+    const batch = this.pending
+    if (!batch.length) return
+    this.pending = []
+    try {
+      const store = usageStore(this.k.db)
+      this.k.db.transaction(() => { for (const d of batch) store.add(d) })()
+    } catch (err) {
+      this.k.log.error('usage rollup write failed', { error: (err as Error).message, runs: batch.length })
+    }
+  }
+
+  close() { this.flush() }
+}
+
+export const rollup = (k: Kernel) => k.singleton('v1.usage-rollup', () => new UsageRollup(k))
+
+const hourOf = (createdAt: string) => `${createdAt.slice(0, 13)}:00:00Z`
+
+/**
+ * A finished run's rollup increment. Channel and token come from the run's meta where its surface set them
+ * (/v1 tasks, OpenAI-compatible, MCP); bots reached through /v1 use chat ids `v1:<channel>:<token>`; other bot
+ * runs count under their platform, other endpoint runs under `api` with the endpoint's key.
+ */
+export function onRunFinished(k: Kernel, e: DomainEvent) {
+  const d = e.data as Record<string, any>
+  const run = typeof d.run_id === 'string' ? k.runs.get(d.run_id) : null
+  if (!run || run.mode === 'test') return
+  let meta: Record<string, unknown> = {}
+  try { meta = JSON.parse(run.meta || '{}') } catch { /* no meta */ }
+  const agentId = (d.endpoint_id ?? d.bot_id ?? run.source_id ?? run.source) as string
+  const agent = agentsStore(k.db).model(agentId)
+  const chat = typeof meta.chat_id === 'string' ? /^v1:([^:]*):(.*)$/.exec(meta.chat_id) : null
+  const channel = typeof meta.channel === 'string' ? meta.channel
+    : run.source === 'bot' ? (chat ? chat[1] : agent?.platform ?? 'platform') : run.source === 'endpoint' ? 'api' : run.source
+  const token = typeof meta.token === 'string' ? meta.token
+    : run.source === 'bot' ? (chat ? chat[2] : 'platform') : run.source === 'endpoint' ? 'endpoint_key' : (run.caller ?? 'unknown')
+  const u = d.usage ?? {}
+  rollup(k).add({
+    ownerId: e.owner_id, workspaceId: agent?.workspace_id ?? run.workspace_id ?? '', hour: hourOf(e.created_at),
+    keys: { agent: agentId, model: agent?.model ?? 'unknown', channel, token },
+    tokensIn: u.tokens_input ?? 0, tokensOut: u.tokens_output ?? 0, costMicro: wallet.fromCents(u.cost_cents ?? 0), error: e.type === 'run.failed',
+  })
+}
+
+export interface UsageQuery { from?: string; to?: string; bucket?: 'hour' | 'day'; group_by?: UsageDim }
+
+function parseTime(v: string, field: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : Date.parse(v)
+  if (!Number.isFinite(ms)) throw badRequest(`${field} must be an ISO 8601 date or time (e.g. 2026-03-14 or 2026-03-14T10:00:00Z)`, { [field]: 'invalid date' })
+  return ms
+}
+
+const HOUR = 3600_000
+const MAX_RANGE_MS = 366 * 24 * HOUR
+
+/** Runs, tokens, cost and errors per bucket and group, over [from, to) (defaults: the last 7 days). */
+export function usage(k: Kernel, p: Principal, q: UsageQuery) {
+  rollup(k).flush()
+  const bucket = q.bucket ?? 'day'
+  const dim = q.group_by ?? 'agent'
+  const toMs = q.to ? parseTime(q.to, 'to') : k.clock.now()
+  const fromMs = q.from ? parseTime(q.from, 'from') : toMs - 7 * 24 * HOUR
+  if (fromMs >= toMs) throw badRequest('from must be before to', { from: 'must be before to' })
+  if (toMs - fromMs > MAX_RANGE_MS) throw badRequest('The range may span at most 366 days', { from: 'range too long' })
+  // Whole hours: a bucket starting before `to` is included. Whole days read the day rows.
+  const from = iso(Math.floor(fromMs / HOUR) * HOUR)
+  const to = iso(Math.ceil(toMs / HOUR) * HOUR)
+  const wholeDays = from.endsWith('T00:00:00Z') && to.endsWith('T00:00:00Z')
+  const grain = bucket === 'day' && wholeDays ? 'day' : 'hour'
+  const { ownerId, workspaceId } = listScope(p)
+  const rows = usageStore(k.db).query({ ownerId, workspaceId, dim, grain, from, to, dayOfHours: bucket === 'day' && grain === 'hour' })
+  const totals = { runs: 0, tokens_input: 0, tokens_output: 0, cost_cents: 0, errors: 0 }
+  const data = rows.map((r) => {
+    totals.runs += r.runs; totals.tokens_input += r.tokens_input; totals.tokens_output += r.tokens_output; totals.errors += r.errors
+    totals.cost_cents += wallet.toCents(r.cost_micro)
+    return {
+      bucket: r.bucket, group: r.key, runs: r.runs, tokens_input: r.tokens_input,
+      tokens_output: r.tokens_output, cost_cents: wallet.toCents(r.cost_micro), errors: r.errors,
+    }
+  })
+  return { from, to, bucket, group_by: dim, data, totals }
+}
