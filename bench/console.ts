@@ -1,5 +1,5 @@
 /**
- * The console's first paint on localhost: the server from source (or AGENTBASE_CONSOLE_BIN), Debian's
+ * The console's first paint on localhost: the server from source (or CONSOLE_TEST_BIN), Debian's
  * chromium headless, a fresh context per load (cold cache), first-contentful-paint of `/` (the sign-in
  * screen), and the bytes shipped. `npx bun bench/console.ts`
  */

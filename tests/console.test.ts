@@ -1,6 +1,6 @@
 /**
  * The operator console in a real browser (DESIGN §15): journeys an operator makes, against a real server
- * (the compiled binary in CI via AGENTBASE_CONSOLE_BIN, else the server from source), with the fake LLM,
+ * (the compiled binary in CI via CONSOLE_TEST_BIN, else the server from source), with the fake LLM,
  * the reference MCP server and a webhook receiver on 127.0.0.1. Skipped only when /usr/bin/chromium is absent.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'

@@ -19,12 +19,12 @@ export const launch = () => chromium.launch({ executablePath: CHROMIUM, headless
 export interface Server { url: string; dir: string; proc: Subprocess; stop(): void }
 
 /**
- * The server under test: the compiled binary when AGENTBASE_CONSOLE_BIN names it (CI), else `bun src/main.ts
+ * The server under test: the compiled binary when CONSOLE_TEST_BIN names it (CI), else `bun src/main.ts
  * serve` from source. Fresh data dir, free port, loopback-only outbound, the given env (fake LLM URLs).
  */
 export async function startServer(env: Record<string, string>): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'agentbase-console-'))
-  const bin = process.env.AGENTBASE_CONSOLE_BIN
+  const bin = process.env.CONSOLE_TEST_BIN
   const cmd = bin ? [bin, 'serve'] : [join(import.meta.dir, '../../node_modules/.bin/bun'), 'src/main.ts', 'serve']
   const proc = Bun.spawn(cmd, {
     cwd: bin ? dir : join(import.meta.dir, '../..'),
