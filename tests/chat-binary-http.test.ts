@@ -162,6 +162,9 @@ describe('surfaces that keep no files', () => {
     expect(direct.body.result.data.file).toEqual({ name: 'Quarterly Report.pdf', content_type: 'application/pdf', size: PDF.length, sha256: sha(PDF) })
     expect(direct.text).not.toContain(b64head(PDF))
 
+    const head = await env.t.req('POST', '/api/mcp/call', { token: alice.token, body: { name: 'http_request', arguments: { method: 'HEAD', url: `${base}/huge.bin` } } })
+    expect(head.body).toMatchObject({ success: true, result: { content: 'HTTP 200 (application/octet-stream)\n' } })
+
     const c = await env.t.req('POST', '/api/connections', { token: alice.token, body: { platform: 'http', name: 'Files API', config: { base_url: base } } })
     expect(c.status).toBe(201)
     const viaConnection = await env.t.req('POST', '/api/mcp/call', { token: alice.token, body: { name: 'files_api_request', arguments: { path: '/images/logo.png' } } })

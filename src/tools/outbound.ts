@@ -122,7 +122,9 @@ export async function safeFetch(guard: OutboundGuard, url: string, init: Request
       throw new ApiError(502, `Request to ${new URL(url).host} failed: ${(err as Error).message}`)
     }
     const finalUrl = res.url || url
-    if (opts.binaryMaxBytes !== undefined && res.body && !isTextType(res.headers.get('content-type'))) {
+    // HEAD has no body (its Content-Length describes the GET's): never a file, never "too large".
+    const head = (init.method ?? 'GET').toUpperCase() === 'HEAD'
+    if (opts.binaryMaxBytes !== undefined && res.body && !head && !isTextType(res.headers.get('content-type'))) {
       const binary = await readBinary(res, opts.binaryMaxBytes)
       if (!binary.bytes || binary.bytes.length) return { status: res.status, headers: res.headers, body: '', truncated: !binary.bytes, url: finalUrl, binary }
       return { status: res.status, headers: res.headers, body: '', truncated: false, url: finalUrl } // an empty body is no file
