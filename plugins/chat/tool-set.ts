@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto'
 import type { ToolContext, ToolDefinition, ToolResult, ToolSet } from '../../src/agent/types'
 import type { CatalogEntry, WorkspaceToolSet } from '../../src/tools/workspace-tools'
 import { newId } from '../../src/db/ids'
+import { TOOL_FILE_MAX_BYTES } from '../../src/tools/binary'
 
 /**
  * The tools one turn offers: the selected subset of the workspace's catalog. Binary results (MCP images, audio,
- * blob resources) are kept aside as files; the model gets a short reference instead of the bytes, and the
+ * blob resources, HTTP bodies that are not text: src/tools/binary.ts) are kept aside as files; the model gets a short reference instead of the bytes, and the
  * orchestrator stores each file as an attachment of the tool message that mentions it.
  */
 
-export const MAX_FILE_BYTES = 10 * 1024 * 1024
+export const MAX_FILE_BYTES = TOOL_FILE_MAX_BYTES
 export interface PendingFile { id: string; filename: string; contentType: string; data: Uint8Array; sha256: string }
 export const ATTACHMENT_REF = /attachment (att_[A-Za-z0-9_-]{20})/g
 

@@ -2,6 +2,7 @@ import type { Kernel } from '../kernel'
 import type { ToolContext, ToolDefinition, ToolResult, ToolSet } from '../agent/types'
 import { safeFetch } from './outbound'
 import { outboundLimits } from './outbound-limits'
+import { binaryResult, TOOL_FILE_MAX_BYTES } from './binary'
 
 /** Built-in tools every agent may use: `http_request` (through the outbound guard) and `current_time`. */
 
@@ -14,7 +15,7 @@ const FORBIDDEN_HEADERS = new Set(['host', 'content-length', 'connection', 'tran
 export const BUILTIN_TOOLS: ToolDefinition[] = [
   {
     name: 'http_request',
-    description: 'Make an HTTP request to a public URL and return the status, content type and body (the body is cut at 64 KB). Private and internal addresses are refused.',
+    description: 'Make an HTTP request to a public URL and return the status, content type and body (text is cut at 64 KB; a non-text body is kept aside, up to 10 MB, and summarized). Private and internal addresses are refused.',
     inputSchema: {
       type: 'object',
       properties: {
@@ -48,7 +49,10 @@ async function httpRequest(k: Kernel, args: Record<string, unknown>, ctx: ToolCo
     if (!FORBIDDEN_HEADERS.has(name.toLowerCase())) headers[name] = String(value)
   }
   const body = args.body === undefined || method === 'GET' || method === 'HEAD' ? undefined : String(args.body)
-  const res = await safeFetch(k.outbound, String(args.url), { method, headers, body }, { timeoutMs: HTTP_TOOL_TIMEOUT_MS, maxBytes: HTTP_TOOL_MAX_BYTES, signal: ctx.signal, slot: { limiter: outboundLimits(k), owner: ctx.ownerId } })
+  const res = await safeFetch(k.outbound, String(args.url), { method, headers, body }, {
+    timeoutMs: HTTP_TOOL_TIMEOUT_MS, maxBytes: HTTP_TOOL_MAX_BYTES, binaryMaxBytes: TOOL_FILE_MAX_BYTES, signal: ctx.signal, slot: { limiter: outboundLimits(k), owner: ctx.ownerId },
+  })
+  if (res.binary) return binaryResult(res, res.binary)
   const type = res.headers.get('content-type') ?? ''
   const note = res.truncated ? `\n[body truncated at ${HTTP_TOOL_MAX_BYTES} bytes]` : ''
   return {

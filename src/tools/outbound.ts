@@ -3,6 +3,7 @@ import { isIP } from 'node:net'
 import { ApiError } from '../http/errors'
 import { inCidr, isBlockedIp } from './ip'
 import { hostKey, type OutboundLimiter } from './outbound-limits'
+import { isTextType, type BinaryBody } from './binary'
 
 /**
  * The one guard for everything fetched on a user's behalf (DESIGN §7): http(s) only; addresses that
@@ -94,9 +95,15 @@ export interface SafeFetchOptions {
   signal?: AbortSignal
   /** Whose behalf: the request holds one of the owner's outbound slots (src/tools/outbound-limits.ts) while it runs. */
   slot?: { limiter: OutboundLimiter; owner: string | null }
+  /**
+   * Keep a non-text body (src/tools/binary.ts isTextType) as bytes up to this many, instead of text cut at maxBytes.
+   * A larger body is refused: unread when Content-Length says so, else dropped once the cap is passed.
+   */
+  binaryMaxBytes?: number
 }
 
-export interface SafeResponse { status: number; headers: Headers; body: string; truncated: boolean; url: string }
+/** `binary` is set (and `body` empty) when binaryMaxBytes was given and the response is not text. */
+export interface SafeResponse { status: number; headers: Headers; body: string; truncated: boolean; url: string; binary?: BinaryBody }
 
 /** guardedFetch with a timeout, a capped body, and the owner's and host's fair share; redirects re-checked hop by hop. */
 export async function safeFetch(guard: OutboundGuard, url: string, init: RequestInit = {}, opts: SafeFetchOptions = {}): Promise<SafeResponse> {
@@ -114,15 +121,40 @@ export async function safeFetch(guard: OutboundGuard, url: string, init: Request
       if (opts.signal?.aborted) throw err
       throw new ApiError(502, `Request to ${new URL(url).host} failed: ${(err as Error).message}`)
     }
+    const finalUrl = res.url || url
+    // HEAD has no body (its Content-Length describes the GET's): never a file, never "too large".
+    const head = (init.method ?? 'GET').toUpperCase() === 'HEAD'
+    if (opts.binaryMaxBytes !== undefined && res.body && !head && !isTextType(res.headers.get('content-type'))) {
+      const binary = await readBinary(res, opts.binaryMaxBytes)
+      if (!binary.bytes || binary.bytes.length) return { status: res.status, headers: res.headers, body: '', truncated: !binary.bytes, url: finalUrl, binary }
+      return { status: res.status, headers: res.headers, body: '', truncated: false, url: finalUrl } // an empty body is no file
+    }
     const { text, truncated } = await readCapped(res, maxBytes)
-    return { status: res.status, headers: res.headers, body: text, truncated, url: res.url || url }
+    return { status: res.status, headers: res.headers, body: text, truncated, url: finalUrl }
   } finally {
     release?.()
   }
 }
 
+/** A binary body up to maxBytes; over it (declared or read), null bytes and nothing more is read. */
+async function readBinary(res: Response, maxBytes: number): Promise<BinaryBody> {
+  const declared = Number(res.headers.get('content-length') ?? NaN)
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => {})
+    return { bytes: null, size: declared }
+  }
+  const { bytes, truncated } = await readCappedBytes(res, maxBytes)
+  return truncated ? { bytes: null, size: Number.isFinite(declared) ? declared : bytes.length } : { bytes, size: bytes.length }
+}
+
 export async function readCapped(res: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
-  if (!res.body) return { text: '', truncated: false }
+  const { bytes, truncated } = await readCappedBytes(res, maxBytes)
+  return { text: bytes.toString('utf8'), truncated }
+}
+
+/** The body's first maxBytes bytes; `truncated` when there was more (the rest is not read). */
+export async function readCappedBytes(res: Response, maxBytes: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  if (!res.body) return { bytes: Buffer.alloc(0), truncated: false }
   const reader = res.body.getReader()
   const chunks: Uint8Array[] = []
   let total = 0
@@ -139,5 +171,5 @@ export async function readCapped(res: Response, maxBytes: number): Promise<{ tex
     chunks.push(value)
     total += value.byteLength
   }
-  return { text: Buffer.concat(chunks).toString('utf8'), truncated }
+  return { bytes: Buffer.concat(chunks), truncated }
 }

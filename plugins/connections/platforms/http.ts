@@ -1,5 +1,6 @@
 import { ApiError } from '../../../src/http/errors'
 import { toolSlug } from '../../../src/tools/workspace-tools'
+import { binaryResult } from '../../../src/tools/binary'
 import { PlatformError, platformRequest, snippet, str, type Config, type Platform, type PlatformContext, type PlatformTool } from './types'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
@@ -39,7 +40,9 @@ function opSchema(op: Operation) {
 }
 
 async function send(ctx: PlatformContext, method: string, url: string, headers: Record<string, string>, body: unknown) {
-  const res = await platformRequest(ctx, 'The HTTP API', url, { method, headers, ...(body !== undefined && BODY_METHODS.has(method) ? { json: body } : {}) }, { guard: true })
+  const res = await platformRequest(ctx, 'The HTTP API', url, { method, headers, ...(body !== undefined && BODY_METHODS.has(method) ? { json: body } : {}) }, { guard: true, binary: true })
+  // A non-text body (an image, a PDF) is a file with a short reference, never bytes in the text.
+  if (res.binary) return { ...binaryResult({ status: res.status, headers: res.headers!, url: res.url ?? url }, res.binary), ...(res.status >= 400 ? { isError: true } : {}) }
   return { content: `HTTP ${res.status}\n${res.text}`, isError: res.status >= 400, data: { status: res.status, body: res.json ?? res.text } }
 }
 

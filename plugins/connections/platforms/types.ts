@@ -5,6 +5,7 @@ import { safeFetch } from '../../../src/tools/outbound'
 import { PlatformError, platformFetch } from '../../../src/http/platform'
 import { ApiError } from '../../../src/http/errors'
 import { jsonTooDeep } from '../../../src/http/json'
+import { TOOL_FILE_MAX_BYTES, type BinaryBody } from '../../../src/tools/binary'
 
 /** One operation a platform offers as a tool: `op` becomes `<platform>_<op>` (e.g. slack_send_message). */
 export interface PlatformTool { op: string; description: string; inputSchema: JsonSchema }
@@ -57,14 +58,15 @@ export { PlatformError }
 const TIMEOUT_MS = 15_000
 const MAX_BYTES = 512 * 1024
 
-export interface PlatformResponse { status: number; ok: boolean; json: any; text: string }
+/** `binary`: the body was not text and the request asked for it as bytes (opts.binary); `text` is then empty. */
+export interface PlatformResponse { status: number; ok: boolean; json: any; text: string; binary?: BinaryBody; headers?: Headers; url?: string }
 
 /**
  * One request to a platform API. Operator-configured bases (DESIGN §8) are fetched directly;
  * user-supplied URLs (`guard: true`) pass the outbound guard. Never puts the URL in an error
  * (Telegram's carries the token).
  */
-export async function platformRequest(ctx: PlatformContext, platform: string, url: string, init: RequestInit & { json?: unknown } = {}, opts: { guard?: boolean } = {}): Promise<PlatformResponse> {
+export async function platformRequest(ctx: PlatformContext, platform: string, url: string, init: RequestInit & { json?: unknown } = {}, opts: { guard?: boolean; binary?: boolean } = {}): Promise<PlatformResponse> {
   const headers = new Headers(init.headers)
   let body = init.body
   if (init.json !== undefined) {
@@ -76,7 +78,8 @@ export async function platformRequest(ctx: PlatformContext, platform: string, ur
   let status: number
   let text: string
   if (opts.guard) {
-    const res = await safeFetch(ctx.k.outbound, url, reqInit, { timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES, signal: ctx.signal, maxRedirects: 0 })
+    const res = await safeFetch(ctx.k.outbound, url, reqInit, { timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES, signal: ctx.signal, maxRedirects: 0, ...(opts.binary ? { binaryMaxBytes: TOOL_FILE_MAX_BYTES } : {}) })
+    if (res.binary) return { status: res.status, ok: res.status >= 200 && res.status < 300, json: null, text: '', binary: res.binary, headers: res.headers, url: res.url }
     status = res.status
     text = res.body
   } else {
