@@ -17,6 +17,12 @@ const FIXED = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode', 
 const FINISH_COLS = RUN_COLS.filter((c) => !FIXED.includes(c))
 const FINISH_RUN = `UPDATE runs SET ${FINISH_COLS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`
 
+/** GET /api/runs: who and what to list; `before` is the cursor (the last item of the previous page). */
+export interface RunListQuery {
+  ownerId: string | null; workspaceId: string | null; sources: RunSource[]; status?: RunStatus; sourceId?: string
+  before?: { createdAt: string; id: string }; limit: number
+}
+
 export const runsStore = (db: Db) => ({
   insert(row: RunView) {
     db.query(INSERT_RUN).run(...RUN_COLS.map((c) => row[c]))
@@ -29,6 +35,20 @@ export const runsStore = (db: Db) => ({
   list: (source: RunSource, sourceId: string, limit: number) => db.query<RunView, [string, string, number]>(
     'SELECT * FROM runs WHERE source = ? AND source_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
   ).all(source, sourceId, limit),
+  /** Newest first across sources; served by runs_owner_created for one owner (admins' all=true scans: an
+   * operator query, kept off the hot path's insert cost). */
+  page(q: RunListQuery): RunView[] {
+    if (!q.sources.length) return []
+    const where: string[] = [`source IN (${placeholders(q.sources.length)})`]
+    const args: (string | number)[] = [...q.sources]
+    if (q.ownerId !== null) { where.unshift('owner_id = ?'); args.unshift(q.ownerId) }
+    if (q.workspaceId !== null) { where.push('workspace_id = ?'); args.push(q.workspaceId) }
+    if (q.status) { where.push('status = ?'); args.push(q.status) }
+    if (q.sourceId) { where.push('source_id = ?'); args.push(q.sourceId) }
+    if (q.before) { where.push('(created_at < ? OR (created_at = ? AND id < ?))'); args.push(q.before.createdAt, q.before.createdAt, q.before.id) }
+    args.push(q.limit)
+    return db.query<RunView, (string | number)[]>(`SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args)
+  },
   markRunning: (id: string, at: string) =>
     db.query("UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'").run(at, id).changes,
   unfinished: () => db.query<RunView, []>("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, rowid").all(),

@@ -1,0 +1,2 @@
+-- GET /api/runs: one owner's runs across every source, newest first (cursor on created_at, id).
+CREATE INDEX runs_owner_created ON runs(owner_id, created_at, id);
