@@ -50,6 +50,7 @@ describe('GET /api/runs', () => {
     expect([...created].sort().reverse()).toEqual(created)
     const ok = runs[1 + runs.slice(1).findIndex((x) => x.status === 'success')]
     expect(ok).toMatchObject({ status: 'success', mode: 'sync', error: null, finished_at: expect.any(String) })
+    expect(ok.model).toBe('gpt-4o-mini')
     expect(ok.tokens_input).toBeGreaterThan(0)
     expect(ok.cost_cents).toBeGreaterThan(0)
     expect(Object.keys(ok).sort()).toEqual(['cost_cents', 'created_at', 'error', 'error_code', 'finished_at', 'id', 'latency_ms', 'mode', 'model',

@@ -29,16 +29,8 @@ export const inReach = (r: Reach, f: RunFilter, run: RunView) =>
   (r.ownerId === null || run.owner_id === r.ownerId) && (r.workspaceId === null || run.workspace_id === r.workspaceId)
   && r.sources.includes(run.source) && (!f.source_id || run.source_id === f.source_id)
 
-function modelOf(meta: string): string | null {
-  if (!meta.includes('"model"')) return null // most runs: no parse
-  try {
-    const m = (JSON.parse(meta) as { model?: unknown }).model
-    return typeof m === 'string' ? m : null
-  } catch { return null }
-}
-
 export const itemOf = (r: RunView) => ({
-  id: r.id, source: r.source, source_id: r.source_id, status: r.status, mode: r.mode, model: modelOf(r.meta),
+  id: r.id, source: r.source, source_id: r.source_id, status: r.status, mode: r.mode, model: r.model,
   tokens_input: r.tokens_input, tokens_output: r.tokens_output, cost_cents: toCents(r.cost_micro), latency_ms: r.latency_ms,
   error: r.error, error_code: r.error_code, created_at: r.created_at, started_at: r.started_at, finished_at: r.finished_at,
 })

@@ -5,7 +5,7 @@ import type { RunSource, RunStatus, RunView } from './types'
 
 export interface RunEventRow { run_id: string; seq: number; type: string; data: string; created_at: string }
 
-const RUN_COLS = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode', 'status', 'input', 'output', 'output_parsed', 'raw_output',
+const RUN_COLS = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode', 'status', 'model', 'input', 'output', 'output_parsed', 'raw_output',
   'tool_calls', 'tokens_input', 'tokens_output', 'iterations', 'cost_micro', 'charged_micro', 'latency_ms', 'caller', 'error', 'error_code',
   'error_status', 'callback_url', 'callback_status', 'callback_attempts', 'callback_last_status', 'meta', 'created_at', 'started_at',
   'finished_at'] as const satisfies readonly (keyof RunView)[]
@@ -13,7 +13,7 @@ const RUN_COLS = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ')
 // Built once: the hot path reuses the same SQL text (Bun caches the prepared statement by it).
 const INSERT_RUN = `INSERT INTO runs (${RUN_COLS.join(', ')}) VALUES (${placeholders(RUN_COLS.length)})`
-const FIXED = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode', 'input', 'created_at', 'caller', 'callback_url', 'meta']
+const FIXED = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode', 'model', 'input', 'created_at', 'caller', 'callback_url', 'meta']
 const FINISH_COLS = RUN_COLS.filter((c) => !FIXED.includes(c))
 const FINISH_RUN = `UPDATE runs SET ${FINISH_COLS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`
 

@@ -86,6 +86,8 @@ export interface RunView {
   workspace_id: string | null
   mode: RunMode
   status: RunStatus
+  /** The spec's model (null for runs recorded before migration 0015). */
+  model: string | null
   input: string
   /** The text, or JSON text when `output_parsed` is 1. */
   output: string | null
