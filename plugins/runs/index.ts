@@ -20,5 +20,5 @@ export const runsPlugin = (k: Kernel) =>
     .get('/live', ({ principal, query, request }) => liveFeed(k, principal, query, request) as unknown as string, {
       auth: true, query: LiveQuery,
       response: { 200: t.String({ description: 'text/event-stream (DESIGN §6): `ready` first, then `run.updated` {id, run} (the list item) when one of your runs is created or changes status; `: keepalive` every 15 s; ends after 30 minutes (EventSource reconnects)' }) },
-      detail: { summary: 'Live feed of your runs as SSE (same scope rules and source filters as GET /api/runs)', 'x-streams': 'always' },
+      detail: { summary: 'Live feed of your runs as SSE (same scope rules and source filters as GET /api/runs)' },
     })
