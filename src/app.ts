@@ -3,6 +3,7 @@ import type { Kernel } from './kernel'
 import { httpCore } from './http/core'
 import { docsPlugin } from '../plugins/docs/index'
 import { opsPlugin } from '../plugins/ops/index'
+import { runsPlugin } from '../plugins/runs/index'
 import { authPlugin } from '../plugins/auth/index'
 import { tokensPlugin } from '../plugins/tokens/index'
 import { workspacesPlugin } from '../plugins/workspaces/index'
@@ -76,6 +77,7 @@ export const createApp = (k: Kernel) => {
     .use(botAccountsPlugin(k))
     .use(webhooksPlugin(k))
     .use(botsPlugin(k))
+    .use(runsPlugin(k))
     .use(agentEndpointsPlugin(k))
     .use(workflowsPlugin(k))
     .use(templatesPlugin(k))

@@ -219,7 +219,7 @@ describe.skipIf(!hasChromium)('console journeys in chromium', () => {
     })
   }, 30_000)
 
-  test('runs: the live list, a running run cancelled, a finished one re-run', async () => {
+  test('runs: the live list (a new run appears without reload), a running run cancelled, a finished one re-run', async () => {
     await ensureAdmin()
     const login = await (await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()
     const call = async (method: string, path: string, body?: unknown, token = login.token) => {
@@ -233,7 +233,14 @@ describe.skipIf(!hasChromium)('console journeys in chromium', () => {
     const hanging = await call('POST', `/api/run/${created.endpoint.slug}`, { input: 'hang on' }, created.api_key)
     await journey(browser, server.url, {}, async ({ page, base, axe }) => {
       await signIn(page, base, ADMIN.email, ADMIN.password)
+      // The list comes from GET /api/runs and stays current over GET /api/runs/live (SSE), without reloading.
+      const feed = page.waitForResponse((r) => r.url().includes('/api/runs/live'))
       await page.getByRole('link', { name: 'Runs', exact: true }).click()
+      await page.getByRole('link', { name: done.run_id }).waitFor()
+      expect((await feed).headers()['content-type']).toContain('text/event-stream')
+      const fresh = await call('POST', `/api/run/${created.endpoint.slug}`, { input: 'live please' }, created.api_key)
+      const freshRow = page.getByRole('row').filter({ has: page.getByRole('link', { name: fresh.run_id }) })
+      await freshRow.locator('.badge', { hasText: 'success' }).waitFor()
       await page.getByLabel('Status').selectOption('running')
       await page.getByRole('link', { name: hanging.run_id }).waitFor()
       await axe()

@@ -90,7 +90,7 @@ export async function authorizeRunRead(k: Kernel, run: RunView, ep: EndpointRow,
 export const notFoundRun = () => new ApiError(404, 'Run not found', 'not_found')
 
 /** Scopes that read / cancel another surface's runs (an endpoint's runs use the endpoint rules above). */
-const RUN_SCOPES: Record<RunSource, { read: Scope; cancel: Scope }> = {
+export const RUN_SCOPES: Record<RunSource, { read: Scope; cancel: Scope }> = {
   endpoint: { read: 'endpoints.read', cancel: 'endpoints.run' },
   bot: { read: 'bots.read', cancel: 'bots.write' },
   chat: { read: 'chat.read', cancel: 'chat.write' },

@@ -19,7 +19,7 @@ export function newRow(k: Kernel, req: RunRequest, mode: RunMode): RunView {
   return {
     // Time-ordered: run rows are the hot path's largest insert (see timeOrderedId).
     id: timeOrderedId('run', ms), source: req.source, source_id: req.sourceId, owner_id: req.ownerId, workspace_id: req.workspaceId,
-    mode, status: queued ? 'queued' : 'running', input: req.input.message, output: null, output_parsed: 0, raw_output: null, tool_calls: '[]',
+    mode, status: queued ? 'queued' : 'running', model: req.spec?.model || null, input: req.input.message, output: null, output_parsed: 0, raw_output: null, tool_calls: '[]',
     tokens_input: 0, tokens_output: 0, iterations: 0, cost_micro: 0, charged_micro: 0, latency_ms: 0, caller: req.caller ?? null, error: null,
     error_code: null, error_status: null, callback_url: req.callbackUrl ?? null, callback_status: null, callback_attempts: 0,
     callback_last_status: null, meta: JSON.stringify(req.meta ?? {}), created_at: now, started_at: queued ? null : now, finished_at: null,

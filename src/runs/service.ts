@@ -7,7 +7,7 @@ import { iso } from '../clock'
 import { sseResponse } from '../http/sse'
 import { Billing, type Reservation } from './billing'
 import { RunEventLog } from './event-log'
-import { runsStore } from './store'
+import { runsStore, type RunListQuery } from './store'
 import { RunPool } from './pool'
 import { Tap } from './tap'
 import { applyOutcome, failed, failure, newRow, outcomeOf, terminalFor, usageOf, withAbortReason, type TerminalEvent } from './record'
@@ -41,6 +41,8 @@ export class Runs implements RunService {
   /** Every run executing in this process (sync, streamed, queued): for cancel and shutdown. */
   private active = new Map<string, Active>()
   private store
+  /** GET /api/runs/live subscribers; empty on the hot path unless someone watches. */
+  private watchers = new Set<(run: RunView) => void>()
 
   constructor(private k: Kernel) {
     this.log = new RunEventLog(k)
@@ -57,6 +59,19 @@ export class Runs implements RunService {
 
   get(id: string) { return this.store.get(id) }
   list(source: RunSource, sourceId: string, limit: number) { return this.store.list(source, sourceId, limit) }
+  page(q: RunListQuery) { return this.store.page(q) }
+  watch(fn: (run: RunView) => void) {
+    this.watchers.add(fn)
+    return () => { this.watchers.delete(fn) }
+  }
+  /** A run was created or changed status: tell the watchers (a snapshot, so later edits of the row are not seen). */
+  private changed(row: RunView) {
+    if (!this.watchers.size) return
+    const snap = { ...row }
+    for (const fn of this.watchers) {
+      try { fn(snap) } catch (err) { this.k.log.warn('run watcher failed', { error: String(err) }) }
+    }
+  }
   pendingCallbacks() { return this.store.pendingCallbacks() }
   setCallback(id: string, status: 'pending' | 'delivered' | 'failed', attempts: number, lastStatus: number | null) {
     this.store.setCallback(id, status, attempts, lastStatus)
@@ -81,6 +96,7 @@ export class Runs implements RunService {
     if (insert) this.store.insert(row)
     else if (!this.store.finish(row)) { if (res) this.billing.release(res); return false }
     this.billing.settle(res, row, req)
+    this.changed(row)
     const base = {
       run_id: row.id, source: row.source, source_id: row.source_id, ...req.refs, status: row.status as FinishedStatus, usage: usageOf(row),
     }
@@ -142,6 +158,7 @@ export class Runs implements RunService {
       this.billing.release(res)
       throw err
     }
+    this.changed(row)
     const ac = new AbortController()
     const tap = new Tap<RunEvent>(() => {
       if ((req.onDisconnect ?? 'cancel') === 'cancel') ac.abort(apiError(DISCONNECTED))
@@ -165,6 +182,7 @@ export class Runs implements RunService {
     this.billing.check(req)
     const row = newRow(this.k, req, 'async')
     await this.writer.run(() => this.store.insert(row))
+    this.changed(row)
     this.pool.push(row.id, req, req.ownerId)
     return row
   }
@@ -179,6 +197,7 @@ export class Runs implements RunService {
     if (!this.store.markRunning(id, now)) return
     row.status = 'running'
     row.started_at = now
+    this.changed(row)
     const ac = new AbortController()
     let res: Reservation | null = null
     try {

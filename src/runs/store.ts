@@ -5,7 +5,7 @@ import type { RunSource, RunStatus, RunView } from './types'
 
 export interface RunEventRow { run_id: string; seq: number; type: string; data: string; created_at: string }
 
-const RUN_COLS = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode', 'status', 'input', 'output', 'output_parsed', 'raw_output',
+const RUN_COLS = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode', 'status', 'model', 'input', 'output', 'output_parsed', 'raw_output',
   'tool_calls', 'tokens_input', 'tokens_output', 'iterations', 'cost_micro', 'charged_micro', 'latency_ms', 'caller', 'error', 'error_code',
   'error_status', 'callback_url', 'callback_status', 'callback_attempts', 'callback_last_status', 'meta', 'created_at', 'started_at',
   'finished_at'] as const satisfies readonly (keyof RunView)[]
@@ -13,9 +13,15 @@ const RUN_COLS = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ')
 // Built once: the hot path reuses the same SQL text (Bun caches the prepared statement by it).
 const INSERT_RUN = `INSERT INTO runs (${RUN_COLS.join(', ')}) VALUES (${placeholders(RUN_COLS.length)})`
-const FIXED = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode', 'input', 'created_at', 'caller', 'callback_url', 'meta']
+const FIXED = ['id', 'source', 'source_id', 'owner_id', 'workspace_id', 'mode', 'model', 'input', 'created_at', 'caller', 'callback_url', 'meta']
 const FINISH_COLS = RUN_COLS.filter((c) => !FIXED.includes(c))
 const FINISH_RUN = `UPDATE runs SET ${FINISH_COLS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`
+
+/** GET /api/runs: who and what to list; `before` is the cursor (the last item of the previous page). */
+export interface RunListQuery {
+  ownerId: string | null; workspaceId: string | null; sources: RunSource[]; status?: RunStatus; sourceId?: string
+  before?: { createdAt: string; id: string }; limit: number
+}
 
 export const runsStore = (db: Db) => ({
   insert(row: RunView) {
@@ -29,6 +35,20 @@ export const runsStore = (db: Db) => ({
   list: (source: RunSource, sourceId: string, limit: number) => db.query<RunView, [string, string, number]>(
     'SELECT * FROM runs WHERE source = ? AND source_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
   ).all(source, sourceId, limit),
+  /** Newest first across sources; served by runs_owner_created for one owner (admins' all=true scans: an
+   * operator query, kept off the hot path's insert cost). */
+  page(q: RunListQuery): RunView[] {
+    if (!q.sources.length) return []
+    const where: string[] = [`source IN (${placeholders(q.sources.length)})`]
+    const args: (string | number)[] = [...q.sources]
+    if (q.ownerId !== null) { where.unshift('owner_id = ?'); args.unshift(q.ownerId) }
+    if (q.workspaceId !== null) { where.push('workspace_id = ?'); args.push(q.workspaceId) }
+    if (q.status) { where.push('status = ?'); args.push(q.status) }
+    if (q.sourceId) { where.push('source_id = ?'); args.push(q.sourceId) }
+    if (q.before) { where.push('(created_at < ? OR (created_at = ? AND id < ?))'); args.push(q.before.createdAt, q.before.createdAt, q.before.id) }
+    args.push(q.limit)
+    return db.query<RunView, (string | number)[]>(`SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args)
+  },
   markRunning: (id: string, at: string) =>
     db.query("UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'").run(at, id).changes,
   unfinished: () => db.query<RunView, []>("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, rowid").all(),

@@ -7,6 +7,7 @@
 import type { AgentSpec, RunEvent, RunResult, ToolCallSummary } from '../agent/types'
 import type { RunInput } from '../agent/run'
 import type { Logger } from '../log'
+import type { RunListQuery } from './store'
 
 export type { RunInput } from '../agent/run'
 
@@ -85,6 +86,8 @@ export interface RunView {
   workspace_id: string | null
   mode: RunMode
   status: RunStatus
+  /** The spec's model (null for runs recorded before migration 0015). */
+  model: string | null
   input: string
   /** The text, or JSON text when `output_parsed` is 1. */
   output: string | null
@@ -159,6 +162,13 @@ export interface RunService {
   get(id: string): RunView | null
   /** Newest first. */
   list(source: RunSource, sourceId: string, limit: number): RunView[]
+  /** Newest first across sources (GET /api/runs). */
+  page(q: RunListQuery): RunView[]
+  /**
+   * Calls `fn` (synchronously, keep it cheap) with a run's row whenever a run is created or changes status.
+   * Returns the unsubscribe. Nothing is done per run while nobody watches.
+   */
+  watch(fn: (run: RunView) => void): () => void
   /**
    * Stops a queued or running run; it ends `cancelled` (a running run's upstream LLM request is aborted).
    * Returns the run as recorded afterwards, or null when unknown. A finished run is returned unchanged.

@@ -1,70 +1,78 @@
 import { html } from 'htm/preact'
 import { useEffect, useState } from 'preact/hooks'
-import { api, ensureApiPaths, hasApi, qs } from '../api'
-import { Badge, ErrorNote, Field, Json, Loading, Page, Panel, Table, useAction, useInterval, useLoad } from '../components'
+import { api, hasApi, qs } from '../api'
+import { Badge, ErrorNote, Field, Json, Loading, Page, Panel, Table, useAction, useLoad } from '../components'
 import { ago, cents, when } from '../format'
 import { go } from '../state'
 import { followRun, type StreamEvent } from '../sse'
 
+/** An item of GET /api/runs (and of the live feed's run.updated events). */
 interface RunRow {
-  id: string; source: string; source_id: string | null; status: string; cost_cents: number; tokens: number;
-  latency_ms: number; created_at: string; error: string | null;
+  id: string; source: string; source_id: string | null; status: string; model: string | null; cost_cents: number;
+  tokens_input: number; tokens_output: number; latency_ms: number; created_at: string; error: string | null;
 }
 
 const STATUSES = ['', 'queued', 'running', 'success', 'error', 'cancelled', 'test']
 const SOURCES = ['', 'endpoint', 'bot', 'chat', 'workflow', 'schedule', 'task', 'openai', 'mcp']
 
-/** The unified runs list when the server has it; otherwise every agent endpoint's runs, merged. */
-async function loadRuns(filter: { status: string; source: string; agent: string }, signal: AbortSignal): Promise<RunRow[]> {
-  await ensureApiPaths()
-  if (hasApi('/api/runs')) {
-    const query = qs({ status: filter.status, source: filter.source, source_id: filter.agent, limit: 100 })
-    const r = await api<{ runs: any[] }>(`/api/runs${query}`, { signal })
-    return r.runs.map((run) => ({
-      id: run.id, source: run.source ?? 'endpoint', source_id: run.source_id ?? run.endpoint_id ?? null, status: run.status,
-      cost_cents: run.cost_cents ?? (run.cost_micro ?? 0) / 1_000_000, tokens: (run.tokens_input ?? run.usage?.tokens_input ?? 0) + (run.tokens_output ?? run.usage?.tokens_output ?? 0),
-      latency_ms: run.latency_ms ?? 0, created_at: run.created_at, error: run.error ?? null,
-    }))
-  }
-  if (filter.source && filter.source !== 'endpoint') return []
-  const { endpoints } = await api<{ endpoints: { id: string; name: string }[] }>('/api/agent-endpoints', { signal })
-  const chosen = filter.agent ? endpoints.filter((e) => e.id === filter.agent) : endpoints
-  const lists = await Promise.all(chosen.map((e) => api<{ runs: any[] }>(`/api/agent-endpoints/${e.id}/runs?limit=50`, { signal })))
-  return lists.flatMap((l) => l.runs)
-    .filter((r) => !filter.status || r.status === filter.status)
-    .map((r) => ({
-      id: r.id, source: 'endpoint', source_id: r.endpoint_id, status: r.status, cost_cents: r.cost_cents,
-      tokens: r.tokens_input + r.tokens_output, latency_ms: r.latency_ms, created_at: r.created_at, error: r.error,
-    }))
-    .sort((a, b) => b.created_at.localeCompare(a.created_at))
-    .slice(0, 100)
+type Filter = { status: string; source: string; agent: string }
+
+/** A live item into the list: replaced in place, added when new and matching, dropped when it no longer matches the status filter. */
+function merge(list: RunRow[], run: RunRow, filter: Filter): RunRow[] {
+  const rest = list.filter((r) => r.id !== run.id)
+  if (filter.status && run.status !== filter.status) return rest
+  const at = list.findIndex((r) => r.id === run.id)
+  if (at >= 0) return list.map((r) => (r.id === run.id ? run : r))
+  return [run, ...rest].sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id < b.id ? 1 : -1))
 }
 
 export function Runs() {
-  const [filter, setFilter] = useState({ status: '', source: '', agent: '' })
-  const runs = useLoad((signal) => loadRuns(filter, signal), [filter.status, filter.source, filter.agent])
-  // Live: refreshed every few seconds while the tab is visible.
-  useInterval(runs.reload, 3000)
-  const set = (key: keyof typeof filter) => (e: Event) => setFilter({ ...filter, [key]: (e.target as HTMLSelectElement).value })
+  const [filter, setFilter] = useState<Filter>({ status: '', source: '', agent: '' })
+  const [rows, setRows] = useState<RunRow[] | null>(null)
+  const [cursor, setCursor] = useState<string | null>(null)
+  const [error, setError] = useState<Error | null>(null)
+  const query = (more: string | null) => qs({ status: filter.status, source: filter.source, source_id: filter.agent, limit: 50, cursor: more })
+  // The first page, then live: the feed's run.updated events keep the list current (no polling).
+  useEffect(() => {
+    const abort = new AbortController()
+    setRows(null)
+    setError(null)
+    api<{ runs: RunRow[]; next_cursor: string | null }>(`/api/runs${query(null)}`, { signal: abort.signal }).then(
+      (r) => { setRows((live) => (live ?? []).reduce((list, run) => merge(list, run, filter), r.runs)); setCursor(r.next_cursor) },
+      (err) => { if (!abort.signal.aborted) setError(err) },
+    )
+    const feed = new EventSource(`/api/runs/live${qs({ source: filter.source, source_id: filter.agent })}`)
+    feed.addEventListener('run.updated', (msg) => {
+      const { run } = JSON.parse((msg as MessageEvent).data) as { run: RunRow }
+      setRows((list) => merge(list ?? [], run, filter))
+    })
+    return () => { abort.abort(); feed.close() }
+  }, [filter.status, filter.source, filter.agent])
+  const more = useAction(async () => {
+    const r = await api<{ runs: RunRow[]; next_cursor: string | null }>(`/api/runs${query(cursor)}`)
+    setRows((list) => [...(list ?? []), ...r.runs.filter((x) => !list?.some((y) => y.id === x.id))])
+    setCursor(r.next_cursor)
+  })
+  const set = (key: keyof Filter) => (e: Event) => setFilter({ ...filter, [key]: (e.target as HTMLSelectElement).value })
   return html`<${Page} title="Runs">
     <form class="inline filters" onSubmit=${(e: Event) => e.preventDefault()}>
       <${Field} label="Status"><select value=${filter.status} onChange=${set('status')}>${STATUSES.map((s) => html`<option value=${s}>${s || 'any'}</option>`)}</select><//>
       <${Field} label="Source"><select value=${filter.source} onChange=${set('source')}>${SOURCES.map((s) => html`<option value=${s}>${s || 'any'}</option>`)}</select><//>
       <${Field} label="Agent id"><input value=${filter.agent} onChange=${set('agent')} placeholder="aep_… / bt_… / agt_…" /><//>
     </form>
-    ${hasApi('/api/runs') ? null : html`<p class="muted">Showing agent endpoint runs (this server has no unified runs list).</p>`}
-    <${ErrorNote} error=${runs.error} />
-    ${runs.loading && !runs.data ? html`<${Loading} />` : null}
-    <${Table} label="Runs" rows=${runs.data} empty="No runs match."
+    <${ErrorNote} error=${error || more.error} />
+    ${!rows && !error ? html`<${Loading} />` : null}
+    <${Table} label="Runs" rows=${rows} empty="No runs match."
       columns=${[
         { label: 'Run', render: (r: RunRow) => html`<a href=${`#/runs/${r.id}`}>${r.id}</a>` },
         { label: 'Source', render: (r: RunRow) => html`${r.source} <span class="muted">${r.source_id ?? ''}</span>` },
         { label: 'Status', render: (r: RunRow) => html`<${Badge} status=${r.status} />` },
-        { label: 'Tokens', render: (r: RunRow) => r.tokens },
+        { label: 'Tokens in / out', render: (r: RunRow) => `${r.tokens_input} / ${r.tokens_output}` },
         { label: 'Cost', render: (r: RunRow) => cents(r.cost_cents) },
         { label: 'Latency', render: (r: RunRow) => `${r.latency_ms} ms` },
         { label: 'When', render: (r: RunRow) => ago(r.created_at) },
       ]} />
+    ${cursor ? html`<button type="button" class="secondary" disabled=${more.busy} onClick=${() => more.run()}>Older runs</button>` : null}
   <//>`
 }
 
