@@ -2,7 +2,7 @@ import type { Kernel } from '../../src/kernel'
 import type { RunInput } from '../../src/agent/run'
 import type { RunEvent, RunResult } from '../../src/agent/types'
 import type { RunOutcome, RunRequest, RunView } from '../../src/runs/types'
-import type { EndpointRow } from '../agent-endpoints/store'
+import type { EndpointRow } from '../agent-endpoints/service'
 import { requestFor } from '../agent-endpoints/execute'
 
 /**

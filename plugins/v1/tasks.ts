@@ -8,7 +8,7 @@ import * as scheduledAgents from '../agents/service'
 import { TextDeltaEvent } from '../../src/http/sse'
 import * as wallet from '../wallet/service'
 import { handleIncoming } from '../bots/engine'
-import { agentsReader } from '../openai/store'
+import * as endpoints from '../agent-endpoints/service'
 import { executeAgentRun, startAgentRun } from '../openai/runner'
 import { tasksStore, type AgentRow, type TaskRow, type TaskState } from './store'
 
@@ -87,7 +87,7 @@ export async function* execute(k: Kernel, task: TaskRow, agent: AgentRow, opts: 
   let outcome: Outcome | null = null
   try {
     if (agent.type === 'endpoint') {
-      const ep = agentsReader(k.db).byIdOrSlug(agent.id)
+      const ep = endpoints.findByIdOrSlug(k, agent.id)
       if (!ep || ep.status !== 'active') throw new ApiError(409, 'The agent is offline (not active)', 'agent_offline')
       const ask = { input: { message: task.content }, callerIp: opts.callerIp, source: 'task' as const, channel: task.channel, caller: task.token_id ?? 'session' }
       if (!opts.stream) {
