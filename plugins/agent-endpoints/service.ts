@@ -21,6 +21,8 @@ export type { EndpointRow }
 /** Lookups other surfaces (OpenAI-compatible, /v1, MCP server) make; they apply their own access rules. */
 export const findByKeyHash = (k: Kernel, hash: string) => endpointsStore(k.db).byKeyHash(hash)
 export const findByIdOrSlug = (k: Kernel, idOrSlug: string) => endpointsStore(k.db).byIdOrSlug(idOrSlug)
+export const findById = (k: Kernel, id: string) => endpointsStore(k.db).get(id)
+export const listRows = (k: Kernel, ownerId: string | null, workspaceId: string | null) => endpointsStore(k.db).list(ownerId, workspaceId)
 export const listActive = (k: Kernel, ownerId: string | null, workspaceId: string | null) => endpointsStore(k.db).active(ownerId, workspaceId)
 
 export const DEFAULTS = {

@@ -172,3 +172,7 @@ export function analytics(k: Kernel, who: Principal, agentId: string, days = 30)
     missed_count: s?.missed_count ?? 0, skipped_count: s?.skipped_count ?? 0,
   }
 }
+
+/** Raw rows for other surfaces (/v1's agent directory); they apply their own access rules. null owner = all. */
+export const findRow = (k: Kernel, id: string) => store.get(k.db, id)
+export const listRows = (k: Kernel, ownerId: string | null) => store.list(k.db, ownerId)

@@ -10,7 +10,8 @@ import * as wallet from '../wallet/service'
 import { handleIncoming } from '../bots/engine'
 import * as endpoints from '../agent-endpoints/service'
 import { executeAgentRun, startAgentRun } from '../openai/runner'
-import { tasksStore, type AgentRow, type TaskRow, type TaskState } from './store'
+import { tasksStore, type TaskRow, type TaskState } from './store'
+import type { AgentRow } from './directory'
 
 /**
  * Messages create tasks (issue 15): a /v1 message is stored with its task (`submitted`), then the agent runs

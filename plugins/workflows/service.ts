@@ -245,3 +245,9 @@ export const isUnfinished = (k: Kernel, id: string) => {
 }
 
 export { execEvents }
+
+/** Where a workflow lives and what it says it does (for agents deployed from it); null when it is gone. */
+export function workflowSummary(k: Kernel, id: string): { workspace_id: string | null; description: string } | null {
+  const w = workflowsStore(k.db).get(id)
+  return w ? { workspace_id: w.workspace_id, description: w.description } : null
+}
