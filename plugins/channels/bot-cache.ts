@@ -1,5 +1,5 @@
 import type { Kernel } from '../../src/kernel'
-import { loadBot, type BotRecord } from '../bots/record'
+import { loadBot, type BotRecord } from '../bots/service'
 
 /** Decrypted active bots are reused for this long on the webhook hot path (pause/delete invalidate at once through unregisterWebhook). */
 export const BOT_CACHE_MS = 1000

@@ -251,3 +251,13 @@ export function workflowSummary(k: Kernel, id: string): { workspace_id: string |
   const w = workflowsStore(k.db).get(id)
   return w ? { workspace_id: w.workspace_id, description: w.description } : null
 }
+
+/** For scheduled agents (plugins/agents): the owner's workflow, driving and cancelling an execution, its result and usage. */
+export function findOwnedWorkflow(k: Kernel, ownerId: string, id: string): { id: string; name: string } | null {
+  const w = workflowsStore(k.db).get(id)
+  return w && w.owner_id === ownerId ? { id: w.id, name: w.name } : null
+}
+export const driveExecution = (k: Kernel, id: string) => engine(k).drive(id)
+export const cancelExecutionById = (k: Kernel, id: string) => engine(k).cancel(id)
+export const getExecution = (k: Kernel, id: string): ExecutionRow | null => executionsStore(k.db).get(id) ?? null
+export { executionUsage } from './usage'
