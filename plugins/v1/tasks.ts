@@ -1,4 +1,4 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { ApiError, badRequest } from '../../src/http/errors'
 import { iso } from '../../src/clock'
 import { newId, timeOrderedId } from '../../src/db/ids'
@@ -198,8 +198,10 @@ function emptyish(): RunResult {
 }
 
 /** Drains a task's run in the background (the 201 path); kept in a set so shutdown can see work in flight. */
+const tasksInFlight = perKernel(() => new Set<Promise<void>>())
+
 export function runInBackground(k: Kernel, gen: AsyncGenerator<RunEvent>) {
-  const inflight = k.singleton('v1.tasks-inflight', () => new Set<Promise<void>>())
+  const inflight = tasksInFlight(k)
   // After the 201 is on its way: the run's set-up (spec, billing, first model call) stays off the request path.
   const p = new Promise<void>((resolve) => setImmediate(resolve))
     .then(async () => { for await (const _ of gen) { /* the task records itself */ } })

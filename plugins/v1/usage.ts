@@ -1,4 +1,4 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import type { DomainEvent } from '../../src/events/bus'
 import { badRequest } from '../../src/http/errors'
 import { iso } from '../../src/clock'
@@ -42,7 +42,7 @@ class UsageRollup {
   close() { this.flush() }
 }
 
-export const rollup = (k: Kernel) => k.singleton('v1.usage-rollup', () => new UsageRollup(k))
+export const rollup = perKernel((k) => new UsageRollup(k))
 
 const hourOf = (createdAt: string) => `${createdAt.slice(0, 13)}:00:00Z`
 
