@@ -249,3 +249,5 @@ export function listRuns(k: Kernel, who: Principal, id: string, limit: number): 
   return k.runs.list('endpoint', row.id, limit).map(runView)
 }
 
+
+export { extractInput, requestFor } from './execute'

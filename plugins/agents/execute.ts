@@ -1,7 +1,6 @@
 import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
-import { cancelExecutionById, createExecution, driveExecution, executionUsage, findOwnedWorkflow, getExecution } from '../workflows/service'
-import type { LlmOverrides } from '../workflows/overrides'
+import { cancelExecutionById, createExecution, driveExecution, executionUsage, findOwnedWorkflow, getExecution, type LlmOverrides } from '../workflows/service'
 import type { AgentConfigInput } from './model'
 
 /**

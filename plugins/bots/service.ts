@@ -12,7 +12,7 @@ import { fromCents, toCents } from '../wallet/service'
 import { botStore, templateStore, type BotRow, type UpdatableColumn } from './store'
 import { openBot } from './record'
 import { validateWorkflow } from './workflow'
-import { isStepsWorkflow, validateBotWorkflow } from '../workflows/bots'
+import { isStepsWorkflow, validateBotWorkflow } from '../workflows/service'
 import type { BotView, CreateBotInput, UpdateBotInput } from './model'
 
 export type { BotRow }

@@ -5,9 +5,9 @@ import { hasScope, listScope, type Principal } from '../../src/auth/principal'
 import { recordToolCall } from '../../src/tools/audit'
 import type { JsonSchema } from '../../src/agent/types'
 import type { EndpointRow } from '../agent-endpoints/service'
-import { extractInput } from '../agent-endpoints/execute'
+import { extractInput } from '../agent-endpoints/service'
 import * as endpoints from '../agent-endpoints/service'
-import { startAgentRun } from '../openai/runner'
+import { startAgentRun } from '../openai/service'
 import { runWorkflowTool, workflowTools } from './workflows'
 
 /**

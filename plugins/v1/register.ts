@@ -1,7 +1,7 @@
 import { perKernel, type Kernel } from '../../src/kernel'
 import { onRunFinished, rollup } from './usage'
 import { failInterrupted } from './tasks'
-import { registerInvoiceSchedule } from '../wallet/invoices'
+import { registerInvoiceSchedule } from '../wallet/service'
 
 /** The /v1 domain's wiring: the usage rollup follows finished runs; interrupted tasks are closed at start; monthly invoices. */
 export const register = (k: Kernel) => { wire(k) }

@@ -9,7 +9,7 @@ import { TextDeltaEvent } from '../../src/http/sse'
 import * as wallet from '../wallet/service'
 import { handleIncoming } from '../bots/service'
 import * as endpoints from '../agent-endpoints/service'
-import { executeAgentRun, startAgentRun } from '../openai/runner'
+import { executeAgentRun, startAgentRun } from '../openai/service'
 import { tasksStore, type TaskRow, type TaskState } from './store'
 import type { AgentRow } from './directory'
 

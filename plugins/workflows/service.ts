@@ -261,3 +261,11 @@ export const driveExecution = (k: Kernel, id: string) => engine(k).drive(id)
 export const cancelExecutionById = (k: Kernel, id: string) => engine(k).cancel(id)
 export const getExecution = (k: Kernel, id: string): ExecutionRow | null => executionsStore(k.db).get(id) ?? null
 export { executionUsage } from './usage'
+
+/** What other domains use of workflows: bot workflows, execution event streams, tool names, dry runs, step types. */
+export { answerWithWorkflow, isStepsWorkflow, validateBotWorkflow } from './bots'
+export { follow } from './events'
+export { toolNameOf } from './tool-provider'
+export { dryRun } from './dry-run'
+export type { Step } from './types'
+export type { LlmOverrides } from './overrides'
