@@ -24,6 +24,7 @@ import { safeEqual } from '../src/auth/keys'
 import { startFakePlatforms } from '../tests/fixtures/fake-platforms'
 import { startFakeLlm } from '../tests/fixtures/fake-llm'
 import { telegramKit, TELEGRAM_SECRET } from '../tests/fixtures/channel-kit'
+import { firstLine } from './_spawn'
 
 const role = process.argv[2]
 const DURATION_S = 10
@@ -64,14 +65,7 @@ process.on('exit', () => { for (const c of children) { try { c.kill(9) } catch {
 async function spawnRole(args: string[], env: Record<string, string> = {}) {
   const proc = Bun.spawn([process.execPath, import.meta.path, ...args], { stdout: 'pipe', stderr: 'inherit', env: { ...process.env, ...env } })
   children.add(proc)
-  const reader = proc.stdout.getReader()
-  let line = ''
-  while (!line.includes('\n')) {
-    const r = await reader.read()
-    if (r.done) throw new Error(`${args[0]} exited before it listened`)
-    line += new TextDecoder().decode(r.value)
-  }
-  const [url, botId, dir] = line.trim().split(' ')
+  const [url, botId, dir] = await firstLine(proc.stdout, args[0])
   return { proc, url, botId, dir, stop: async () => { proc.kill(); await proc.exited; rmSync(dir, { recursive: true, force: true }) } }
 }
 

@@ -28,6 +28,7 @@ import { openDb } from '../src/db/open'
 import { hashKey, mintKey, safeEqual } from '../src/auth/keys'
 import { newId } from '../src/db/ids'
 import { startFakeLlm } from '../tests/fixtures/fake-llm'
+import { firstLine } from './_spawn'
 
 const role = process.argv[2]
 const DURATION_S = 10
@@ -135,14 +136,7 @@ const hasTaskset = (() => { try { return Bun.spawnSync(['taskset', '-c', '0', 't
 async function spawnRole(args: string[], env: Record<string, string> = {}, cpu?: number) {
   const cmd = [process.execPath, import.meta.path, ...args]
   const proc = Bun.spawn(hasTaskset && cpu !== undefined ? ['taskset', '-c', String(cpu), ...cmd] : cmd, { stdout: 'pipe', stderr: 'inherit', env: { ...process.env, ...env } })
-  const reader = proc.stdout.getReader()
-  let line = ''
-  while (!line.includes('\n')) {
-    const r = await reader.read()
-    if (r.done) throw new Error(`${args[0]} exited before it listened`)
-    line += new TextDecoder().decode(r.value)
-  }
-  const [url, slug, key, dir] = line.trim().split(' ')
+  const [url, slug, key, dir] = await firstLine(proc.stdout, args[0])
   return { proc, url, slug, key, dir, stop: async () => { proc.kill(); await proc.exited; if (dir) rmSync(dir, { recursive: true, force: true }) } }
 }
 

@@ -47,7 +47,8 @@ function publishAll(k: Kernel, n: number) {
 
 async function signedThroughput(sync: 'full' | 'normal', perUrl: number) {
   const { k, dir } = setup(sync)
-  const engine = k.singleton('webhooks.delivery', () => new DeliveryEngine(k, { perUrl }))
+  const engine = new DeliveryEngine(k, { perUrl })
+  k.onClose(() => engine.close())
   publishAll(k, 200) // warm-up
   await engine.runDue()
   publishAll(k, N)
@@ -110,7 +111,8 @@ async function sendOnly(bodies: string[], concurrency: number) {
 
 async function idleLatency(sync: 'full' | 'normal') {
   const { k, dir } = setup(sync)
-  const engine = k.singleton('webhooks.delivery', () => new DeliveryEngine(k))
+  const engine = new DeliveryEngine(k)
+  k.onClose(() => engine.close())
   const stop = engine.start()
   const samples: number[] = []
   for (let i = 0; i < LATENCY_SAMPLES + 20; i++) {

@@ -22,7 +22,7 @@ import { templatesPlugin } from '../plugins/templates/index'
 import { openaiPlugin } from '../plugins/openai/index'
 import { mcpServerPlugin } from '../plugins/mcp-server/index'
 import { v1Plugin } from '../plugins/v1/index'
-import { schedulerPlugin, register as registerScheduler } from './scheduler/routes'
+import { register as registerScheduler } from './scheduler/register'
 import { agentsPlugin } from '../plugins/agents/index'
 import { register as registerAgents } from '../plugins/agents/register'
 import { register as registerWallet } from '../plugins/wallet/register'
@@ -86,7 +86,6 @@ export const createApp = (k: Kernel) => {
     .use(openaiPlugin(k))
     .use(mcpServerPlugin(k))
     .use(v1Plugin(k))
-    .use(schedulerPlugin(k))
     .use(agentsPlugin(k))
 }
 

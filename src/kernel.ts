@@ -62,11 +62,6 @@ export interface Kernel {
   touched: Map<string, string>
   version: string
   startedAt: number
-  /**
-   * @deprecated String-keyed per-kernel objects. Kernel services are typed fields above; a domain keeps its own
-   * per-kernel objects from its register(k) (see plugins/agent-endpoints/register.ts). Kept for branches in flight.
-   */
-  singleton<T>(key: string, create: () => T): T
   close(): void
 }
 
@@ -188,7 +183,6 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
     lock.release()
     throw err
   }
-  const singletons = new Map<string, unknown>()
   const closers: Array<() => void> = []
   const k: Kernel = {
     config,
@@ -214,15 +208,6 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
     touched: new Map(),
     version: VERSION,
     startedAt: clock.now(),
-    singleton<T>(key: string, create: () => T): T {
-      if (!singletons.has(key)) {
-        const v = create()
-        singletons.set(key, v)
-        const close = (v as { close?: () => void })?.close
-        if (typeof close === 'function') closers.push(() => close.call(v))
-      }
-      return singletons.get(key) as T
-    },
     close() {
       for (const c of closers.reverse()) { try { c() } catch { /* closing anyway */ } }
       try { flushTouched(k) } catch { /* best effort: last-used times are advisory */ }

@@ -10,23 +10,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Database } from 'bun:sqlite'
 import { startCountingApi } from './fixtures/counting-api'
-import { freePort, killAll, startServerProcess } from './fixtures/server-process'
+import { callServer, freePort, killAll, signUp, startServerProcess } from './fixtures/server-process'
 
 const counting = startCountingApi()
 const dir = mkdtempSync(join(tmpdir(), 'agentbase-agents-restart-'))
 afterAll(() => { killAll(); counting.close(); rmSync(dir, { recursive: true, force: true }) })
 
-async function api(url: string, method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } })
-  const text = await res.text()
-  try { return { status: res.status, body: JSON.parse(text) } } catch { return { status: res.status, body: text } }
-}
+const api = (url: string, method: string, path: string, body?: unknown, token?: string) => callServer(url, method, path, body, { token })
 
 test('SIGKILL during fires, restart: no slot twice, every slot accounted for, downtime per catch-up policy', async () => {
   const port = freePort()
   let s = await startServerProcess(dir, { PORT: String(port) })
-  await api(s.url, 'POST', '/api/auth/register', { email: 'o@example.com', password: 'correct-horse-battery' })
-  const token = (await api(s.url, 'POST', '/api/auth/login', { email: 'o@example.com', password: 'correct-horse-battery' })).body.token
+  const token = await signUp(s.url, 'o@example.com')
   const wf = await api(s.url, 'POST', '/api/workflows/from-steps', {
     name: 'effect', steps: [{ id: 'post', type: 'tool', tool: 'http_request', parameters: {
       method: 'POST', url: `${counting.url}/effect`, headers: { 'content-type': 'application/json' }, body: '{"agent":"{{ trigger.agent_id }}","slot":"{{ trigger.slot }}"}',

@@ -10,7 +10,7 @@ import { Database } from 'bun:sqlite'
 import { startFakePlatforms } from './fixtures/fake-platforms'
 import { startFakeLlm } from './fixtures/fake-llm'
 import { telegramKit, TELEGRAM_SECRET } from './fixtures/channel-kit'
-import { killAll, startServerProcess } from './fixtures/server-process'
+import { callServer, killAll, signUp, startServerProcess } from './fixtures/server-process'
 
 const fake = await startFakePlatforms()
 const llm = await startFakeLlm()
@@ -25,20 +25,13 @@ const startServer = () => startServerProcess(dir, {
   TELEGRAM_API_URL: fake.env.TELEGRAM_API_URL, OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_PUBLIC_URL: 'https://bots.example.com',
 })
 
-async function api(url: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
-  const res = await fetch(url + path, {
-    method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
+const api = (url: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) =>
+  callServer(url, method, path, body, { token, headers })
 
 test('an acknowledged update survives SIGKILL and is answered exactly once after restart', async () => {
   let { url, proc } = await startServer()
   const email = 'restart@example.com', password = 'correct-horse-battery'
-  expect((await api(url, 'POST', '/api/auth/register', { email, password })).status).toBe(201)
-  const token = (await api(url, 'POST', '/api/auth/login', { email, password })).body.token
+  const token = await signUp(url, email, password)
   const ws = (await api(url, 'POST', '/api/workspaces', { name: 'w' }, token)).body.workspace
   const bot = (await api(url, 'POST', '/api/bots', {
     name: 'Durable', platform: 'telegram', workspace_id: ws.id, system_prompt: 'Be brief.', platform_config: telegramKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini',

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeLlm } from './fixtures/fake-llm'
-import { freePort, killAll, startServerProcess } from './fixtures/server-process'
+import { callServer, freePort, killAll, signUp, startServerProcess } from './fixtures/server-process'
 
 const llm = await startFakeLlm()
 const dir = mkdtempSync(join(tmpdir(), 'agentbase-chat-restart-'))
@@ -20,19 +20,12 @@ afterAll(() => {
 
 const startServer = (port: number) => startServerProcess(dir, { PORT: String(port), OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test' })
 
-async function api(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } })
-  const text = await res.text()
-  let parsed: any = text
-  try { parsed = JSON.parse(text) } catch { /* not JSON */ }
-  return { status: res.status, body: parsed }
-}
+const api = (url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(url, method, path, body, { headers })
 
 test('SIGKILL mid-turn, restart: the turn ends as an error message and the conversation goes on', async () => {
   const port = freePort()
   let s = await startServer(port)
-  await api(s.url, 'POST', '/api/auth/register', { email: 'chat@example.com', password: 'correct-horse-battery' })
-  const token = (await api(s.url, 'POST', '/api/auth/login', { email: 'chat@example.com', password: 'correct-horse-battery' })).body.token
+  const token = await signUp(s.url, 'chat@example.com')
   const auth = { authorization: `Bearer ${token}` }
   await api(s.url, 'POST', '/api/workspaces', { name: 'w' }, auth)
   const conv = (await api(s.url, 'POST', '/api/chat/conversations', { title: 'crashy' }, auth)).body.conversation.id

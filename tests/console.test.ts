@@ -183,7 +183,8 @@ describe.skipIf(!hasChromium)('console journeys in chromium', () => {
       await page.getByRole('heading', { name: 'Helper' }).waitFor()
       await page.getByRole('button', { name: 'Activate' }).click()
       await page.getByText('Activated.').waitFor()
-      expect(await page.locator('.badge', { hasText: 'active' }).count()).toBeGreaterThan(0)
+      // The badge follows the status refetch that comes after the notice: wait for it (a bare count races it).
+      await page.locator('.badge', { hasText: 'active' }).first().waitFor()
       await page.getByLabel('Message').fill('hello')
       await page.getByRole('button', { name: 'Send' }).click()
       // The bot's workspace may have the MCP server from another journey: either answer is the model's.

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { Database } from 'bun:sqlite'
 import { startFakeLlm } from './fixtures/fake-llm'
 import { parseSse } from './endpoints-kit'
-import { freePort, killAll, startServerProcess } from './fixtures/server-process'
+import { callServer, freePort, killAll, signUp, startServerProcess } from './fixtures/server-process'
 
 const llm = await startFakeLlm()
 const dir = mkdtempSync(join(tmpdir(), 'agentbase-ep-restart-'))
@@ -24,20 +24,13 @@ const startServer = (port: number) => startServerProcess(dir, {
   PORT: String(port), OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_RUN_CONCURRENCY: '1',
 })
 
-async function api(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } })
-  const text = await res.text()
-  let parsed: any = text
-  try { parsed = JSON.parse(text) } catch { /* SSE or empty */ }
-  return { status: res.status, body: parsed, text }
-}
+const api = (url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(url, method, path, body, { headers })
 
 test('SIGKILL mid-run, restart: the queued run resumes, the running one fails with a reason', async () => {
   const port = freePort()
   let s = await startServer(port)
   const email = 'owner@example.com'
-  await api(s.url, 'POST', '/api/auth/register', { email, password: 'correct-horse-battery' })
-  const token = (await api(s.url, 'POST', '/api/auth/login', { email, password: 'correct-horse-battery' })).body.token
+  const token = await signUp(s.url, email)
   const auth = { authorization: `Bearer ${token}` }
   const ws = (await api(s.url, 'POST', '/api/workspaces', { name: 'w' }, auth)).body.workspace.id
   const created = await api(s.url, 'POST', '/api/agent-endpoints', { name: 'Crashy', workspace_id: ws, system_prompt: 'x', async_mode: true }, auth)

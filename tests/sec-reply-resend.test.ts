@@ -12,7 +12,7 @@ import { Database } from 'bun:sqlite'
 import { startFakePlatforms } from './fixtures/fake-platforms'
 import { startFakeLlm } from './fixtures/fake-llm'
 import { slackKit, telegramKit, TELEGRAM_SECRET } from './fixtures/channel-kit'
-import { killAll, startServerProcess } from './fixtures/server-process'
+import { callServer, killAll, signUp, startServerProcess } from './fixtures/server-process'
 
 const fake = await startFakePlatforms()
 const llm = await startFakeLlm()
@@ -29,14 +29,8 @@ const startServer = (dataDir = dir) => startServerProcess(dataDir, {
   TELEGRAM_API_URL: fake.env.TELEGRAM_API_URL, SLACK_API_URL: fake.env.SLACK_API_URL, OPENAI_BASE_URL: llm.openaiBase, OPENAI_API_KEY: 'sk-test', AGENTBASE_PUBLIC_URL: 'https://bots.example.com',
 })
 
-async function api(url: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) {
-  const res = await fetch(url + path, {
-    method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
+const api = (url: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) =>
+  callServer(url, method, path, body, { token, headers })
 
 // Three paragraphs of 3000 characters: Telegram's 4096 limit makes them three messages.
 const PARTS = ['A', 'B', 'C'].map((c) => `${c}${c.repeat(2998)}.`)
@@ -46,8 +40,7 @@ const sent = () => fake.callsOf('telegram', 'sendMessage').filter((c) => String(
 test('killed while the second of three messages is in flight: the first is not sent again after restart', async () => {
   let { url, proc } = await startServer()
   const email = 'resend@example.com', password = 'correct-horse-battery'
-  expect((await api(url, 'POST', '/api/auth/register', { email, password })).status).toBe(201)
-  const token = (await api(url, 'POST', '/api/auth/login', { email, password })).body.token
+  const token = await signUp(url, email, password)
   const ws = (await api(url, 'POST', '/api/workspaces', { name: 'w' }, token)).body.workspace
   const bot = (await api(url, 'POST', '/api/bots', {
     name: 'Chatty', platform: 'telegram', workspace_id: ws.id, system_prompt: 'x', platform_config: telegramKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini',
@@ -94,8 +87,7 @@ test('Slack, where it can be checked: the message in flight at the kill is found
   llm.reset()
   let { url, proc } = await startServer(slackDir)
   const email = 'resend-slack@example.com', password = 'correct-horse-battery'
-  expect((await api(url, 'POST', '/api/auth/register', { email, password })).status).toBe(201)
-  const token = (await api(url, 'POST', '/api/auth/login', { email, password })).body.token
+  const token = await signUp(url, email, password)
   const ws = (await api(url, 'POST', '/api/workspaces', { name: 'w' }, token)).body.workspace
   const bot = (await api(url, 'POST', '/api/bots', {
     name: 'Chatty Slack', platform: 'slack', workspace_id: ws.id, system_prompt: 'x', platform_config: slackKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini',

@@ -11,7 +11,8 @@ import { DeliveryEngine, deliveries, RETRY_SCHEDULE_MS } from '../src/events/del
 const clock = new ManualClock(Date.now())
 const t = testApp({ clock, config: { webhookDisableAfterDays: 3 } })
 // A short per-attempt timeout for the hanging-receiver case; everything else is as in production.
-const engine = t.k.singleton('webhooks.delivery', () => new DeliveryEngine(t.k, { timeoutMs: 400 }))
+const engine = new DeliveryEngine(t.k, { timeoutMs: 400 })
+t.k.onClose(() => engine.close())
 const rx = startReceiver({ clock })
 let alice: { token: string; id: string }
 let pat: string // personal token: survives moving the clock by days (JWTs last 24 h)

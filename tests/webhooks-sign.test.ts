@@ -54,7 +54,8 @@ describe('eventDeliveryId', () => {
 describe('the engine', () => {
   const t = testApp()
   const rx = startReceiver()
-  const engine = t.k.singleton('webhooks.delivery', () => new DeliveryEngine(t.k))
+  const engine = new DeliveryEngine(t.k)
+  t.k.onClose(() => engine.close())
   let owner: { token: string; id: string }
   let hookId = ''
   const other = new Database(join(t.k.config.dataDir, 'agentbase.db'), { readonly: true })

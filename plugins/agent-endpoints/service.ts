@@ -16,6 +16,15 @@ import { AGENT_TYPES, LIMITS, type CreateEndpointInput, type EndpointView, type 
 
 /** Agent endpoint management rules (no HTTP here): ownership, slugs, defaults, keys, status. */
 
+export type { EndpointRow }
+
+/** Lookups other surfaces (OpenAI-compatible, /v1, MCP server) make; they apply their own access rules. */
+export const findByKeyHash = (k: Kernel, hash: string) => endpointsStore(k.db).byKeyHash(hash)
+export const findByIdOrSlug = (k: Kernel, idOrSlug: string) => endpointsStore(k.db).byIdOrSlug(idOrSlug)
+export const findById = (k: Kernel, id: string) => endpointsStore(k.db).get(id)
+export const listRows = (k: Kernel, ownerId: string | null, workspaceId: string | null) => endpointsStore(k.db).list(ownerId, workspaceId)
+export const listActive = (k: Kernel, ownerId: string | null, workspaceId: string | null) => endpointsStore(k.db).active(ownerId, workspaceId)
+
 export const DEFAULTS = {
   description: null, agent_type: 'extractor', llm_provider: 'openai', llm_model: 'gpt-4o-mini', max_tokens: 4096, temperature: 0.3,
   input_schema: null, output_schema: null, output_format: 'text', max_tool_calls: 10, timeout_ms: 30000, enable_streaming: false,
@@ -240,3 +249,5 @@ export function listRuns(k: Kernel, who: Principal, id: string, limit: number): 
   return k.runs.list('endpoint', row.id, limit).map(runView)
 }
 
+
+export { extractInput, requestFor } from './execute'

@@ -68,6 +68,12 @@ export const endpointsStore = (db: Db) => ({
   },
   /** A primary-key probe (no row decoded): checked in every run's final transaction. */
   exists: (id: string) => !!db.query<{ one: number }, [string]>('SELECT 1 AS one FROM agent_endpoints WHERE id = ?').get(id),
+  byKeyHash: (hash: string) => db.query<EndpointRow, [string]>('SELECT * FROM agent_endpoints WHERE key_hash = ?').get(hash),
+  byIdOrSlug: (idOrSlug: string) => db.query<EndpointRow, [string]>('SELECT * FROM agent_endpoints WHERE id = ?1 OR slug = ?1 LIMIT 1').get(idOrSlug),
+  /** Active endpoints, oldest first (the order /v1/models and MCP tools/list show them in). */
+  active: (ownerId: string | null, workspaceId: string | null) => db.query<EndpointRow, [string | null, string | null]>(
+    "SELECT * FROM agent_endpoints WHERE status = 'active' AND (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2) ORDER BY created_at, rowid",
+  ).all(ownerId, workspaceId),
   slugTaken: (slug: string) => !!db.query<{ one: number }, [string]>('SELECT 1 AS one FROM agent_endpoints WHERE slug = ?').get(slug),
   list: (ownerId: string | null, workspaceId: string | null) => db.query<EndpointRow, [string | null, string | null]>(
     'SELECT * FROM agent_endpoints WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2) ORDER BY created_at DESC, rowid DESC',

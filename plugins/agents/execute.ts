@@ -1,9 +1,6 @@
 import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
-import { createExecution } from '../workflows/service'
-import { engine } from '../workflows/engine'
-import { eventsStore, executionsStore, workflowsStore } from '../workflows/store'
-import type { LlmOverrides } from '../workflows/overrides'
+import { cancelExecutionById, createExecution, driveExecution, executionUsage, findOwnedWorkflow, getExecution, type LlmOverrides } from '../workflows/service'
 import type { AgentConfigInput } from './model'
 
 /**
@@ -21,29 +18,7 @@ export interface WorkflowRun {
 export interface WorkflowOutcome { ok: boolean; executionId: string | null; output: unknown; error: string | null; tokens: number; costCents: number }
 
 /** The caller's workflow, or null (missing and not-owned look the same). */
-export function findWorkflow(k: Kernel, ownerId: string, workflowId: string): WorkflowRef | null {
-  const wf = workflowsStore(k.db).get(workflowId)
-  return wf && wf.owner_id === ownerId ? { id: wf.id, name: wf.name } : null
-}
-
-/** Tokens and cost of the execution's llm calls, from its recorded `usage` events (cumulative per model run). */
-function usageOf(k: Kernel, execId: string): { tokens: number; costCents: number } {
-  const perRun = new Map<string, { tokens: number; cost: number }>()
-  for (let after = 0; ;) {
-    const rows = eventsStore(k.db).after(execId, after)
-    for (const r of rows) {
-      after = r.seq
-      if (r.type !== 'usage') continue
-      const e = JSON.parse(r.data) as { run_id?: string; tokens_input?: number; tokens_output?: number; cost_cents?: number }
-      perRun.set(e.run_id ?? String(r.seq), { tokens: (e.tokens_input ?? 0) + (e.tokens_output ?? 0), cost: e.cost_cents ?? 0 })
-    }
-    if (rows.length < 500) break
-  }
-  let tokens = 0
-  let costCents = 0
-  for (const u of perRun.values()) { tokens += u.tokens; costCents += u.cost }
-  return { tokens, costCents }
-}
+export const findWorkflow = (k: Kernel, ownerId: string, workflowId: string): WorkflowRef | null => findOwnedWorkflow(k, ownerId, workflowId)
 
 /**
  * One durable execution of the workflow's current version, driven to its end. agent_config overrides ride
@@ -63,17 +38,17 @@ export async function executeWorkflow(k: Kernel, r: WorkflowRun): Promise<Workfl
   } catch (err) {
     return { ok: false, executionId: null, output: null, error: err instanceof ApiError ? err.message : (err as Error).message, tokens: 0, costCents: 0 }
   }
-  const cancel = () => engine(k).cancel(ex.id)
+  const cancel = () => cancelExecutionById(k, ex.id)
   r.signal.addEventListener('abort', cancel, { once: true })
   const timer = b.timeout_seconds ? setTimeout(cancel, b.timeout_seconds * 1000) : null
   try {
-    await engine(k).drive(ex.id)
+    await driveExecution(k, ex.id)
   } finally {
     r.signal.removeEventListener('abort', cancel)
     if (timer) clearTimeout(timer)
   }
-  const done = executionsStore(k.db).get(ex.id)!
-  const usage = usageOf(k, ex.id)
+  const done = getExecution(k, ex.id)!
+  const usage = executionUsage(k, ex.id)
   const output = done.output === null ? null : JSON.parse(done.output)
   if (done.status === 'success') return { ok: true, executionId: ex.id, output, error: null, ...usage }
   const error = done.status === 'cancelled' && timer && !r.signal.aborted ? `The run exceeded its ${b.timeout_seconds} s time budget` : (done.error ?? `The execution ended ${done.status}`)

@@ -4,6 +4,7 @@ import { timeOrderedId } from '../../src/db/ids'
 import { scheduler } from '../../src/scheduler/index'
 import type { FireContext, FireOutcome, Handler } from '../../src/scheduler/types'
 import { executeWorkflow } from './execute'
+import { publishAgentStatus } from './status-event'
 import * as store from './store'
 
 const MAX_OUTPUT_CHARS = 64_000
@@ -53,7 +54,11 @@ export function agentHandler(k: Kernel): Handler {
     },
     failing(s, consecutive, paused, error) {
       if (!s.owner_id || !s.target_id) return
-      if (paused) store.setStatus(k.db, s.target_id, 'paused', iso(k.clock.now()))
+      if (paused) {
+        const before = store.get(k.db, s.target_id)?.status ?? null
+        store.setStatus(k.db, s.target_id, 'paused', iso(k.clock.now()))
+        publishAgentStatus(k, s.target_id, s.owner_id, before, 'paused')
+      }
       k.events.publish('agent.schedule.failing', { agent_id: s.target_id, consecutive_failures: consecutive, paused, last_error: error }, { ownerId: s.owner_id })
     },
   }

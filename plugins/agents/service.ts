@@ -9,6 +9,7 @@ import { specOf, type ScheduleRow } from '../../src/scheduler/store'
 import { findWorkflow } from './execute'
 import { runAgent } from './runner'
 import { runTimes, toConfig, toSpec } from './schedule-config'
+import { publishAgentStatus } from './status-event'
 import * as store from './store'
 import type { AgentConfigInput, AgentRunView, AgentView, ScheduleConfigInput } from './model'
 
@@ -47,7 +48,10 @@ export function deploy(k: Kernel, who: Principal, workflowId: string, config: Ag
     id: newId('agt'), owner_id: who.userId, workflow_id: wf.id, workflow_name: wf.name, agent_config: JSON.stringify(config ?? {}),
     status: 'active', schedule_config: null, schedule_id: null, created_at: now, updated_at: now,
   }
-  store.insert(k.db, row)
+  k.db.transaction(() => {
+    store.insert(k.db, row)
+    publishAgentStatus(k, row.id, row.owner_id, null, 'active')
+  })()
   return view(k, row)
 }
 
@@ -99,6 +103,7 @@ export function pause(k: Kernel, who: Principal, agentId: string) {
   k.db.transaction(() => {
     store.setStatus(k.db, a.id, 'paused', nowIso(k.clock))
     if (a.schedule_id) scheduler(k).pause(a.schedule_id, 'user')
+    publishAgentStatus(k, a.id, a.owner_id, a.status, 'paused')
   })()
   return view(k, store.get(k.db, a.id)!)
 }
@@ -106,8 +111,11 @@ export function pause(k: Kernel, who: Principal, agentId: string) {
 /** Active again; slots that passed while paused get the catch-up policy once (never more than it allows). */
 export function resume(k: Kernel, who: Principal, agentId: string) {
   const a = requireAgent(k, who, agentId)
-  store.setStatus(k.db, a.id, 'active', nowIso(k.clock))
-  if (a.schedule_id) scheduler(k).resume(a.schedule_id)
+  k.db.transaction(() => {
+    store.setStatus(k.db, a.id, 'active', nowIso(k.clock))
+    if (a.schedule_id) scheduler(k).resume(a.schedule_id)
+    publishAgentStatus(k, a.id, a.owner_id, a.status, 'active')
+  })()
   return view(k, store.get(k.db, a.id)!)
 }
 
@@ -116,6 +124,7 @@ export function remove(k: Kernel, who: Principal, agentId: string) {
   k.db.transaction(() => {
     if (a.schedule_id) scheduler(k).remove(a.schedule_id)
     store.remove(k.db, a.id)
+    publishAgentStatus(k, a.id, a.owner_id, a.status, 'deleted')
   })()
 }
 
@@ -163,3 +172,7 @@ export function analytics(k: Kernel, who: Principal, agentId: string, days = 30)
     missed_count: s?.missed_count ?? 0, skipped_count: s?.skipped_count ?? 0,
   }
 }
+
+/** Raw rows for other surfaces (/v1's agent directory); they apply their own access rules. null owner = all. */
+export const findRow = (k: Kernel, id: string) => store.get(k.db, id)
+export const listRows = (k: Kernel, ownerId: string | null) => store.list(k.db, ownerId)

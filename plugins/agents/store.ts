@@ -16,6 +16,9 @@ export interface RunRow {
 export const get = (db: Db, id: string) => db.query<AgentRow, [string]>('SELECT * FROM agents WHERE id = ?').get(id)
 export const listOwned = (db: Db, ownerId: string) => db.query<AgentRow, [string]>('SELECT * FROM agents WHERE owner_id = ? ORDER BY created_at DESC, id').all(ownerId)
 
+export const list = (db: Db, ownerId: string | null) =>
+  db.query<AgentRow, [string | null]>('SELECT * FROM agents WHERE ?1 IS NULL OR owner_id = ?1 ORDER BY created_at DESC, id').all(ownerId)
+
 export function insert(db: Db, r: AgentRow) {
   db.query('INSERT INTO agents (id, owner_id, workflow_id, workflow_name, agent_config, status, schedule_config, schedule_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
     .run(r.id, r.owner_id, r.workflow_id, r.workflow_name, r.agent_config, r.status, r.schedule_config, r.schedule_id, r.created_at, r.updated_at)

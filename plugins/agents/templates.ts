@@ -1,5 +1,4 @@
-import { TEMPLATES } from '../templates/catalog'
-import type { WorkflowTemplate } from '../templates/types'
+import { workflowTemplates, type WorkflowTemplate } from '../templates/service'
 import type { AgentConfigInput, ScheduleConfigInput } from './model'
 
 /**
@@ -57,7 +56,7 @@ function scheduleOf(t: WorkflowTemplate, extra: Partial<ScheduleConfigInput> = {
 export function agentTemplates(): AgentTemplate[] {
   const out: AgentTemplate[] = []
   for (const x of TUNINGS) {
-    const t = TEMPLATES.find((w) => w.id === x.template)
+    const t = workflowTemplates().find((w) => w.id === x.template)
     if (!t) continue
     out.push({
       id: x.id, name: x.name, description: x.description, category: t.category, required_platforms: t.required_platforms,

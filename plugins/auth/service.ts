@@ -16,7 +16,7 @@ const normEmail = (e: string) => e.trim().toLowerCase()
  * so concurrent first registrations cannot all see an empty table (exactly one becomes admin).
  */
 export async function register(k: Kernel, input: { email: string; password: string; admin?: boolean }, caller: Principal | null, opts: { cli?: boolean } = {}) {
-  const users = userStore(k)
+  const users = userStore(k.db)
   const byAdmin = caller?.role === 'admin'
   const email = normEmail(input.email)
   // Cheap early refusals (no hash spent on them); re-checked atomically below.
@@ -87,7 +87,7 @@ export async function login(k: Kernel, input: { email: string; password: string 
   const email = normEmail(input.email)
   const keys = [`ip:${ip}`, `email:${email}`]
   throttle.check(keys)
-  const user = userStore(k).byEmail(email)
+  const user = userStore(k.db).byEmail(email)
   const ok = user ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await dummyHash(k.config.passwordMemoryKib)), false)
   if (!user || !ok) {
     throttle.fail(keys)
@@ -104,7 +104,7 @@ export async function logout(k: Kernel, sessionId: string) {
 }
 
 export function me(k: Kernel, userId: string) {
-  const u = userStore(k).viewById(userId)
+  const u = userStore(k.db).viewById(userId)
   if (!u) throw notFound('User')
   return u
 }
@@ -112,17 +112,17 @@ export function me(k: Kernel, userId: string) {
 /** For GET /api/auth/session: the signed-in user, if any, and whether the first admin is still to be created. */
 export function sessionState(k: Kernel, caller: Principal | null) {
   return {
-    user: caller ? userStore(k).viewById(caller.userId) : null,
-    setup_required: userStore(k).count() === 0,
+    user: caller ? userStore(k.db).viewById(caller.userId) : null,
+    setup_required: userStore(k.db).count() === 0,
     open_registration: k.config.openRegistration,
   }
 }
 
-export const listUsers = (k: Kernel) => userStore(k).list().map(toUserView)
+export const listUsers = (k: Kernel) => userStore(k.db).list().map(toUserView)
 
 /** Admin changes; disabling a user ends every session and token of theirs at once. */
 export async function adminUpdateUser(k: Kernel, admin: Principal, id: string, patch: { disabled?: boolean; role?: 'admin' | 'user'; monthly_token_quota?: number | null }) {
-  const users = userStore(k)
+  const users = userStore(k.db)
   const u = users.byId(id)
   if (!u) throw notFound('User')
   if (id === admin.userId && (patch.disabled || patch.role === 'user')) throw new ApiError(400, 'Admins cannot disable or demote themselves')
@@ -137,6 +137,6 @@ export async function adminUpdateUser(k: Kernel, admin: Principal, id: string, p
 }
 
 /** The owner's monthly token quota for plan_quota bots (null = unlimited). */
-export const monthlyTokenQuota = (k: Kernel, userId: string): number | null => userStore(k).byId(userId)?.monthly_token_quota ?? null
+export const monthlyTokenQuota = (k: Kernel, userId: string): number | null => userStore(k.db).byId(userId)?.monthly_token_quota ?? null
 
-export const userExists = (k: Kernel, userId: string) => !!userStore(k).byId(userId)
+export const userExists = (k: Kernel, userId: string) => !!userStore(k.db).byId(userId)

@@ -1,4 +1,4 @@
-import type { Kernel } from '../../src/kernel'
+import type { Db } from '../../src/db/open'
 import type { UserView } from './model'
 
 export interface UserRow {
@@ -16,36 +16,36 @@ export const toUserView = (r: UserRow): UserView => ({
  * outside this process.
  */
 const VIEW_TTL_MS = 2000
-const views = new WeakMap<Kernel, Map<string, { view: UserView; at: number }>>()
-const viewCache = (k: Kernel) => {
-  let m = views.get(k)
-  if (!m) views.set(k, (m = new Map()))
+const views = new WeakMap<Db, Map<string, { view: UserView; at: number }>>()
+const viewCache = (db: Db) => {
+  let m = views.get(db)
+  if (!m) views.set(db, (m = new Map()))
   return m
 }
 
-export const userStore = (k: Kernel) => ({
+export const userStore = (db: Db) => ({
   viewById: (id: string): UserView | null => {
-    const cache = viewCache(k)
+    const cache = viewCache(db)
     const hit = cache.get(id)
     if (hit && performance.now() - hit.at < VIEW_TTL_MS) return hit.view
-    const row = k.db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id)
+    const row = db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id)
     if (!row) { cache.delete(id); return null }
     if (cache.size >= 10_000) cache.clear()
     const view = toUserView(row)
     cache.set(id, { view, at: performance.now() })
     return view
   },
-  count: () => k.db.query<{ n: number }, []>('SELECT count(*) AS n FROM users').get()!.n,
-  byEmail: (email: string) => k.db.query<UserRow, [string]>('SELECT * FROM users WHERE email = ?').get(email),
-  byId: (id: string) => k.db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id),
-  list: () => k.db.query<UserRow, []>('SELECT * FROM users ORDER BY created_at').all(),
+  count: () => db.query<{ n: number }, []>('SELECT count(*) AS n FROM users').get()!.n,
+  byEmail: (email: string) => db.query<UserRow, [string]>('SELECT * FROM users WHERE email = ?').get(email),
+  byId: (id: string) => db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?').get(id),
+  list: () => db.query<UserRow, []>('SELECT * FROM users ORDER BY created_at').all(),
   insert: (r: UserRow) =>
-    k.db.query('INSERT INTO users (id, email, password_hash, role, monthly_token_quota, disabled_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    db.query('INSERT INTO users (id, email, password_hash, role, monthly_token_quota, disabled_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(r.id, r.email, r.password_hash, r.role, r.monthly_token_quota, r.disabled_at, r.created_at, r.updated_at),
   update: (id: string, f: Partial<Pick<UserRow, 'role' | 'disabled_at' | 'monthly_token_quota' | 'password_hash'>>, now: string) => {
     const cols = Object.keys(f) as (keyof typeof f)[]
     if (!cols.length) return
-    k.db.query(`UPDATE users SET ${cols.map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE id = ?`).run(...cols.map((c) => f[c] ?? null), now, id)
-    viewCache(k).delete(id)
+    db.query(`UPDATE users SET ${cols.map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE id = ?`).run(...cols.map((c) => f[c] ?? null), now, id)
+    viewCache(db).delete(id)
   },
 })

@@ -16,7 +16,7 @@ import { monthlyTokenQuota } from '../auth/service'
 import { botStore, conversationStore, messageStore, type ConversationRow } from './store'
 import { loadBot, type BotRecord } from './record'
 import { monthOf, recordExchange, type Answer, type Exchange } from './exchange'
-import { answerWithWorkflow } from '../workflows/bots'
+import { answerWithWorkflow } from '../workflows/service'
 
 export { loopIterations } from './exchange'
 

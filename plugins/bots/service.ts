@@ -12,8 +12,10 @@ import { fromCents, toCents } from '../wallet/service'
 import { botStore, templateStore, type BotRow, type UpdatableColumn } from './store'
 import { openBot } from './record'
 import { validateWorkflow } from './workflow'
-import { isStepsWorkflow, validateBotWorkflow } from '../workflows/bots'
+import { isStepsWorkflow, validateBotWorkflow } from '../workflows/service'
 import type { BotView, CreateBotInput, UpdateBotInput } from './model'
+
+export type { BotRow }
 
 export { handleIncoming, type IncomingMessage, type IncomingOptions, type IncomingResult } from './engine'
 export { loadBot, type BotRecord } from './record'
@@ -231,3 +233,7 @@ function publishAgentStatus(k: Kernel, row: BotRow, from: string, to: string) {
   const now = to === 'active' ? 'online' : 'offline'
   if (was !== now) k.events.publish('agent.status.changed', { agent_id: row.id, type: 'bot', status: now, previous_status: was }, { ownerId: row.owner_id })
 }
+
+/** Raw rows for other surfaces (/v1's agent directory); they apply their own access rules. */
+export const findRow = (k: Kernel, id: string): BotRow | null => botStore(k.db).get(id)
+export const listRows = (k: Kernel, ownerId: string | null, workspaceId: string | null): BotRow[] => botStore(k.db).list(ownerId, workspaceId)

@@ -1,12 +1,12 @@
-import type { Kernel } from '../../src/kernel'
-import { loadBot, type BotRecord } from '../bots/record'
+import { perKernel, type Kernel } from '../../src/kernel'
+import { loadBot, type BotRecord } from '../bots/service'
 
 /** Decrypted active bots are reused for this long on the webhook hot path (pause/delete invalidate at once through unregisterWebhook). */
 export const BOT_CACHE_MS = 1000
 const MAX_ENTRIES = 10_000
 
 type Cache = Map<string, { bot: BotRecord | null; at: number }>
-const cacheOf = (k: Kernel) => k.singleton<Cache>('channels.bot-cache', () => new Map())
+const cacheOf = perKernel((): Cache => new Map())
 
 /** The bot with its decrypted platform_config, cached briefly (monotonic time: a cache, not domain logic). */
 export function cachedBot(k: Kernel, id: string): BotRecord | null {

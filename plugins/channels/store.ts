@@ -1,5 +1,5 @@
 /** SQL for the channel inbox (prepared statements). */
-import type { Kernel } from '../../src/kernel'
+import type { Db } from '../../src/db/open'
 import type { InboundMessage } from './types'
 
 export type InboxStatus = 'pending' | 'processing' | 'done' | 'failed'
@@ -28,8 +28,7 @@ export interface InboxRow {
 
 export interface NewInboxItem { botId: string; platform: string; message: InboundMessage }
 
-export function inboxStore(k: Kernel) {
-  const db = k.db
+export function inboxStore(db: Db) {
   return {
     /** Inserts unless (bot, dedupe key) was seen; returns the new id, or null for a duplicate. */
     insert(item: NewInboxItem, receivedAt: string): number | null {

@@ -1,9 +1,9 @@
 import { perKernel, type Kernel } from '../../src/kernel'
 import { nowIso, iso } from '../../src/clock'
-import { handleIncoming } from '../bots/engine'
+import { handleIncoming } from '../bots/service'
 import { ApiError } from '../../src/http/errors'
 import { nextDelay } from '../../src/http/retry'
-import { loadBot } from '../bots/record'
+import { loadBot } from '../bots/service'
 import { cachedBot } from './bot-cache'
 import { PlatformError } from './api'
 import { GroupCommit } from '../../src/db/group-commit'
@@ -50,7 +50,7 @@ export class ChannelRuntime {
    * Resolves after the commit with each item's inbox id, or null for a duplicate (already seen).
    */
   async enqueue(items: NewInboxItem[]): Promise<Array<number | null>> {
-    const store = inboxStore(this.k)
+    const store = inboxStore(this.k.db)
     const at = nowIso(this.k.clock)
     const ids = await this.committer.run(() => items.map((it) => store.insert(it, at)))
     ids.forEach((id, i) => {
@@ -72,7 +72,7 @@ export class ChannelRuntime {
   /** Worker start: pick up everything left pending or processing (a crash or kill), then answer in order. */
   start() {
     this.abort = new AbortController()
-    for (const r of inboxStore(this.k).open()) {
+    for (const r of inboxStore(this.k.db).open()) {
       this.lanes.push({ key: laneKey(r.bot_id, r.conversation_key), id: r.id, durable: true, group: this.ownerOf(r.bot_id), run: () => this.process(r.id) })
     }
     this.lanes.sortDurable()
@@ -100,7 +100,7 @@ export class ChannelRuntime {
 
   private purge() {
     try {
-      inboxStore(this.k).purge(iso(this.k.clock.now() - RETENTION_MS))
+      inboxStore(this.k.db).purge(iso(this.k.clock.now() - RETENTION_MS))
     } catch (err) {
       this.k.log.warn('inbox purge failed', { error: (err as Error).message })
     }
@@ -109,7 +109,7 @@ export class ChannelRuntime {
   /** Answers one inbox item: run the bot (unless a previous attempt already stored the reply), then send. */
   async process(id: number) {
     const k = this.k
-    const store = inboxStore(k)
+    const store = inboxStore(k.db)
     const row = store.get(id)
     if (!row || row.status === 'done' || row.status === 'failed') return
     if (row.attempts >= MAX_ATTEMPTS) {
@@ -173,7 +173,7 @@ export class ChannelRuntime {
    * `settle`, to commit with the row's finish.
    */
   private async send(id: number, channel: Channel, bot: ChannelBot, msg: InboundMessage, replies: string[], from: number, marked: boolean, inFlightSince: number | null): Promise<{ error: string | null; settle: () => void }> {
-    const store = inboxStore(this.k)
+    const store = inboxStore(this.k.db)
     const parts = replies.flatMap((r) => splitText(r, channel.maxText).map((text, i) => ({ text, first: i === 0 })))
     let settle = () => {}
     for (let i = from; i < parts.length; i++) {

@@ -228,3 +228,5 @@ export function recordFailedTurn(k: Kernel, conversationId: string, runId: strin
     conversationsStore(k.db).touch(conversationId, 1, nowIso(k.clock))
   })()
 }
+
+export { continueConversation, type ExternalTurn } from './external-turn'

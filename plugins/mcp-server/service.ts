@@ -4,10 +4,10 @@ import { enforceRate } from '../../src/http/rate-limit'
 import { hasScope, listScope, type Principal } from '../../src/auth/principal'
 import { recordToolCall } from '../../src/tools/audit'
 import type { JsonSchema } from '../../src/agent/types'
-import type { EndpointRow } from '../agent-endpoints/store'
-import { extractInput } from '../agent-endpoints/execute'
-import { agentsReader } from '../openai/store'
-import { startAgentRun } from '../openai/runner'
+import type { EndpointRow } from '../agent-endpoints/service'
+import { extractInput } from '../agent-endpoints/service'
+import * as endpoints from '../agent-endpoints/service'
+import { startAgentRun } from '../openai/service'
 import { runWorkflowTool, workflowTools } from './workflows'
 
 /**
@@ -40,7 +40,7 @@ function inputSchemaOf(ep: EndpointRow): JsonSchema {
 export function agentTools(k: Kernel, p: Principal): AgentTool[] {
   if (!hasScope(p, 'endpoints.run')) return []
   const { ownerId, workspaceId } = listScope(p)
-  return agentsReader(k.db).active(ownerId, workspaceId).map((ep) => ({
+  return endpoints.listActive(k, ownerId, workspaceId).map((ep) => ({
     name: ep.slug,
     title: ep.name,
     description: ep.description ?? `Runs the agent "${ep.name}"`,

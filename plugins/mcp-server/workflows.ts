@@ -2,8 +2,7 @@ import type { Kernel } from '../../src/kernel'
 import { hasScope, type Principal } from '../../src/auth/principal'
 import type { JsonSchema } from '../../src/agent/types'
 import * as workflows from '../workflows/service'
-import { follow } from '../workflows/events'
-import { toolNameOf } from '../workflows/tool-provider'
+import { follow, toolNameOf } from '../workflows/service'
 
 /**
  * Active workflows as MCP tools (issue 15 §3), for credentials with `workflows.run`: named like the workflow

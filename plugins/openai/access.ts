@@ -4,8 +4,8 @@ import { jwtVerifier, resolvePrincipal } from '../../src/http/guard'
 import { enforceRate } from '../../src/http/rate-limit'
 import { hashKey } from '../../src/auth/keys'
 import { canAccess, listScope, requireScope, type Principal } from '../../src/auth/principal'
-import type { EndpointRow } from '../agent-endpoints/store'
-import { agentsReader } from './store'
+import type { EndpointRow } from '../agent-endpoints/service'
+import * as endpoints from '../agent-endpoints/service'
 
 /**
  * Who calls the OpenAI-compatible routes: an agent endpoint's own `aek_` key (that one agent), or an
@@ -21,7 +21,7 @@ export async function resolveCaller(k: Kernel, request: Request, set: Headers): 
   if (!m) throw new ApiError(401, 'Authentication required: you did not provide an API key; send Authorization: Bearer <ab_pat_... or aek_...>', 'missing_api_key')
   const token = m[1].trim()
   if (token.startsWith('aek_')) {
-    const ep = agentsReader(k.db).byKeyHash(hashKey(token))
+    const ep = endpoints.findByKeyHash(k, hashKey(token))
     if (!ep) throw new ApiError(401, 'Incorrect API key provided', 'invalid_api_key')
     return { kind: 'key', endpoint: ep }
   }
@@ -36,7 +36,7 @@ export async function resolveCaller(k: Kernel, request: Request, set: Headers): 
 export function usableAgents(k: Kernel, caller: Caller): EndpointRow[] {
   if (caller.kind === 'key') return caller.endpoint.status === 'active' ? [caller.endpoint] : []
   const { ownerId, workspaceId } = listScope(caller.principal)
-  return agentsReader(k.db).active(ownerId, workspaceId)
+  return endpoints.listActive(k, ownerId, workspaceId)
 }
 
 /** The agent named by `model` (its id or slug), if the caller may use it; 404 `model_not_found` otherwise. */
@@ -47,7 +47,7 @@ export function agentFor(k: Kernel, caller: Caller, model: string): EndpointRow 
     if ((ep.id !== model && ep.slug !== model) || ep.status !== 'active') throw missing()
     return ep
   }
-  const ep = agentsReader(k.db).byIdOrSlug(model)
+  const ep = endpoints.findByIdOrSlug(k, model)
   if (!ep || ep.status !== 'active' || !canAccess(caller.principal, ep.owner_id, ep.workspace_id)) throw missing()
   return ep
 }

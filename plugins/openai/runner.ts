@@ -2,8 +2,8 @@ import type { Kernel } from '../../src/kernel'
 import type { RunInput } from '../../src/agent/run'
 import type { RunEvent, RunResult } from '../../src/agent/types'
 import type { RunOutcome, RunRequest, RunView } from '../../src/runs/types'
-import type { EndpointRow } from '../agent-endpoints/store'
-import { requestFor } from '../agent-endpoints/execute'
+import type { EndpointRow } from '../agent-endpoints/service'
+import { requestFor } from '../agent-endpoints/service'
 
 /**
  * How the reach surfaces (OpenAI-compatible, MCP server, /v1 tasks) run an agent endpoint: one request to the

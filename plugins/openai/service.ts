@@ -128,3 +128,6 @@ export function toolActivityOf(result: RunResult): string {
   }
   return out
 }
+
+/** Running an agent endpoint as OpenAI-compatible completions do (used by /v1 and the MCP server too). */
+export { executeAgentRun, startAgentRun } from './runner'

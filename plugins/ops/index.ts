@@ -3,6 +3,7 @@ import type { Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
 import { safeEqual } from '../../src/auth/keys'
 import { systemRoutes } from './system'
+import { jobsRoutes } from './jobs'
 
 const Health = t.Object({
   status: t.String({ description: '"ok", or "degraded" when the database is unreachable' }),
@@ -12,6 +13,7 @@ const Health = t.Object({
 export const opsPlugin = (k: Kernel) =>
   new Elysia({ name: 'ops', seed: k, detail: { tags: ['Operations'] } })
     .use(systemRoutes(k))
+    .use(jobsRoutes(k))
     .get('/health', ({ set }) => {
       let database = 'ok'
       try {

@@ -6,10 +6,11 @@ import type { Kernel } from '../../src/kernel'
 import type { Principal } from '../../src/auth/principal'
 import { ApiError, badRequest } from '../../src/http/errors'
 import * as workflows from '../workflows/service'
-import { dryRun } from '../workflows/dry-run'
-import type { Step } from '../workflows/types'
+import { dryRun, type Step } from '../workflows/service'
 import { TEMPLATES } from './catalog'
 import type { WorkflowTemplate } from './types'
+
+export type { WorkflowTemplate }
 
 export const workflowTemplates = () => TEMPLATES
 

@@ -3,7 +3,7 @@ import { ApiError } from '../../src/http/errors'
 import { canAccess, hasScope, listScope, type Principal } from '../../src/auth/principal'
 import type { Scope } from '../../src/auth/scopes'
 import { parseAllowList } from '../../src/tools/allow-list'
-import { agentsStore, type AgentRow } from './store'
+import { getAgent, listAgentRows, type AgentRow } from './directory'
 
 /**
  * A /v1 agent is any agent a token can reach: bots (`bt_`), agent endpoints (`aep_`) and scheduled agents
@@ -42,12 +42,12 @@ const readScope = (type: AgentRow['type']): Scope => SCOPES[type].read
 /** Agents the token may read (bots with bots.read, endpoints with endpoints.read), newest first. */
 export function listAgents(k: Kernel, p: Principal): AgentView[] {
   const { ownerId, workspaceId } = listScope(p)
-  return agentsStore(k.db).list(ownerId, workspaceId).filter((a) => hasScope(p, readScope(a.type))).map(toAgentView)
+  return listAgentRows(k, ownerId, workspaceId).filter((a) => hasScope(p, readScope(a.type))).map(toAgentView)
 }
 
 /** The agent if the token may reach it; 404 otherwise (also for another's agent). `need` checks a scope (401 on /v1). */
 export function requireAgent(k: Kernel, p: Principal, id: string, need: 'read' | 'run' | 'write' = 'read'): AgentRow {
-  const a = agentsStore(k.db).get(id)
+  const a = getAgent(k, id)
   if (!a || !canAccess(p, a.owner_id, a.workspace_id) || (!hasScope(p, readScope(a.type)) && need === 'read')) throw new ApiError(404, 'Agent not found', 'not_found')
   const scope = SCOPES[a.type][need]
   if (!hasScope(p, scope)) throw new ApiError(403, `This token lacks the "${scope}" scope`, 'missing_scope')

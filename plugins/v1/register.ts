@@ -1,11 +1,13 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { onRunFinished, rollup } from './usage'
 import { failInterrupted } from './tasks'
-import { registerInvoiceSchedule } from '../wallet/invoices'
+import { registerInvoiceSchedule } from '../wallet/service'
 
 /** The /v1 domain's wiring: the usage rollup follows finished runs; interrupted tasks are closed at start; monthly invoices. */
-export function register(k: Kernel) {
-  k.singleton('v1.wiring', () => {
+export const register = (k: Kernel) => { wire(k) }
+
+/** Once per kernel, however many times createApp runs. */
+const wire = perKernel((k) => {
     rollup(k)
     const off = k.events.subscribe((e) => {
       if (e.type === 'run.completed' || e.type === 'run.failed') onRunFinished(k, e)
@@ -14,5 +16,4 @@ export function register(k: Kernel) {
     // billing.invoice.created is a /v1 event: the monthly invoice run is wired with it.
     registerInvoiceSchedule(k)
     return { close: off }
-  })
-}
+})

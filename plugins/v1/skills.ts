@@ -5,7 +5,7 @@ import { allowsTool, checkSkills, parseAllowList } from '../../src/tools/allow-l
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import * as bots from '../bots/service'
 import * as endpoints from '../agent-endpoints/service'
-import { agentsStore, type AgentRow } from './store'
+import { getAgent, type AgentRow } from './directory'
 
 /**
  * PUT /v1/agents/{id}/skills: install or remove skills (a tool name, an MCP server `mcp_...` = all its tools, a
@@ -37,6 +37,6 @@ export async function changeSkills(k: Kernel, p: Principal, agent: AgentRow, bod
       k.events.publish('agent.skill.installed', { agent_id: agent.id, type: agent.type as 'bot' | 'endpoint', skills: install, tools: tools ?? ['*'] }, { ownerId: agent.owner_id })
     }
   })()
-  return agentsStore(k.db).get(agent.id)!
+  return getAgent(k, agent.id)!
 }
 

@@ -1,6 +1,6 @@
 import type { Db } from '../../src/db/open'
 
-/** SQL of the /v1 domain: v1_tasks and usage_rollup (plus read-only agent lookups). */
+/** SQL of the /v1 domain: v1_tasks and usage_rollup. The agents it serves come from their domains' services (directory.ts). */
 
 export type TaskState = 'submitted' | 'working' | 'completed' | 'failed' | 'canceled'
 
@@ -65,24 +65,4 @@ export const usageStore = (db: Db) => ({
       ? db.query<UsageRow, [string, string, string, string, string | null]>(sql('')).all(q.dim, q.grain, q.from, q.to, q.workspaceId)
       : db.query<UsageRow, [string, string, string, string, string | null, string]>(sql('owner_id = ?6 AND ')).all(q.dim, q.grain, q.from, q.to, q.workspaceId, q.ownerId)
   },
-})
-
-/** Read-only views of the agents /v1 serves (rows of the bots, agent-endpoints and scheduled agents domains). */
-export interface AgentRow {
-  id: string; type: 'bot' | 'endpoint' | 'scheduled'; owner_id: string; workspace_id: string | null; name: string; slug: string; description: string | null
-  status: string; platform: string | null; model: string; tools: string | null; created_at: string
-}
-
-const AGENT_SELECT = `SELECT id, 'bot' AS type, owner_id, workspace_id, name, slug, description, status, platform, llm_model AS model, tools, created_at FROM bots
-  UNION ALL SELECT id, 'endpoint' AS type, owner_id, workspace_id, name, slug, description, status, NULL AS platform, llm_model AS model, tools, created_at FROM agent_endpoints
-  UNION ALL SELECT a.id, 'scheduled' AS type, a.owner_id, w.workspace_id, a.workflow_name AS name, a.id AS slug, w.description, a.status, NULL AS platform,
-    coalesce(json_extract(a.agent_config, '$.model'), 'workflow') AS model, NULL AS tools, a.created_at
-    FROM agents a LEFT JOIN workflows w ON w.id = a.workflow_id`
-
-export const agentsStore = (db: Db) => ({
-  get: (id: string) => db.query<AgentRow, [string]>(`SELECT * FROM (${AGENT_SELECT}) WHERE id = ?`).get(id),
-  list: (ownerId: string | null, workspaceId: string | null) => db.query<AgentRow, [string | null, string | null]>(
-    `SELECT * FROM (${AGENT_SELECT}) WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2) ORDER BY created_at DESC, id`,
-  ).all(ownerId, workspaceId),
-  model: (id: string) => db.query<{ model: string; workspace_id: string; platform: string | null }, [string]>(`SELECT model, workspace_id, platform FROM (${AGENT_SELECT}) WHERE id = ?`).get(id),
 })

@@ -1,4 +1,4 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { ApiError, badRequest } from '../../src/http/errors'
 import { iso } from '../../src/clock'
 import { newId, timeOrderedId } from '../../src/db/ids'
@@ -7,10 +7,11 @@ import type { RunEvent, RunResult } from '../../src/agent/types'
 import * as scheduledAgents from '../agents/service'
 import { TextDeltaEvent } from '../../src/http/sse'
 import * as wallet from '../wallet/service'
-import { handleIncoming } from '../bots/engine'
-import { agentsReader } from '../openai/store'
-import { executeAgentRun, startAgentRun } from '../openai/runner'
-import { tasksStore, type AgentRow, type TaskRow, type TaskState } from './store'
+import { handleIncoming } from '../bots/service'
+import * as endpoints from '../agent-endpoints/service'
+import { executeAgentRun, startAgentRun } from '../openai/service'
+import { tasksStore, type TaskRow, type TaskState } from './store'
+import type { AgentRow } from './directory'
 
 /**
  * Messages create tasks (issue 15): a /v1 message is stored with its task (`submitted`), then the agent runs
@@ -87,7 +88,7 @@ export async function* execute(k: Kernel, task: TaskRow, agent: AgentRow, opts: 
   let outcome: Outcome | null = null
   try {
     if (agent.type === 'endpoint') {
-      const ep = agentsReader(k.db).byIdOrSlug(agent.id)
+      const ep = endpoints.findByIdOrSlug(k, agent.id)
       if (!ep || ep.status !== 'active') throw new ApiError(409, 'The agent is offline (not active)', 'agent_offline')
       const ask = { input: { message: task.content }, callerIp: opts.callerIp, source: 'task' as const, channel: task.channel, caller: task.token_id ?? 'session' }
       if (!opts.stream) {
@@ -197,8 +198,10 @@ function emptyish(): RunResult {
 }
 
 /** Drains a task's run in the background (the 201 path); kept in a set so shutdown can see work in flight. */
+const tasksInFlight = perKernel(() => new Set<Promise<void>>())
+
 export function runInBackground(k: Kernel, gen: AsyncGenerator<RunEvent>) {
-  const inflight = k.singleton('v1.tasks-inflight', () => new Set<Promise<void>>())
+  const inflight = tasksInFlight(k)
   // After the 201 is on its way: the run's set-up (spec, billing, first model call) stays off the request path.
   const p = new Promise<void>((resolve) => setImmediate(resolve))
     .then(async () => { for await (const _ of gen) { /* the task records itself */ } })

@@ -1,10 +1,11 @@
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import type { DomainEvent } from '../../src/events/bus'
 import { badRequest } from '../../src/http/errors'
 import { iso } from '../../src/clock'
 import { listScope, type Principal } from '../../src/auth/principal'
 import * as wallet from '../wallet/service'
-import { agentsStore, usageStore, type UsageDelta, type UsageDim } from './store'
+import { usageStore, type UsageDelta, type UsageDim } from './store'
+import { getAgent } from './directory'
 
 /**
  * The usage rollup behind GET /v1/analytics/usage: one row per (owner, workspace, dimension, hour, key), bumped
@@ -41,7 +42,7 @@ class UsageRollup {
   close() { this.flush() }
 }
 
-export const rollup = (k: Kernel) => k.singleton('v1.usage-rollup', () => new UsageRollup(k))
+export const rollup = perKernel((k) => new UsageRollup(k))
 
 const hourOf = (createdAt: string) => `${createdAt.slice(0, 13)}:00:00Z`
 
@@ -57,7 +58,7 @@ export function onRunFinished(k: Kernel, e: DomainEvent) {
   let meta: Record<string, unknown> = {}
   try { meta = JSON.parse(run.meta || '{}') } catch { /* no meta */ }
   const agentId = (d.endpoint_id ?? d.bot_id ?? run.source_id ?? run.source) as string
-  const agent = agentsStore(k.db).model(agentId)
+  const agent = getAgent(k, agentId)
   const chat = typeof meta.chat_id === 'string' ? /^v1:([^:]*):(.*)$/.exec(meta.chat_id) : null
   const channel = typeof meta.channel === 'string' ? meta.channel
     : run.source === 'bot' ? (chat ? chat[1] : agent?.platform ?? 'platform') : run.source === 'endpoint' ? 'api' : run.source

@@ -70,3 +70,5 @@ export function summary(k: Kernel, userId: string, limit = 50) {
 export function requireUser(k: Kernel, userId: string) {
   if (!userExists(k, userId)) throw notFound('User')
 }
+
+export { registerInvoiceSchedule } from './invoices'

@@ -5,7 +5,7 @@
  * step: a finished step never runs again, an attempt that was in flight is sent again under the same
  * idempotency key (DESIGN §13), a retry back-off or delay waits until its persisted time.
  */
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { iso } from '../../src/clock'
 import { ApiError } from '../../src/http/errors'
 import { evaluateBool } from '../../src/expr/index'
@@ -331,7 +331,7 @@ export class Engine {
   }
 }
 
-export const engine = (k: Kernel) => k.singleton('workflow-engine', () => {
+export const engine = perKernel((k) => {
   const e = new Engine(k)
   return Object.assign(e, { close: () => { void e.stop() } })
 })

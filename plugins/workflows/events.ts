@@ -2,7 +2,7 @@
  * Execution events (DESIGN §6): recorded in workflow_execution_events with an increasing seq (Last-Event-ID
  * resume reads the table, never memory alone) and told to live followers in this process.
  */
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { eventsStore } from './store'
 
 export interface ExecEvent { type: string; execution_id: string; [k: string]: unknown }
@@ -45,7 +45,7 @@ class ExecutionEvents {
   }
 }
 
-export const execEvents = (k: Kernel) => k.singleton('workflow-events', () => new ExecutionEvents(k))
+export const execEvents = perKernel((k) => new ExecutionEvents(k))
 
 /** Replays recorded events after `after`, then follows live until the terminal event. */
 export async function* follow(k: Kernel, execId: string, after: number, signal: AbortSignal, isUnfinished: () => boolean): AsyncGenerator<ExecEvent> {

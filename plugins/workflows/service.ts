@@ -245,3 +245,27 @@ export const isUnfinished = (k: Kernel, id: string) => {
 }
 
 export { execEvents }
+
+/** Where a workflow lives and what it says it does (for agents deployed from it); null when it is gone. */
+export function workflowSummary(k: Kernel, id: string): { workspace_id: string | null; description: string } | null {
+  const w = workflowsStore(k.db).get(id)
+  return w ? { workspace_id: w.workspace_id, description: w.description } : null
+}
+
+/** For scheduled agents (plugins/agents): the owner's workflow, driving and cancelling an execution, its result and usage. */
+export function findOwnedWorkflow(k: Kernel, ownerId: string, id: string): { id: string; name: string } | null {
+  const w = workflowsStore(k.db).get(id)
+  return w && w.owner_id === ownerId ? { id: w.id, name: w.name } : null
+}
+export const driveExecution = (k: Kernel, id: string) => engine(k).drive(id)
+export const cancelExecutionById = (k: Kernel, id: string) => engine(k).cancel(id)
+export const getExecution = (k: Kernel, id: string): ExecutionRow | null => executionsStore(k.db).get(id) ?? null
+export { executionUsage } from './usage'
+
+/** What other domains use of workflows: bot workflows, execution event streams, tool names, dry runs, step types. */
+export { answerWithWorkflow, isStepsWorkflow, validateBotWorkflow } from './bots'
+export { follow } from './events'
+export { toolNameOf } from './tool-provider'
+export { dryRun } from './dry-run'
+export type { Step } from './types'
+export type { LlmOverrides } from './overrides'

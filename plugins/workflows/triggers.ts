@@ -5,7 +5,7 @@
  * its owner, optionally filtered by a condition over `trigger`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { Kernel } from '../../src/kernel'
+import { perKernel, type Kernel } from '../../src/kernel'
 import { ApiError } from '../../src/http/errors'
 import { evaluateCondition } from '../../src/expr/index'
 import type { DomainEvent } from '../../src/events/bus'
@@ -91,7 +91,7 @@ export function replayEventTriggers(k: Kernel): number {
 }
 
 /** Subscribes once per kernel. */
-export const subscribeEventTriggers = (k: Kernel) => k.singleton('workflow-event-triggers', () => {
+export const subscribeEventTriggers = perKernel((k) => {
   const off = k.events.subscribe((e) => onEvent(k, e))
   return { close: off }
 })

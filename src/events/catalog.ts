@@ -1,4 +1,4 @@
-import { t, type Static, type TSchema } from 'elysia'
+import { Type as t, type Static, type TSchema } from '@sinclair/typebox'
 import { compileSchema } from '../agent/ajv'
 
 /**

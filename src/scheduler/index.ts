@@ -1,4 +1,4 @@
-import type { Kernel } from '../kernel'
+import { perKernel, type Kernel } from '../kernel'
 import { Scheduler } from './engine'
 import { Watchdog } from './watchdog'
 
@@ -17,8 +17,7 @@ export interface SchedulerService {
 const boots = new WeakMap<Kernel, Map<string, () => void>>()
 
 /** The kernel's scheduler (one per kernel). Domains register handlers and start-up steps on it. */
-export function schedulerService(k: Kernel): SchedulerService {
-  return k.singleton('scheduler', () => {
+export const schedulerService: (k: Kernel) => SchedulerService = perKernel((k) => {
     const scheduler = new Scheduler(k)
     const watchdog = new Watchdog(k, scheduler)
     return {
@@ -29,8 +28,7 @@ export function schedulerService(k: Kernel): SchedulerService {
       },
       close() { scheduler.close() },
     }
-  })
-}
+})
 
 export const scheduler = (k: Kernel) => schedulerService(k).scheduler
 

@@ -57,6 +57,9 @@ export const earliest = (db: Db) =>
 export const overdueCount = (db: Db, before: number) =>
   db.query<{ n: number }, [number]>("SELECT count(*) AS n FROM schedules WHERE status = 'active' AND next_run_at < ?").get(before)!.n
 
+export const activeCount = (db: Db) =>
+  db.query<{ n: number }, []>("SELECT count(*) AS n FROM schedules WHERE status = 'active'").get()!.n
+
 /** Moves the schedule past the slots just handled and adds to its counters. */
 export function advance(db: Db, id: string, v: { nextSlot: number | null; nextRunAt: number | null; ended: boolean; fired: number; missed: number; skipped: number; lastSlot: number | null; now: number; nowIso: string }) {
   db.query(`UPDATE schedules SET next_slot = ?, next_run_at = ?, status = CASE WHEN ? THEN 'ended' ELSE status END,

@@ -73,7 +73,7 @@ const MAX_TOOLS = 500
 const fatal = (e: Error) => /SSE stream disconnected|Maximum reconnection|Failed to reconnect|ECONNRESET|socket (connection was )?closed/i.test(e.message)
 
 /**
- * MCP clients pooled per kernel (k.singleton): one connection per server, shared by concurrent calls;
+ * MCP clients pooled per kernel (the typed `k.mcp` service): one connection per server, shared by concurrent calls;
  * Streamable HTTP with a fallback to the older HTTP+SSE transport; stdio only for admins behind
  * AGENTBASE_ALLOW_STDIO_MCP. A dropped connection is forgotten and the next use reconnects.
  */

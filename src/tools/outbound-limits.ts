@@ -1,4 +1,4 @@
-import type { Kernel } from '../kernel'
+import { perKernel, type Kernel } from '../kernel'
 import { ApiError } from '../http/errors'
 
 /**
@@ -111,7 +111,7 @@ export class OutboundLimiter {
 }
 
 /** The kernel's one limiter, sized from config (AGENTBASE_OUTBOUND_PER_OWNER, _PER_HOST, _QUEUE_PER_OWNER). */
-export const outboundLimits = (k: Kernel) => k.singleton('outbound.limits', () => new OutboundLimiter(k.config.outboundLimits))
+export const outboundLimits = perKernel((k) => new OutboundLimiter(k.config.outboundLimits))
 
 /** The per-host key of a URL: lower-case host with port. */
 export function hostKey(url: string | URL): string {

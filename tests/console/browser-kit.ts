@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { Subprocess } from 'bun'
+import { listeningUrl } from '../fixtures/server-process'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM)
@@ -36,23 +37,15 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
     },
     stdout: 'pipe', stderr: 'inherit',
   })
-  const reader = proc.stdout.getReader()
-  const dec = new TextDecoder()
-  let buf = ''
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline) {
-    const { done, value } = await reader.read()
-    if (done) break
-    buf += dec.decode(value)
-    const m = /"msg":"listening"[^\n]*"url":"([^"]+)"/.exec(buf)
-    if (m) {
-      ;(async () => { try { for (;;) { if ((await reader.read()).done) break } } catch { /* closed */ } })()
-      const url = m[1].replace(/\/$/, '').replace('0.0.0.0', '127.0.0.1').replace('localhost', '127.0.0.1')
-      return { url, dir, proc, stop: () => { proc.kill(9); rmSync(dir, { recursive: true, force: true }) } }
-    }
+  let listening: string
+  try {
+    listening = await listeningUrl(proc)
+  } catch (err) {
+    proc.kill(9)
+    throw err
   }
-  proc.kill(9)
-  throw new Error(`server did not start: ${buf.slice(-2000)}`)
+  const url = listening.replace(/\/$/, '').replace('0.0.0.0', '127.0.0.1').replace('localhost', '127.0.0.1')
+  return { url, dir, proc, stop: () => { proc.kill(9); rmSync(dir, { recursive: true, force: true }) } }
 }
 
 export interface JourneyOptions {
