@@ -35,12 +35,18 @@ export function stdoutLine(line: string, now = false) {
   else if (!scheduled) { scheduled = true; setImmediate(flushStdout) }
 }
 
+// The same millisecond formats to the same string: under load many lines share one (toISOString was ~2% of
+// an authenticated request's CPU with the access log on).
+let isoMs = -1
+let isoStr = ''
+const isoNow = () => { const ms = Date.now(); if (ms !== isoMs) { isoMs = ms; isoStr = new Date(ms).toISOString() } return isoStr }
+
 // At LOG_LEVEL=debug (diagnosis, not throughput) every line goes out at once.
 export function createLogger(level: Level | 'silent' = 'info', write: (line: string, level: Level) => void = (l, lvl) => stdoutLine(l, lvl === 'error' || level === 'debug'), base: Record<string, unknown> = {}): Logger {
   const min = level === 'silent' ? Infinity : order[level]
   const emit = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < min) return
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }), lvl)
+    write(JSON.stringify({ time: isoNow(), level: lvl, msg, ...base, ...fields }), lvl)
   }
   return {
     debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error'),

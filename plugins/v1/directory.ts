@@ -34,7 +34,9 @@ function fromScheduled(k: Kernel, a: NonNullable<ReturnType<typeof scheduledAgen
   }
 }
 
-export function getAgent(k: Kernel, id: string): AgentRow | null {
+/** `kind` names the table when the caller knows it (a finished endpoint run): one lookup instead of up to three. */
+export function getAgent(k: Kernel, id: string, kind?: 'endpoint'): AgentRow | null {
+  if (kind === 'endpoint') { const e = endpoints.findById(k, id); if (e) return fromEndpoint(e) }
   const b = bots.findRow(k, id)
   if (b) return fromBot(b)
   const e = endpoints.findById(k, id)

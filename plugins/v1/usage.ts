@@ -58,7 +58,7 @@ export function onRunFinished(k: Kernel, e: DomainEvent) {
   let meta: Record<string, unknown> = {}
   try { meta = JSON.parse(run.meta || '{}') } catch { /* no meta */ }
   const agentId = (d.endpoint_id ?? d.bot_id ?? run.source_id ?? run.source) as string
-  const agent = getAgent(k, agentId)
+  const agent = getAgent(k, agentId, typeof d.endpoint_id === 'string' ? 'endpoint' : undefined)
   const chat = typeof meta.chat_id === 'string' ? /^v1:([^:]*):(.*)$/.exec(meta.chat_id) : null
   const channel = typeof meta.channel === 'string' ? meta.channel
     : run.source === 'bot' ? (chat ? chat[1] : agent?.platform ?? 'platform') : run.source === 'endpoint' ? 'api' : run.source
