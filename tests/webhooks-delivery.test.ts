@@ -316,6 +316,25 @@ test('the worker wakes on publish: delivered without calling runDue', async () =
   }
 })
 
+test('published inside a transaction that commits a turn later (group commit): delivered at once, not at the idle poll', async () => {
+  const h = await hook(['bot.status.changed'])
+  const stop = deliveries(t.k).start()
+  try {
+    await Bun.sleep(50) // the loop is idle and asleep (its fallback wake-up is a second away)
+    // As the run service's group commit does: the transaction stays open past the bus's nudge.
+    t.k.db.exec('BEGIN')
+    t.k.events.publishUnchecked('bot.status.changed', { bot_id: 'bt_2', status: 'paused' }, { ownerId: alice.id })
+    await Bun.sleep(5)
+    t.k.db.exec('COMMIT')
+    const t0 = performance.now()
+    await until(() => at(h.path).length >= 1, 5000, 'the delivery')
+    // Before the fix it waited for the loop's idle wake-up (up to 1,000 ms); now a retry follows within ms.
+    expect(performance.now() - t0).toBeLessThan(500)
+  } finally {
+    await stop()
+  }
+})
+
 test('delivery ids: whd_ + 20 URL-safe chars, time-ordered, random tail', async () => {
   const { deliveryId } = await import('../src/events/delivery-store')
   const a = deliveryId(1_700_000_000_000), b = deliveryId(1_700_000_000_001), c = deliveryId(1_800_000_000_000)

@@ -218,7 +218,10 @@ export class DeliveryEngine {
     if (this.closed) { this.results = []; this.notifyIdle(); return 0 }
     // Never inside someone else's transaction: our rows must be committed before anything is sent.
     if (this.k.db.inTransaction) {
-      if (this.results.length || this.sending.size) this.scheduleTick(FLUSH_DELAY_MS)
+      // Try again in a moment, also for new outbox events: a group commit keeps its transaction open until the
+      // end of the event-loop turn, so the bus's nudge can land inside it; sleeping until the idle wake-up
+      // (up to a second) would delay those deliveries.
+      if (this.results.length || this.sending.size || this.outboxMore) this.scheduleTick(FLUSH_DELAY_MS)
       return 0
     }
     const batch = this.results
