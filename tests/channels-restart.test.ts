@@ -10,7 +10,7 @@ import { Database } from 'bun:sqlite'
 import { startFakePlatforms } from './fixtures/fake-platforms'
 import { startFakeLlm } from './fixtures/fake-llm'
 import { telegramKit, TELEGRAM_SECRET } from './fixtures/channel-kit'
-import { callServer, killAll, signUp, startServerProcess } from './fixtures/server-process'
+import { callServer, killAll, ownerWithActiveBot, startServerProcess } from './fixtures/server-process'
 
 const fake = await startFakePlatforms()
 const llm = await startFakeLlm()
@@ -30,14 +30,7 @@ const api = (url: string, method: string, path: string, body?: unknown, token?: 
 
 test('an acknowledged update survives SIGKILL and is answered exactly once after restart', async () => {
   let { url, proc } = await startServer()
-  const email = 'restart@example.com', password = 'correct-horse-battery'
-  const token = await signUp(url, email, password)
-  const ws = (await api(url, 'POST', '/api/workspaces', { name: 'w' }, token)).body.workspace
-  const bot = (await api(url, 'POST', '/api/bots', {
-    name: 'Durable', platform: 'telegram', workspace_id: ws.id, system_prompt: 'Be brief.', platform_config: telegramKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini',
-  }, token)).body.bot
-  const act = await api(url, 'POST', `/api/bots/${bot.id}/activate`, undefined, token)
-  expect(act.status).toBe(200)
+  const { token, bot } = await ownerWithActiveBot(url, 'restart@example.com', { name: 'Durable', platform: 'telegram', system_prompt: 'Be brief.', platform_config: telegramKit.config })
   expect(fake.telegramWebhooks.get(String(telegramKit.config.bot_token))?.url).toBe(`https://bots.example.com/api/bots/webhook/telegram/${bot.id}`)
 
   // The model hangs: the update is acknowledged (committed) but not answered when the process dies.

@@ -12,7 +12,7 @@ import { Database } from 'bun:sqlite'
 import { startFakePlatforms } from './fixtures/fake-platforms'
 import { startFakeLlm } from './fixtures/fake-llm'
 import { slackKit, telegramKit, TELEGRAM_SECRET } from './fixtures/channel-kit'
-import { callServer, killAll, signUp, startServerProcess } from './fixtures/server-process'
+import { callServer, killAll, ownerWithActiveBot, startServerProcess } from './fixtures/server-process'
 
 const fake = await startFakePlatforms()
 const llm = await startFakeLlm()
@@ -39,13 +39,7 @@ const sent = () => fake.callsOf('telegram', 'sendMessage').filter((c) => String(
 
 test('killed while the second of three messages is in flight: the first is not sent again after restart', async () => {
   let { url, proc } = await startServer()
-  const email = 'resend@example.com', password = 'correct-horse-battery'
-  const token = await signUp(url, email, password)
-  const ws = (await api(url, 'POST', '/api/workspaces', { name: 'w' }, token)).body.workspace
-  const bot = (await api(url, 'POST', '/api/bots', {
-    name: 'Chatty', platform: 'telegram', workspace_id: ws.id, system_prompt: 'x', platform_config: telegramKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini',
-  }, token)).body.bot
-  expect((await api(url, 'POST', `/api/bots/${bot.id}/activate`, undefined, token)).status).toBe(200)
+  const { token, bot } = await ownerWithActiveBot(url, 'resend@example.com', { name: 'Chatty', platform: 'telegram', system_prompt: 'x', platform_config: telegramKit.config })
 
   llm.reply({ text: PARTS.join('\n') })
   fake.delay('telegram', 'sendMessage', 3000) // a slow Telegram: each message takes 3 s to be confirmed
@@ -86,13 +80,7 @@ test('killed while the second of three messages is in flight: the first is not s
 test('Slack, where it can be checked: the message in flight at the kill is found in the thread and not sent again', async () => {
   llm.reset()
   let { url, proc } = await startServer(slackDir)
-  const email = 'resend-slack@example.com', password = 'correct-horse-battery'
-  const token = await signUp(url, email, password)
-  const ws = (await api(url, 'POST', '/api/workspaces', { name: 'w' }, token)).body.workspace
-  const bot = (await api(url, 'POST', '/api/bots', {
-    name: 'Chatty Slack', platform: 'slack', workspace_id: ws.id, system_prompt: 'x', platform_config: slackKit.config, llm_provider: 'openai', llm_model: 'gpt-4o-mini',
-  }, token)).body.bot
-  expect((await api(url, 'POST', `/api/bots/${bot.id}/activate`, undefined, token)).status).toBe(200)
+  const { token, bot } = await ownerWithActiveBot(url, 'resend-slack@example.com', { name: 'Chatty Slack', platform: 'slack', system_prompt: 'x', platform_config: slackKit.config })
 
   const long = ['X', 'Y', 'Z'].map((c) => `${c}${c.repeat(3498)}.`) // 3500 characters each: three Slack messages
   llm.reply({ text: long.join('\n') })
