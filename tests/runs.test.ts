@@ -46,9 +46,11 @@ describe('POST /api/runs/:id/cancel', () => {
 
   test('the owner cancels with a token; a finished run is answered unchanged', async () => {
     const e = await createEndpoint(env.t, alice, { name: 'Cancel owner', async_mode: true })
+    const n = env.llm.requests.length
     env.llm.reply({ hang: true })
     const r = await req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: 'x' } })
-    await until(() => env.t.k.runs.get(r.body.run_id)?.status === 'running')
+    // Cancel only once the hanging reply is taken: cancelled earlier, it would stay queued for the next run.
+    await env.llm.waitForRequests(n + 1)
     expect((await req('POST', `/api/runs/${r.body.run_id}/cancel`, { token: alice.token })).body.status).toBe('cancelled')
     const again = await req('POST', `/api/runs/${r.body.run_id}/cancel`, { token: alice.token })
     expect(again.status).toBe(200)
@@ -100,10 +102,12 @@ describe('on_disconnect', () => {
     const bad = await req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: 'x', on_disconnect: 'maybe' } })
     expect(bad.status).toBe(400)
     expect(bad.body.details).toHaveProperty('on_disconnect')
+    const n = env.llm.requests.length
     env.llm.reply({ text: 'a b c d e f g h', tokenDelayMs: 100 })
     const ac = new AbortController()
     let runId = ''
     await readSse(await stream(e.slug, e.key, { input: 'hi' }, ac.signal), (m) => { if (m.event === 'run.started') { runId = JSON.parse(m.data).run_id; return true } })
+    await env.llm.waitForRequests(n + 1) // the scripted reply is taken, not left for a later test
     ac.abort()
     await until(() => env.t.k.runs.get(runId)?.status !== 'running')
     expect(env.t.k.runs.get(runId)!.status).toBe('cancelled')
@@ -171,6 +175,7 @@ describe('a bot spending cap under concurrency (hardening 7)', () => {
     const dan = await userWithWorkspace(env.t)
     const id = await createBot(env.t, dan, { spending_cap_cents: 0.5, fallback_message: 'Budget reached.' })
     await activate(env.t, dan, id)
+    expect(env.llm.pending()).toBe(0) // a scripted reply left by an earlier test would answer the first call instead
     const before = env.llm.requests.length
     env.llm.defaultReply = { text: 'answer', delayMs: 150, usage: { input: 20_000, output: 5_000 } }
     const out = await Promise.all(Array.from({ length: 40 }, (_, i) => handleIncoming(env.t.k, id, { chatId: `c${i}`, userId: `u${i}`, text: 'hi' })))
