@@ -335,6 +335,22 @@ test('published inside a transaction that commits a turn later (group commit): d
   }
 })
 
+test('a backlog of undispatched events (the worker was stopped) is worked through at once, not a batch per wake-up', async () => {
+  const carol = await t.user() // no webhooks: her events match nothing, as most of a real backlog does
+  t.k.db.transaction(() => { for (let i = 0; i < 1500; i++) t.k.events.publishUnchecked('bot.status.changed', { bot_id: `bt_${i}`, status: 'active' }, { ownerId: carol.id }) })()
+  const h = await hook(['bot.status.changed'])
+  const stop = deliveries(t.k).start()
+  try {
+    publish('bot.status.changed', { bot_id: 'bt_after_backlog', status: 'active' })
+    const t0 = performance.now()
+    await until(() => at(h.path).length >= 1, 10_000, 'the delivery behind the backlog')
+    // Before the fix the loop dispatched one batch (256 events) per wake-up and slept up to a second between them.
+    expect(performance.now() - t0).toBeLessThan(500)
+  } finally {
+    await stop()
+  }
+})
+
 test('delivery ids: whd_ + 20 URL-safe chars, time-ordered, random tail', async () => {
   const { deliveryId } = await import('../src/events/delivery-store')
   const a = deliveryId(1_700_000_000_000), b = deliveryId(1_700_000_000_001), c = deliveryId(1_800_000_000_000)

@@ -169,7 +169,9 @@ export class DeliveryEngine {
         } catch (err) {
           this.k.log.error('webhook delivery loop failed', { error: (err as Error).message })
         }
-        await this.sleep(this.nextWaitMs())
+        // A backlog in the outbox (events published while the worker was stopped) is worked through batch after
+        // batch, yielding between them; waiting for the next wake-up per batch would hold new deliveries behind it.
+        await this.sleep(this.backlogged() ? 0 : this.nextWaitMs())
       }
     })()
     return async () => {
@@ -185,6 +187,10 @@ export class DeliveryEngine {
   }
 
   close() { this.running = false; this.closed = true; this.rouse() }
+
+  private backlogged() {
+    return this.outboxMore && !this.halted && !this.closed && this.queued < LOW_WATER && !this.k.db.inTransaction
+  }
 
   private nextWaitMs() {
     if (this.closed) return 1000
