@@ -214,9 +214,13 @@ export function runInBackground(k: Kernel, gen: AsyncGenerator<RunEvent>) {
 /** After a restart, tasks that were in flight cannot resume (their run was in memory): they end failed. */
 export function failInterrupted(k: Kernel) {
   const now = iso(k.clock.now())
-  for (const t of tasksStore(k.db).unfinished()) {
-    tasksStore(k.db).finish({ id: t.id, state: 'failed', output: null, error: 'The server restarted while the task ran', error_code: 'interrupted', run_id: t.run_id, tokens_input: 0, tokens_output: 0, cost_micro: 0, updated_at: now, completed_at: now })
-  }
+  const store = tasksStore(k.db)
+  // One transaction: one commit for however many tasks the crash left open, not one fsync per task.
+  k.db.transaction(() => {
+    for (const t of store.unfinished()) {
+      store.finish({ id: t.id, state: 'failed', output: null, error: 'The server restarted while the task ran', error_code: 'interrupted', run_id: t.run_id, tokens_input: 0, tokens_output: 0, cost_micro: 0, updated_at: now, completed_at: now })
+    }
+  })()
 }
 
 export function taskView(t: TaskRow) {
