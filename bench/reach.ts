@@ -6,7 +6,7 @@
  * 1. POST /v1/agents/{id}/message: latency of the 201 (the message and its task stored, the run started in the
  *    background), sequential requests while earlier tasks run.
  * 2. Task completion -> webhook delivery: agent.task.completed published (bus listener time) to the receiver
- *    having the signed POST, with the delivery worker running.
+ *    having the signed POST. The background workers run from the start, as `serve` starts them.
  * 3. GET /v1/analytics/usage over 1,000,000 runs: 1M run increments fed to the rollup through the code the
  *    run listener uses (30 days, 20 agents, 4 models, 5 channels, 10 tokens), then the query timed.
  * 4. /v1/chat/completions vs POST /api/run/:slug on the same agent endpoint, interleaved: the added latency.
@@ -26,6 +26,8 @@ const created = await call('POST', '/api/agent-endpoints', { name: 'Bench agent'
 const ep = created.endpoint
 await call('POST', `/api/agent-endpoints/${ep.id}/activate`, undefined, token)
 const aek = created.api_key as string
+k.workers.start() // as `serve` does before it listens
+const unfinishedTasks = () => (k.db.query("SELECT count(*) AS n FROM v1_tasks WHERE state IN ('submitted', 'working')").get() as { n: number }).n
 
 const req = (method: string, path: string, body: unknown, auth = pat) =>
   app.handle(new Request(`http://127.0.0.1${path}`, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` } }))
@@ -42,7 +44,7 @@ const req = (method: string, path: string, body: unknown, auth = pat) =>
     if (res.status !== 201) throw new Error(`message: ${res.status}`)
   }
   console.log(`1. POST /v1/agents/{id}/message -> 201: ${fmt(lat)}`)
-  await Bun.sleep(500) // let the background tasks finish
+  while (unfinishedTasks() > 0) await Bun.sleep(20) // let the background tasks finish
 }
 
 // --- 2. task completion -> webhook delivery ----------------------------------------------------------------
@@ -61,7 +63,6 @@ const req = (method: string, path: string, body: unknown, auth = pat) =>
     },
   })
   await call('POST', '/v1/webhooks', { url: `http://127.0.0.1:${rx.port}/hook`, events: ['agent.task.completed'] }, pat)
-  k.workers.start()
   // A steady 50 tasks/s (latency, not a burst's queueing: deliveries to one URL are at most 8 in flight).
   for (let i = 0; i < 300; i++) {
     await (await req('POST', `/v1/agents/${ep.id}/message`, { content: `task ${i}` })).text()
