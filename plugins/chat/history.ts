@@ -1,6 +1,6 @@
 import type { ChatMessage, ToolCall } from '../../src/agent/types'
 import { estimateTokens } from '../../src/agent/run'
-import type { MessageRow } from './store'
+import type { WindowRow } from './store'
 
 /**
  * The context sent to the model: the newest messages that fit a token budget, in whole units. A unit is a user
@@ -14,7 +14,7 @@ export const RECENT_ROWS = 200
 /** The model is told a result was lost rather than being sent a call without an answer. */
 export const MISSING_RESULT = '[no result: the run ended before this tool call finished]'
 
-type Row = Pick<MessageRow, 'role' | 'content' | 'status' | 'tool_calls' | 'tool_call_id' | 'tool_name' | 'is_error'>
+type Row = WindowRow
 
 export interface Windowed { system: string[]; messages: ChatMessage[]; dropped: number }
 

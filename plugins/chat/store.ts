@@ -21,6 +21,9 @@ export interface MessageRow {
 
 export type NewMessage = Omit<MessageRow, 'seq'>
 
+/** What the history window reads of a message. */
+export type WindowRow = Pick<MessageRow, 'role' | 'content' | 'status' | 'tool_calls' | 'tool_call_id' | 'tool_name' | 'is_error'>
+
 export interface AttachmentRow {
   id: string; message_id: string; conversation_id: string; filename: string; content_type: string; size: number; sha256: string
   data: Uint8Array; created_at: string
@@ -84,8 +87,12 @@ export const messagesStore = (db: Db) => ({
   recent: (conversationId: string, limit: number) => db.query<MessageRow, [string, number]>(
     "SELECT * FROM (SELECT * FROM chat_messages WHERE conversation_id = ? AND role != 'system' ORDER BY seq DESC LIMIT ?) ORDER BY seq",
   ).all(conversationId, limit),
-  system: (conversationId: string) => db.query<MessageRow, [string]>(
-    "SELECT * FROM chat_messages WHERE conversation_id = ? AND role = 'system' ORDER BY seq",
+  /** The history window's candidates with only the columns the window reads (a fifth of the row: reading all 17 cost ~0.1 ms a turn). */
+  windowRows: (conversationId: string, limit: number) => db.query<WindowRow, [string, number]>(
+    "SELECT role, content, status, tool_calls, tool_call_id, tool_name, is_error FROM chat_messages WHERE conversation_id = ? AND role != 'system' ORDER BY seq DESC LIMIT ?",
+  ).all(conversationId, limit).reverse(),
+  windowSystem: (conversationId: string) => db.query<WindowRow, [string]>(
+    "SELECT role, content, status, tool_calls, tool_call_id, tool_name, is_error FROM chat_messages WHERE conversation_id = ? AND role = 'system' ORDER BY seq",
   ).all(conversationId),
   all: (conversationId: string) => db.query<MessageRow, [string]>('SELECT * FROM chat_messages WHERE conversation_id = ? ORDER BY seq').all(conversationId),
   count: (conversationId: string) => db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM chat_messages WHERE conversation_id = ?').get(conversationId)!.n,

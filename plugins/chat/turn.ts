@@ -30,7 +30,7 @@ export const RETRY_AFTER_SECONDS = 2
 export const MAX_QUEUED_TURNS = 5
 
 /** Recent user messages: a weaker ranking signal, so "and now send it to Slack" still finds what it refers to. */
-export function rankingContext(rows: MessageRow[]): string {
+export function rankingContext(rows: Array<Pick<MessageRow, 'role' | 'content'>>): string {
   return rows.filter((r) => r.role === 'user').slice(-2).map((r) => r.content).join('\n')
 }
 
@@ -38,7 +38,7 @@ export function rankingContext(rows: MessageRow[]): string {
  * What the turn offers: nothing for a confident greeting; otherwise the top k (BM25, plus embeddings when a model is
  * configured) and the tools used before. The intent reads the BM25 ranking (its thresholds are in BM25 terms).
  */
-export async function planTools(k: Kernel, catalog: CatalogEntry[], content: string, rows: MessageRow[], usedBefore: string[]): Promise<{ selection: Selection; intent: IntentResult; offered: string[] }> {
+export async function planTools(k: Kernel, catalog: CatalogEntry[], content: string, rows: Array<Pick<MessageRow, 'role' | 'content'>>, usedBefore: string[]): Promise<{ selection: Selection; intent: IntentResult; offered: string[] }> {
   const { selection, bm25 } = await selectToolsAsync(k, catalog, content, { context: rankingContext(rows), usedBefore })
   const intent = classifyIntent(content, bm25.ranked)
   const skip = !intent.needs_tools && intent.confidence >= 0.9
@@ -58,8 +58,8 @@ async function prepare(k: Kernel, who: Principal, convId: string, body: SendMess
   const toolset: WorkspaceToolSet = toolSetFor(k, who, conv)
   const catalog = await toolset.catalog()
   const msgs = messagesStore(k.db)
-  const history = loadWindow({ system: () => msgs.system(conv.id), recent: (n) => msgs.recent(conv.id, n) }, HISTORY_TOKEN_BUDGET)
-  const { offered } = await planTools(k, catalog, body.content, history.rows as MessageRow[], msgs.toolNames(conv.id))
+  const history = loadWindow({ system: () => msgs.windowSystem(conv.id), recent: (n) => msgs.windowRows(conv.id, n) }, HISTORY_TOKEN_BUDGET)
+  const { offered } = await planTools(k, catalog, body.content, history.rows, msgs.toolNames(conv.id))
   const names = new Set(offered)
   const tools = new ChatToolSet(toolset, catalog.filter((e) => names.has(e.name)))
   const spec: AgentSpec = {
