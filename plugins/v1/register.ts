@@ -9,9 +9,7 @@ export const register = (k: Kernel) => { wire(k) }
 /** Once per kernel, however many times createApp runs. */
 const wire = perKernel((k) => {
     rollup(k)
-    const off = k.events.subscribe((e) => {
-      if (e.type === 'run.completed' || e.type === 'run.failed') onRunFinished(k, e)
-    })
+    const off = k.runs.onFinished((run, refs) => onRunFinished(k, run, refs))
     k.workers.register({ name: 'v1.tasks-recovery', start() { failInterrupted(k); return () => {} } })
     // billing.invoice.created is a /v1 event: the monthly invoice run is wired with it.
     registerInvoiceSchedule(k)

@@ -13,7 +13,7 @@ import { Tap } from './tap'
 import { applyOutcome, failed, failure, newRow, outcomeOf, terminalFor, usageOf, withAbortReason, type TerminalEvent } from './record'
 import {
   isFinished, isTerminalEvent, type RecordedEvent, type RunFailure, type RunOutcome, type RunRequest, type RunService, type RunSource,
-  type RunSourceHandler, type RunView, type StartedRun,
+  type RunSourceHandler, type RunView, type StartedRun, type FinishedListener,
 } from './types'
 
 /** The background worker that runs queued runs and recovers unfinished ones at start (started by `serve`). */
@@ -43,6 +43,7 @@ export class Runs implements RunService {
   private store
   /** GET /api/runs/live subscribers; empty on the hot path unless someone watches. */
   private watchers = new Set<(run: RunView) => void>()
+  private finishedListeners = new Set<FinishedListener>()
 
   constructor(private k: Kernel) {
     this.log = new RunEventLog(k)
@@ -60,6 +61,10 @@ export class Runs implements RunService {
   get(id: string) { return this.store.get(id) }
   list(source: RunSource, sourceId: string, limit: number) { return this.store.list(source, sourceId, limit) }
   page(q: RunListQuery) { return this.store.page(q) }
+  onFinished(fn: FinishedListener) {
+    this.finishedListeners.add(fn)
+    return () => { this.finishedListeners.delete(fn) }
+  }
   watch(fn: (run: RunView) => void) {
     this.watchers.add(fn)
     return () => { this.watchers.delete(fn) }
@@ -105,6 +110,10 @@ export class Runs implements RunService {
     else this.k.events.publish('run.completed', base, who)
     if (final) this.log.flushRun(row.id, final)
     req.onFinish?.(row, result)
+    if (this.finishedListeners.size) {
+      const refs = req.refs ?? {}
+      queueMicrotask(() => { for (const fn of this.finishedListeners) { try { fn(row, refs) } catch (err) { this.k.log.warn('run finished listener failed', { error: String(err) }) } } })
+    }
     return true
   }
 

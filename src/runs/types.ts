@@ -170,6 +170,11 @@ export interface RunService {
    */
   watch(fn: (run: RunView) => void): () => void
   /**
+   * Derived data that follows finished runs (the /v1 usage rollup): `fn` gets each finished run's row and its
+   * `refs` once, in a microtask after the code that wrote it (as bus listeners). Returns the unsubscribe.
+   */
+  onFinished(fn: FinishedListener): () => void
+  /**
    * Stops a queued or running run; it ends `cancelled` (a running run's upstream LLM request is aborted).
    * Returns the run as recorded afterwards, or null when unknown. A finished run is returned unchanged.
    */
@@ -191,6 +196,9 @@ export interface RunService {
 }
 
 export const isFinished = (status: RunStatus) => status !== 'queued' && status !== 'running'
+/** A finished run as written, and the ids its surface attached (`refs`: endpoint_id, bot_id, task_id...). */
+export type FinishedListener = (run: RunView, refs: Record<string, string>) => void
+
 export const isTerminalEvent = (type: string) => type === 'run.completed' || type === 'run.failed'
 
 export type { ToolCallSummary }
