@@ -9,7 +9,7 @@ import { perKernel, type Kernel } from '../../src/kernel'
 import { iso } from '../../src/clock'
 import { ApiError } from '../../src/http/errors'
 import { evaluateBool } from '../../src/expr/index'
-import { attemptsStore, executionsStore, workflowsStore, type ExecutionRow } from './store'
+import { attemptsStore, executionsStore, workflowsStore, type AttemptEnd, type ExecutionRow } from './store'
 import { execEvents } from './events'
 import { buildInput, runAttempt, StepError, type AttemptContext, type Ctx } from './steps'
 import { withLlmOverrides, type LlmOverrides } from './overrides'
@@ -138,7 +138,9 @@ export class Engine {
       exs.start(execId, iso(this.k.clock.now()))
       if (firstStart) execEvents(this.k).record({ type: 'run.started', execution_id: execId, workflow_id: ex!.workflow_id, version: ex!.version })
     }]
-    const flush = () => { for (const f of pending) f(); pending = [] }
+    // Consecutive pure steps each move the cursor: only the last move is written (one row update, not one a step).
+    let advanceLater: (() => void) | null = null
+    const flush = () => { for (const f of pending) f(); pending = []; advanceLater?.(); advanceLater = null }
     this.flushers.set(execId, flush) // a retry back-off commits what is pending together with its wait
     if (ex.wake_at) await this.sleepUntil(Date.parse(ex.wake_at), signal, execId) // a retry back-off persisted before a restart
     const state = JSON.parse(ex.state) as ExecState
@@ -170,11 +172,15 @@ export class Engine {
       if (step.type !== 'condition') state.last = output
       const next = this.nextOf(v, step, out.ok ? output : null)
       position++
-      const s = J(state)
       const pos = position
-      const commit = () => { out.commit(); exs.advance(execId, s, next, pos, iso(this.k.clock.now())) }
-      if (PURE.has(step.type)) pending.push(commit)
-      else db.transaction(commit)()
+      if (PURE.has(step.type)) {
+        // Serialized when flushed: no step runs between the last pure step and its flush, so the state is the same.
+        pending.push(out.commit)
+        advanceLater = () => exs.advance(execId, J(state), next, pos, iso(this.k.clock.now()))
+      } else {
+        const s = J(state)
+        db.transaction(() => { out.commit(); exs.advance(execId, s, next, pos, iso(this.k.clock.now())) })()
+      }
       cursor = next
     }
     db.transaction(() => {
@@ -234,9 +240,12 @@ export class Engine {
     const max = maxAttempts(step.retry)
     const stepKey = `${outer.id}${visit ? `.${visit + 1}` : ''}${iteration >= 0 ? `[${iteration}]` : ''}`
     const it = iteration >= 0 ? { iteration } : {}
+    // A pure step's attempt is written once with its outcome; others were begun in their own commit.
+    const endAttempt = (begin: ((end: AttemptEnd) => void) | null, end: AttemptEnd) =>
+      begin ? begin(end) : att.end(ex.id, position, iteration, attempt, end.status, end.output, end.error, end.finished_at)
     for (;;) {
       const key = `${ex.id}:${stepKey}:${attempt}`
-      let beginLater: (() => void) | null = null
+      let beginLater: ((end: AttemptEnd) => void) | null = null
       let input: Record<string, unknown>
       if (resumed) input = parse(resumed.input)
       else {
@@ -249,10 +258,14 @@ export class Engine {
           } }
         }
         const inp = input
-        // Steps without side effects (transform, condition) journal their begin with their end: one commit.
-        if (PURE.has(step.type)) beginLater = () => {
-          att.begin({ execution_id: ex.id, position, iteration, attempt, step_id: outer.id, step_type: step.type, idempotency_key: key, input: J(inp), started_at: iso(this.k.clock.now()) })
-          events.record({ type: 'step.started', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, idempotency_key: key, input: inp })
+        // Steps without side effects (transform, condition) journal their begin with their end: one commit, and
+        // one row written with its outcome.
+        if (PURE.has(step.type)) {
+          const startedAt = iso(this.k.clock.now())
+          beginLater = (end) => {
+            att.insertEnded({ execution_id: ex.id, position, iteration, attempt, step_id: outer.id, step_type: step.type, idempotency_key: key, input: J(inp), started_at: startedAt, ...end })
+            events.record({ type: 'step.started', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, idempotency_key: key, input: inp })
+          }
         }
         else db.transaction(() => {
           att.begin({ execution_id: ex.id, position, iteration, attempt, step_id: outer.id, step_type: step.type, idempotency_key: key, input: J(inp), started_at: iso(this.k.clock.now()) })
@@ -295,8 +308,7 @@ export class Engine {
         const out = output
         const begin = beginLater
         return { ok: true, output: out, commit: () => {
-          begin?.()
-          att.end(ex.id, position, iteration, attempt, 'success', J(out ?? null), null, iso(this.k.clock.now()))
+          endAttempt(begin, { status: 'success', output: J(out ?? null), error: null, finished_at: iso(this.k.clock.now()) })
           events.record({ type: 'step.completed', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, output: out ?? null, duration_ms: ms })
         } }
       }
@@ -308,8 +320,7 @@ export class Engine {
         const err = error, out = output
         const begin = beginLater
         return { ok: false, error: err, output: out, commit: () => {
-          begin?.()
-          att.end(ex.id, position, iteration, attempt, 'failed', J(out ?? null), err, iso(this.k.clock.now()))
+          endAttempt(begin, { status: 'failed', output: J(out ?? null), error: err, finished_at: iso(this.k.clock.now()) })
           events.record({ type: 'step.failed', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, error: err, will_retry: false, duration_ms: ms })
         } }
       }
@@ -318,8 +329,7 @@ export class Engine {
       const begin = beginLater
       db.transaction(() => {
         this.flushers.get(ex.id)?.()
-        begin?.()
-        att.end(ex.id, position, iteration, attempt, 'failed', J(output ?? null), error, iso(this.k.clock.now()))
+        endAttempt(begin, { status: 'failed', output: J(output ?? null), error, finished_at: iso(this.k.clock.now()) })
         executionsStore(db).wait(ex.id, wakeIso, iso(this.k.clock.now()))
         events.record({ type: 'step.failed', execution_id: ex.id, step_id: outer.id, step_type: step.type, attempt, ...it, error, will_retry: true, retry_in_ms: wait, retry_at: wakeIso, duration_ms: ms })
       })()

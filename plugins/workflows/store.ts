@@ -22,6 +22,9 @@ export interface AttemptRow {
   idempotency_key: string; input: string | null; output: string | null; error: string | null; started_at: string; finished_at: string | null
 }
 
+/** How an attempt ended. */
+export interface AttemptEnd { status: 'success' | 'failed'; output: string | null; error: string | null; finished_at: string }
+
 export interface EventRow { execution_id: string; seq: number; type: string; data: string }
 
 export const workflowsStore = (db: Db) => ({
@@ -90,6 +93,12 @@ export const attemptsStore = (db: Db) => ({
     db.query(`INSERT OR IGNORE INTO workflow_step_attempts (execution_id, position, iteration, attempt, step_id, step_type, status, idempotency_key, input, started_at)
               VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`)
       .run(a.execution_id, a.position, a.iteration, a.attempt, a.step_id, a.step_type, a.idempotency_key, a.input, a.started_at)
+  },
+  /** An attempt written once, already ended (pure steps journal their begin with their end). */
+  insertEnded(a: Omit<AttemptRow, 'status'> & AttemptEnd) {
+    db.query(`INSERT OR IGNORE INTO workflow_step_attempts (execution_id, position, iteration, attempt, step_id, step_type, status, idempotency_key, input, output, error, started_at, finished_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(a.execution_id, a.position, a.iteration, a.attempt, a.step_id, a.step_type, a.status, a.idempotency_key, a.input, a.output, a.error, a.started_at, a.finished_at)
   },
   cancelRunning: (execId: string, now: string) =>
     db.query("UPDATE workflow_step_attempts SET status = 'failed', error = 'cancelled', finished_at = ? WHERE execution_id = ? AND status = 'running'").run(now, execId),
