@@ -12,6 +12,7 @@ import m0012 from './0012_workflows.sql' with { type: 'text' }
 import m0013 from './0013_scheduler_agents.sql' with { type: 'text' }
 import m0014 from './0014_reach.sql' with { type: 'text' }
 import m0015 from './0015_runs_list.sql' with { type: 'text' }
+import m0016 from './0016_schedule_skip_reason.sql' with { type: 'text' }
 
 export interface Migration { name: string; sql: string }
 
@@ -29,4 +30,5 @@ export const migrations: Migration[] = [
   { name: '0013_scheduler_agents.sql', sql: m0013 },
   { name: '0014_reach.sql', sql: m0014 },
   { name: '0015_runs_list.sql', sql: m0015 },
+  { name: '0016_schedule_skip_reason.sql', sql: m0016 },
 ]

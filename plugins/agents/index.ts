@@ -48,7 +48,10 @@ export const agentsPlugin = (k: Kernel) =>
       return r.body
     }, {
       auth: 'agents.write', params: AgentParams, body: t.Optional(t.Any()), response: { 200: ExecuteResponse, 202: ExecuteResponse },
-      detail: { summary: 'Run an agent now (the JSON body is its input); respects the overlap policy, marked manual' },
+      detail: {
+        summary: 'Run an agent now (the JSON body is its input); respects the overlap policy, marked manual',
+        description: 'Answers 409 overlap_skipped when a fire runs and the overlap policy is "skip", 202 when queued behind it, and 402 budget_exceeded (naming max_cost_cents_per_day) when the agent\'s daily cost budget is reached.',
+      },
     })
     .get('/:agent_id/analytics', ({ principal, params }) => agents.analytics(k, principal, params.agent_id), {
       auth: 'agents.read', params: AgentParams, response: Analytics, detail: { summary: 'Executions per day, success rate, duration, tokens, cost, most common errors' },

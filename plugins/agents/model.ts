@@ -8,6 +8,14 @@ export const AgentConfig = t.Object({
   budgets: t.Optional(t.Object({
     max_tokens: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000, description: 'Max output tokens of each llm step call' })),
     timeout_seconds: t.Optional(t.Integer({ minimum: 1, maximum: 86_400, description: 'A run still going after this long is cancelled' })),
+    max_cost_cents: t.Optional(t.Number({
+      minimum: 0.01, maximum: 1_000_000,
+      description: "Per run: the LLM cost of the run's llm steps so far may not exceed this many cents; when a finished step takes it past, the execution is cancelled before any further step and the run fails (budget_exceeded)",
+    })),
+    max_cost_cents_per_day: t.Optional(t.Number({
+      minimum: 0.01, maximum: 100_000_000,
+      description: 'The cost of the runs started in the current UTC day, in cents: once reached, scheduled fires are skipped (counted in skipped_count) and manual runs are refused (402 budget_exceeded) until the next UTC day',
+    })),
   }, { additionalProperties: false })),
 }, { additionalProperties: false })
 export type AgentConfigInput = typeof AgentConfig.static
@@ -43,6 +51,16 @@ const NormalSchedule = t.Object({
 })
 const NextRun = t.Object({ utc: t.String(), local: t.String() })
 
+const Budget = t.Object({
+  max_cost_cents: t.Nullable(t.Number({ description: 'The per-run cost budget (agent_config.budgets), or null' })),
+  max_cost_cents_per_day: t.Nullable(t.Number({ description: 'The daily cost budget, or null' })),
+  spent_today_cents: t.Nullable(t.Number({ description: 'Cost of the runs started in the current UTC day (with a daily budget)' })),
+  daily_budget_reached: t.Boolean({ description: 'Fires are skipped and manual runs refused until resets_at' }),
+  resets_at: t.Nullable(t.String({ description: 'The next UTC midnight (with a daily budget)' })),
+  last_skip_reason: t.Nullable(t.String({ description: 'Why the last skipped fire was skipped (a spent daily budget, the overlap policy)' })),
+  last_skipped_at: t.Nullable(t.String()),
+})
+
 export const Agent = t.Object({
   agent_id: t.String(), workflow_id: t.String(), workflow_name: t.String(), status: t.String(), trigger_type: t.String(),
   agent_config: t.Record(t.String(), t.Any()), schedule: t.Nullable(NormalSchedule), next_run_at: t.Nullable(t.String()),
@@ -60,7 +78,7 @@ export const AgentStatus = t.Object({
   monitoring: t.Object({
     execution_count: t.Number(), success_count: t.Number(), failure_count: t.Number(), success_rate: t.Number(), last_error: t.Nullable(t.String()),
     last_run_at: t.Nullable(t.String()), next_runs: t.Array(NextRun), missed_count: t.Number(), skipped_count: t.Number(),
-    consecutive_failures: t.Number(), running: t.Number(), paused_reason: t.Nullable(t.String()),
+    consecutive_failures: t.Number(), running: t.Number(), paused_reason: t.Nullable(t.String()), budget: Budget,
   }),
   performance_metrics: t.Object({
     duration_ms_p50: t.Nullable(t.Number()), duration_ms_p95: t.Nullable(t.Number()), avg_duration_ms: t.Nullable(t.Number()),
@@ -86,5 +104,5 @@ export const Analytics = t.Object({
   tokens: t.Object({ total: t.Number(), avg_per_run: t.Nullable(t.Number()) }),
   cost: t.Object({ total_cents: t.Number(), avg_per_run_cents: t.Nullable(t.Number()) }),
   common_errors: t.Array(t.Object({ error: t.String(), count: t.Number() })),
-  missed_count: t.Number(), skipped_count: t.Number(),
+  missed_count: t.Number(), skipped_count: t.Number(), budget: Budget,
 })

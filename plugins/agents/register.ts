@@ -1,11 +1,10 @@
 import type { Kernel } from '../../src/kernel'
-import { nowIso } from '../../src/clock'
 import { onBoot, scheduler } from '../../src/scheduler/index'
+import { recoverRuns } from './recover'
 import { agentHandler } from './runner'
-import * as store from './store'
 
-/** Wiring for the agents domain: its scheduler handler, and closing runs a stopped process left open. */
+/** Wiring for the agents domain: its scheduler handler, and the runs a stopped process left open (followed or closed). */
 export function register(k: Kernel) {
   scheduler(k).handle('agent', agentHandler(k))
-  onBoot(k, 'agents', () => { store.interruptOpen(k.db, nowIso(k.clock)) })
+  onBoot(k, 'agents', () => recoverRuns(k))
 }

@@ -3,11 +3,12 @@ import { iso } from '../../src/clock'
 import { timeOrderedId } from '../../src/db/ids'
 import { scheduler } from '../../src/scheduler/index'
 import type { FireContext, FireOutcome, Handler } from '../../src/scheduler/types'
-import { executeWorkflow } from './execute'
+import { dailyBudget, dailySkipReason } from './budget'
+import { executeWorkflow, type WorkflowOutcome } from './execute'
+import { finishAgentRun } from './finish'
+import { followerOf } from './recover'
 import { publishAgentStatus } from './status-event'
 import * as store from './store'
-
-const MAX_OUTPUT_CHARS = 64_000
 
 /** One run of an agent: recorded, executed through the workflow adapter, finished with its event. */
 export async function runAgent(k: Kernel, agent: store.AgentRow, trigger: store.RunRow['trigger'], slot: number | null, input: unknown, signal: AbortSignal): Promise<store.RunRow> {
@@ -17,24 +18,22 @@ export async function runAgent(k: Kernel, agent: store.AgentRow, trigger: store.
   const config = JSON.parse(agent.agent_config)
   const merged = { ...(config.input_data ?? {}), ...(input && typeof input === 'object' && !Array.isArray(input) ? input : input === null || input === undefined ? {} : { value: input }) }
   store.insertRun(k.db, { id, agent_id: agent.id, owner_id: agent.owner_id, trigger, slot, input: JSON.stringify(merged), started_at: iso(started) })
-  let o
+  let o: WorkflowOutcome
   try {
-    o = await executeWorkflow(k, { agentId: agent.id, ownerId: agent.owner_id, workflowId: agent.workflow_id, config, input: merged, trigger, slot, signal })
+    o = await executeWorkflow(k, {
+      agentId: agent.id, runId: id, ownerId: agent.owner_id, workflowId: agent.workflow_id, config, input: merged, trigger, slot, signal,
+      onCreated: (executionId) => store.setRunExecution(k.db, id, executionId),
+    })
   } catch (err) {
-    o = { ok: false, executionId: null, output: null, error: (err as Error).message, tokens: 0, costCents: 0 }
+    o = { ok: false, executionId: null, output: null, error: (err as Error).message, code: null, tokens: 0, costCents: 0 }
   }
-  const cancelled = signal.aborted && !o.ok
-  const duration = Math.round(performance.now() - t0)
-  const output = o.output === undefined || o.output === null ? null : JSON.stringify(o.output).slice(0, MAX_OUTPUT_CHARS)
-  const error = o.ok ? null : cancelled ? `Cancelled: ${String((signal.reason as Error)?.message ?? signal.reason)}` : (o.error ?? 'The run failed')
-  k.db.transaction(() => {
-    store.finishRun(k.db, id, { status: o.ok ? 'succeeded' : cancelled ? 'cancelled' : 'failed', execution_id: o.executionId, output, error, tokens: o.tokens, cost_cents: o.costCents, duration_ms: duration, finished_at: iso(k.clock.now()) })
-    const base = { agent_id: agent.id, run_id: id, workflow_id: agent.workflow_id, execution_id: o.executionId, trigger, manual: trigger === 'manual', slot: slot === null ? null : iso(slot), duration_ms: duration }
-    if (o.ok) k.events.publish('agent.run.completed', { ...base, tokens: o.tokens, cost_cents: o.costCents }, { ownerId: agent.owner_id })
-    else k.events.publish('agent.run.failed', { ...base, error: error ?? 'The run failed' }, { ownerId: agent.owner_id })
-  })()
+  finishAgentRun(k, agent, store.getRun(k.db, id)!, o, signal, Math.round(performance.now() - t0))
   return store.getRun(k.db, id)!
 }
+
+/** A run still open when its drive stopped (shutdown) leaves its fire interrupted, not failed: it is followed at the next start. */
+const fireOutcome = (r: store.RunRow): FireOutcome =>
+  r.status === 'running' ? { ok: false, interrupted: true, error: 'The process stopped during this run' } : { ok: r.status === 'succeeded', error: r.error }
 
 /** The scheduler handler for `agent:<id>` schedules: runs, missed slots and failure streaks become events. */
 export function agentHandler(k: Kernel): Handler {
@@ -42,8 +41,19 @@ export function agentHandler(k: Kernel): Handler {
     async run(ctx: FireContext): Promise<FireOutcome> {
       const agent = ctx.targetId ? store.get(k.db, ctx.targetId) : null
       if (!agent) return { ok: false, error: 'The agent was deleted' }
-      const r = await runAgent(k, agent, ctx.kind, ctx.slot, ctx.input, ctx.signal)
-      return { ok: r.status === 'succeeded', error: r.error }
+      return fireOutcome(await runAgent(k, agent, ctx.kind, ctx.slot, ctx.input, ctx.signal))
+    },
+    refuse(s) {
+      const agent = s.target_id ? store.get(k.db, s.target_id) : null
+      const b = agent ? dailyBudget(k, agent) : null
+      return b?.reached ? dailySkipReason(b.limit_cents) : null
+    },
+    resume(ctx) {
+      const run = ctx.targetId ? store.runBySlot(k.db, ctx.targetId, ctx.slot) : null
+      const f = run ? followerOf(k, run.id) : null
+      if (!f) return null
+      ctx.signal.addEventListener('abort', () => f.ctrl.abort(ctx.signal.reason), { once: true })
+      return f.done.then((r) => (r ? fireOutcome(r) : { ok: false, error: 'The agent was deleted' }))
     },
     missed(s, count, lastSlot) {
       if (!s.owner_id || !s.target_id) return

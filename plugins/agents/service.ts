@@ -6,6 +6,7 @@ import { iso, nowIso } from '../../src/clock'
 import { scheduler } from '../../src/scheduler/index'
 import { nextSlots } from '../../src/scheduler/calendar'
 import { specOf, type ScheduleRow } from '../../src/scheduler/store'
+import { dailyBudget, dailyRefusal } from './budget'
 import { findWorkflow } from './execute'
 import { runAgent } from './runner'
 import { runTimes, toConfig, toSpec } from './schedule-config'
@@ -74,6 +75,17 @@ export const list = (k: Kernel, who: Principal) => store.listOwned(k.db, who.use
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : null)
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d
 
+/** The cost budgets as the status and analytics show them (null fields: no such budget). */
+function budgetView(k: Kernel, a: store.AgentRow, s: ScheduleRow | null) {
+  const d = dailyBudget(k, a)
+  const perRun = (JSON.parse(a.agent_config) as AgentConfigInput).budgets?.max_cost_cents ?? null
+  return {
+    max_cost_cents: perRun, max_cost_cents_per_day: d?.limit_cents ?? null, spent_today_cents: d?.spent_cents ?? null,
+    daily_budget_reached: d?.reached ?? false, resets_at: d?.resets_at ?? null,
+    last_skip_reason: s?.last_skip_reason ?? null, last_skipped_at: s?.last_skipped_at ? iso(s.last_skipped_at) : null,
+  }
+}
+
 export function status(k: Kernel, who: Principal, agentId: string) {
   const a = requireAgent(k, who, agentId)
   const s = scheduleOf(k, a)
@@ -88,7 +100,7 @@ export function status(k: Kernel, who: Principal, agentId: string) {
       execution_count: tt.n, success_count: tt.ok, failure_count: tt.failed, success_rate: finished ? round((tt.ok / finished) * 100, 1) : 0,
       last_error: store.lastError(k.db, a.id), last_run_at: tt.last_run_at, next_runs: runTimes(upcoming(k, s, 5), tz),
       missed_count: s?.missed_count ?? 0, skipped_count: s?.skipped_count ?? 0, consecutive_failures: s?.consecutive_failures ?? 0,
-      running: tt.running, paused_reason: a.status === 'paused' ? (s?.paused_reason ?? 'user') : null,
+      running: tt.running, paused_reason: a.status === 'paused' ? (s?.paused_reason ?? 'user') : null, budget: budgetView(k, a, s),
     },
     performance_metrics: {
       duration_ms_p50: pct(d, 50), duration_ms_p95: pct(d, 95), avg_duration_ms: d.length ? Math.round(d.reduce((x, y) => x + y, 0) / d.length) : null,
@@ -142,11 +154,16 @@ export function runView(r: store.RunRow): AgentRunView {
  */
 export async function execute(k: Kernel, who: Principal, agentId: string, input: unknown): Promise<{ code: number; body: { status: string; run: AgentRunView | null; message?: string } }> {
   const a = requireAgent(k, who, agentId)
+  // 402 like the run service's spending caps: a money limit the caller can raise (or wait out), not a
+  // conflict that ends by itself like a running fire (409 overlap_skipped).
+  const budget = dailyBudget(k, a)
+  if (budget?.reached && !a.schedule_id) throw new ApiError(402, dailyRefusal(budget), 'budget_exceeded', { budget: 'max_cost_cents_per_day' })
   if (!a.schedule_id) {
     const r = await runAgent(k, a, 'manual', k.clock.now(), input, new AbortController().signal)
     return { code: 200, body: { status: r.status, run: runView(r) } }
   }
   const f = scheduler(k).fireManual(a.schedule_id, input ?? null)
+  if (f.status === 'refused') throw new ApiError(402, budget?.reached ? dailyRefusal(budget) : (f.reason ?? 'The run was refused'), 'budget_exceeded', { budget: 'max_cost_cents_per_day' })
   if (f.status === 'skipped') throw new ApiError(409, 'The agent is already running and its overlap policy is "skip"; the manual run was not started', 'overlap_skipped')
   if (f.status === 'buffered') return { code: 202, body: { status: 'buffered', run: null, message: 'Queued behind the running fire (overlap policy); it starts when that one ends' } }
   await f.done
@@ -169,7 +186,7 @@ export function analytics(k: Kernel, who: Principal, agentId: string, days = 30)
     tokens: { total: tt.tokens, avg_per_run: tt.n ? Math.round(tt.tokens / tt.n) : null },
     cost: { total_cents: round(tt.cost, 4), avg_per_run_cents: tt.n ? round(tt.cost / tt.n, 4) : null },
     common_errors: store.commonErrors(k.db, a.id),
-    missed_count: s?.missed_count ?? 0, skipped_count: s?.skipped_count ?? 0,
+    missed_count: s?.missed_count ?? 0, skipped_count: s?.skipped_count ?? 0, budget: budgetView(k, a, s),
   }
 }
 

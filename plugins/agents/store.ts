@@ -37,18 +37,30 @@ export function insertRun(db: Db, r: Pick<RunRow, 'id' | 'agent_id' | 'owner_id'
     .run(r.id, r.agent_id, r.owner_id, r.trigger, r.slot, r.input, r.started_at)
 }
 
+/** Ends a running run; false when it had ended already (its outcome and event are recorded once). */
 export function finishRun(db: Db, id: string, v: { status: RunRow['status']; execution_id: string | null; output: string | null; error: string | null; tokens: number; cost_cents: number; duration_ms: number; finished_at: string }) {
-  db.query("UPDATE agent_runs SET status = ?, execution_id = ?, output = ?, error = ?, tokens = ?, cost_cents = ?, duration_ms = ?, finished_at = ? WHERE id = ? AND status = 'running'")
-    .run(v.status, v.execution_id, v.output, v.error, v.tokens, v.cost_cents, v.duration_ms, v.finished_at, id)
+  return db.query("UPDATE agent_runs SET status = ?, execution_id = coalesce(?, execution_id), output = ?, error = ?, tokens = ?, cost_cents = ?, duration_ms = ?, finished_at = ? WHERE id = ? AND status = 'running'")
+    .run(v.status, v.execution_id, v.output, v.error, v.tokens, v.cost_cents, v.duration_ms, v.finished_at, id).changes === 1
 }
+
+/** The execution a run goes on as, recorded with the execution itself (a restart follows it from here). */
+export const setRunExecution = (db: Db, id: string, executionId: string) =>
+  db.query('UPDATE agent_runs SET execution_id = ? WHERE id = ?').run(executionId, id)
+
+/** Cost of the agent's runs started since `since` (ISO; the current UTC day for the daily budget). */
+export const spentSince = (db: Db, agentId: string, since: string) =>
+  db.query<{ c: number }, [string, string]>('SELECT coalesce(sum(cost_cents), 0) AS c FROM agent_runs WHERE agent_id = ? AND started_at >= ?').get(agentId, since)!.c
 
 export const getRun = (db: Db, id: string) => db.query<RunRow, [string]>('SELECT * FROM agent_runs WHERE id = ?').get(id)
 export const runBySlot = (db: Db, agentId: string, slot: number) =>
   db.query<RunRow, [string, number]>('SELECT * FROM agent_runs WHERE agent_id = ? AND slot = ? ORDER BY started_at DESC LIMIT 1').get(agentId, slot)
 
-/** Runs that were going when the process stopped: their fires are interrupted too. */
-export const interruptOpen = (db: Db, now: string) =>
-  db.query("UPDATE agent_runs SET status = 'interrupted', error = 'The process stopped during this run', finished_at = ? WHERE status = 'running'").run(now).changes
+/** Runs that were going when the process stopped (start-up: each is followed or interrupted). */
+export const openRuns = (db: Db) => db.query<RunRow, []>("SELECT * FROM agent_runs WHERE status = 'running' ORDER BY started_at").all()
+
+/** A run whose execution cannot go on (none was created, or it was cancelled): interrupted, and so is its fire. */
+export const interruptRun = (db: Db, id: string, now: string) =>
+  db.query("UPDATE agent_runs SET status = 'interrupted', error = 'The process stopped during this run', finished_at = ? WHERE id = ? AND status = 'running'").run(now, id).changes
 
 export interface Totals { n: number; ok: number; failed: number; tokens: number; cost: number; running: number; last_run_at: string | null }
 export const totals = (db: Db, agentId: string) => db.query<Totals, [string]>(`

@@ -14,6 +14,7 @@ import { execEvents } from './events'
 import { buildInput, runAttempt, StepError, type AttemptContext, type Ctx } from './steps'
 import { withLlmOverrides, type LlmOverrides } from './overrides'
 import { backoffMs, maxAttempts } from './retry'
+import { BUDGET_EXCEEDED, budgetExceededError, costBudgetOf, executionUsage } from './usage'
 import { DEFAULT_TIMEOUT_MS, END, MAX_POSITIONS, type ExecState, type Step } from './types'
 
 const POOL_SIZE = 16
@@ -23,6 +24,8 @@ const parse = (s: string | null) => (s === null ? null : JSON.parse(s))
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 interface Version { steps: Step[]; byId: Map<string, Step>; index: Map<string, number>; variables: Record<string, unknown> }
+/** Steps whose attempts can spend money (model calls), after which a cost budget is checked. */
+const SPENDS = new Set(['llm', 'loop'])
 type Outcome = { ok: true; output: unknown; commit: () => void } | { ok: false; error: string; output: unknown; commit: () => void } | { cancelled: true }
 
 export class Engine {
@@ -101,18 +104,18 @@ export class Engine {
     return done
   }
 
-  /** Cancels: marks the row (so it never resumes) and stops the running step. */
-  cancel(execId: string): boolean {
+  /** Cancels: marks the row (so it never resumes) and stops the running step. `why` says why (a budget). */
+  cancel(execId: string, why = { error: 'The execution was cancelled', code: 'cancelled' }): boolean {
     const now = iso(this.k.clock.now())
     const ex = executionsStore(this.k.db).get(execId)
     if (!ex) return false
     const changed = this.k.db.transaction(() => {
-      const n = executionsStore(this.k.db).finish(execId, 'cancelled', null, 'The execution was cancelled', ex.cursor, now)
+      const n = executionsStore(this.k.db).finish(execId, 'cancelled', null, why.error, ex.cursor, now)
       if (n) attemptsStore(this.k.db).cancelRunning(execId, now)
-      if (n) execEvents(this.k).record({ type: 'run.failed', execution_id: execId, status: 'cancelled', error: 'The execution was cancelled', code: 'cancelled' })
+      if (n) execEvents(this.k).record({ type: 'run.failed', execution_id: execId, status: 'cancelled', error: why.error, code: why.code })
       return n > 0
     })()
-    this.running.get(execId)?.ac.abort(new ApiError(499, 'The execution was cancelled', 'cancelled'))
+    this.running.get(execId)?.ac.abort(new ApiError(499, why.error, why.code))
     this.queue = this.queue.filter((id) => id !== execId)
     return changed
   }
@@ -146,9 +149,13 @@ export class Engine {
     const state = JSON.parse(ex.state) as ExecState
     const wsId = workflowsStore(db).get(ex.workflow_id)?.workspace_id ?? null
     const base = { input: JSON.parse(ex.input), vars: v.variables, trigger: JSON.parse(ex.trigger_data) }
-    const overrides = (JSON.parse(ex.meta) as { llm_overrides?: LlmOverrides }).llm_overrides
+    const meta = JSON.parse(ex.meta) as { llm_overrides?: LlmOverrides; cost_budget_cents?: unknown }
+    const overrides = meta.llm_overrides
+    const budget = costBudgetOf(meta)
     let cursor = ex.cursor
     let position = ex.position
+    // Resumed after a crash: a step that spent may have committed just before it, unchecked.
+    if (budget !== null && position > 0 && this.overBudget(execId, budget)) return
     const resumedAt = position // only this position can have journal rows from before a restart
     while (cursor && cursor !== END) {
       if (signal.aborted) return
@@ -158,7 +165,7 @@ export class Engine {
       const visit = state.visits[step.id] ?? 0
       const ctx: Ctx = { ...base, steps: state.steps }
       const out = step.type === 'loop'
-        ? await this.runLoop(ex, step, position, visit, ctx, wsId, signal, position === resumedAt)
+        ? await this.runLoop(ex, step, position, visit, ctx, wsId, signal, position === resumedAt, budget)
         : await this.attempts(ex, step, step, position, -1, visit, ctx, wsId, signal, position === resumedAt)
       if ('cancelled' in out) return
       if (!out.ok && !step.continue_on_error) {
@@ -181,6 +188,8 @@ export class Engine {
         const s = J(state)
         db.transaction(() => { out.commit(); exs.advance(execId, s, next, pos, iso(this.k.clock.now())) })()
       }
+      // No further step once the budget is spent (the last step too: the run went past its budget).
+      if (budget !== null && SPENDS.has(step.type) && this.overBudget(execId, budget)) return
       cursor = next
     }
     db.transaction(() => {
@@ -210,7 +219,15 @@ export class Engine {
     this.k.events.publish('workflow.execution.failed', { execution_id: ex.id, workflow_id: ex.workflow_id, version: ex.version, source: ex.source, error, step_id: stepId }, { ownerId: ex.owner_id })
   }
 
-  private async runLoop(ex: ExecutionRow, step: Step, position: number, visit: number, ctx: Ctx, wsId: string | null, signal: AbortSignal, journaled: boolean): Promise<Outcome> {
+  /** Cancels the execution with budget_exceeded when its model calls cost more than `limit` cents. */
+  private overBudget(execId: string, limit: number): boolean {
+    const spent = executionUsage(this.k, execId).costCents
+    if (spent <= limit) return false
+    this.cancel(execId, { error: budgetExceededError(limit, spent), code: BUDGET_EXCEEDED })
+    return true
+  }
+
+  private async runLoop(ex: ExecutionRow, step: Step, position: number, visit: number, ctx: Ctx, wsId: string | null, signal: AbortSignal, journaled: boolean, budget: number | null): Promise<Outcome> {
     let items: unknown[]
     try { items = buildInput(step, ctx, this.k.clock.now()).items as unknown[] } catch (err) {
       return { ok: false, error: message(err), output: null, commit: () => {} }
@@ -221,6 +238,7 @@ export class Engine {
       const out = await this.attempts(ex, step, inner, position, i, visit, { ...ctx, each: { item: items[i], index: i, count: items.length } }, wsId, signal, journaled)
       if ('cancelled' in out) return out
       this.k.db.transaction(out.commit)() // each item's end is durable on its own: a resumed loop skips finished items
+      if (budget !== null && inner.type === 'llm' && this.overBudget(ex.id, budget)) return { cancelled: true }
       if (!out.ok) return { ok: false, error: `Item ${i}: ${out.error}`, output: results, commit: () => {} }
       results.push(out.output)
     }

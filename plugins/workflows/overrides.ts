@@ -9,6 +9,7 @@ export interface LlmOverrides { instructions?: string; provider?: string; model?
 const DEFAULT_SYSTEM = 'You are a step of an automated workflow. Do exactly what the prompt asks and answer with the result only.'
 
 export function withLlmOverrides(step: Step, o: LlmOverrides | undefined): Step {
+  if (o && step.type === 'loop' && step.step) return { ...step, step: withLlmOverrides(step.step, o) } // a loop's llm step too
   if (!o || step.type !== 'llm') return step
   return {
     ...step,

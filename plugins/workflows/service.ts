@@ -260,7 +260,7 @@ export function findOwnedWorkflow(k: Kernel, ownerId: string, id: string): { id:
 export const driveExecution = (k: Kernel, id: string) => engine(k).drive(id)
 export const cancelExecutionById = (k: Kernel, id: string) => engine(k).cancel(id)
 export const getExecution = (k: Kernel, id: string): ExecutionRow | null => executionsStore(k.db).get(id) ?? null
-export { executionUsage } from './usage'
+export { executionFailureCode, executionUsage } from './usage'
 
 /** What other domains use of workflows: bot workflows, execution event streams, tool names, dry runs, step types. */
 export { answerWithWorkflow, isStepsWorkflow, validateBotWorkflow } from './bots'

@@ -112,6 +112,8 @@ export const eventsStore = (db: Db) => ({
     db.query('INSERT INTO workflow_execution_events (execution_id, seq, type, data) VALUES (?, ?, ?, ?)').run(execId, seq, type, data),
   after: (execId: string, after: number) => db.query<EventRow, [string, number]>('SELECT * FROM workflow_execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT 500').all(execId, after),
   maxSeq: (execId: string) => db.query<{ s: number | null }, [string]>('SELECT max(seq) AS s FROM workflow_execution_events WHERE execution_id = ?').get(execId)?.s ?? 0,
+  ofType: (execId: string, type: string) =>
+    db.query<{ data: string }, [string, string]>('SELECT data FROM workflow_execution_events WHERE execution_id = ? AND type = ? ORDER BY seq').all(execId, type).map((r) => r.data),
 })
 
 /** Event triggers' replay after a restart: the last event seq looked at, and the events after it. */

@@ -84,7 +84,9 @@ const schemas = {
     step_id: Nullable(t.String({ description: 'The step that failed' })),
   }),
   'agent.run.completed': t.Object(agentRunBase({ tokens: t.Number(), cost_cents: t.Number() })),
-  'agent.run.failed': t.Object(agentRunBase({ error: t.String() })),
+  'agent.run.failed': t.Object(agentRunBase({
+    error: t.String(), code: Nullable(t.String({ description: 'budget_exceeded (the per-run cost budget), timeout (the time budget), cancelled, or null' })),
+  })),
   'agent.schedule.missed': t.Object({
     agent_id: Id('agt_...'), missed: t.Number({ description: 'Slots missed this time' }), last_missed_slot: t.String(),
     missed_count: t.Number({ description: 'Missed slots over the schedule\'s life' }), catchup_policy: Nullable(t.String()),
@@ -238,7 +240,7 @@ export const EVENT_CATALOG = {
     description: 'A run of a deployed agent failed or was cancelled.',
     scope: 'agents.read',
     schema: schemas['agent.run.failed'],
-    example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', run_id: 'arun_-0Lm9Qx2Tz1aB3cD4eF6', workflow_id: 'wf_Q1w2E3r4T5y6U7i8O9pA', execution_id: null, trigger: 'manual', manual: true, slot: '2026-03-09T08:31:12Z', duration_ms: 412, error: 'The model provider answered 429 Too Many Requests' },
+    example: { agent_id: 'agt_K3j4H5g6F7d8S9a0P1oI', run_id: 'arun_-0Lm9Qx2Tz1aB3cD4eF6', workflow_id: 'wf_Q1w2E3r4T5y6U7i8O9pA', execution_id: null, trigger: 'manual', manual: true, slot: '2026-03-09T08:31:12Z', duration_ms: 412, error: 'The model provider answered 429 Too Many Requests', code: null },
   },
   'agent.schedule.missed': {
     description: "Slots of an agent's schedule passed unrun beyond its catch-up policy (downtime, a pause, a stalled scheduler).",

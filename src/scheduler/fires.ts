@@ -4,13 +4,14 @@ import { jitterFor, nextSlot } from './calendar'
 import { Lease } from './lease'
 import { overlapAction, planSlots } from './plan'
 import * as store from './store'
-import type { FireKind, FireOutcome, Handler } from './types'
+import type { FireContext, FireKind, FireOutcome, Handler } from './types'
 
 const BATCH = 200
 /** Failures in a row that raise the "failing" hook when a schedule has no pause_after_failures. */
 export const DEFAULT_FAILING_AFTER = 3
 
-export interface ManualFire { status: 'started' | 'buffered' | 'skipped'; slot: number; done: Promise<FireOutcome> | null }
+/** `refused`: the handler's refuse hook said why not (`reason`); recorded as a skipped fire. */
+export interface ManualFire { status: 'started' | 'buffered' | 'skipped' | 'refused'; slot: number; done: Promise<FireOutcome> | null; reason?: string }
 
 interface Started { s: store.ScheduleRow; slot: number; kind: FireKind; input: unknown }
 type Waiter = (o: FireOutcome) => void
@@ -41,14 +42,16 @@ export class FireEngine {
 
   // The loop
 
-  /** Start-up: fires that were running when the process stopped are marked interrupted (never re-run),
-   *  every active schedule's next_run_at is recomputed, queued fires are resumed. No timers. */
+  /** Start-up: fires that were running when the process stopped are followed when their handler's work goes
+   *  on (resume hook), else marked interrupted (never re-run); every active schedule's next_run_at is
+   *  recomputed, queued fires are resumed. No timers. */
   reconcile() {
     const now = this.k.clock.now()
     const db = this.k.db
     db.transaction(() => {
       for (const f of store.allOpenFires(db)) {
-        if (f.status === 'running' && !this.inflight.has(`${f.schedule_id}:${f.slot}`)) store.finishFire(db, f.schedule_id, f.slot, 'interrupted', 'The process stopped while this fire was running', now)
+        if (f.status !== 'running' || this.inflight.has(`${f.schedule_id}:${f.slot}`)) continue
+        if (!this.adopt(f)) store.finishFire(db, f.schedule_id, f.slot, 'interrupted', 'The process stopped while this fire was running', now)
       }
       for (const r of store.active(db)) {
         const spec = store.specOf(r)
@@ -98,7 +101,7 @@ export class FireEngine {
       const r = this.admit(s, f.slot, f.kind, null, now, batch)
       if (r === 'started') { fired++; starts.push({ s, slot: f.slot, kind: f.kind, input: null }) }
       else if (r === 'buffered') fired++
-      else if (r === 'skipped') skipped++
+      else if (r === 'skipped' || r === 'refused') skipped++
     }
     store.advance(this.k.db, s.id, {
       nextSlot: next, nextRunAt: next === null ? null : next + jitterFor(s.id, next, s.jitter_ms), ended: next === null,
@@ -108,17 +111,52 @@ export class FireEngine {
     return starts
   }
 
-  /** Records one fire under the overlap policy (inside a transaction). 'duplicate': the slot was handled already. */
-  protected admit(s: store.ScheduleRow, slot: number, kind: FireKind, input: unknown, now: number, queue: boolean): 'started' | 'buffered' | 'skipped' | 'duplicate' {
+  /** A fire of the stopped process whose work goes on (the handler's resume hook): followed as if it were ours. */
+  protected adopt(f: store.FireRow): boolean {
+    const s = store.get(this.k.db, f.schedule_id)
+    const h = s ? this.handlers.get(s.handler) : undefined
+    if (!s || !h?.resume) return false
+    const ctrl = new AbortController()
+    const input = f.input ? JSON.parse(f.input) : null
+    const outcome = h.resume(this.context(s, f.slot, f.kind, input, f.token ?? 0, ctrl.signal))
+    if (!outcome) return false
+    this.track(s.id, f.slot, ctrl, () => outcome)
+    return true
+  }
+
+  protected context(s: store.ScheduleRow, slot: number, kind: FireKind, input: unknown, token: number, signal: AbortSignal): FireContext {
+    return { scheduleId: s.id, name: s.name, targetId: s.target_id, ownerId: s.owner_id, slot, kind, input, token, signal }
+  }
+
+  /** Records a fire the handler refused (a spent budget) as skipped, with its reason. */
+  protected refuse(s: store.ScheduleRow, slot: number, reason: string) {
+    store.noteSkip(this.k.db, s.id, reason, this.k.clock.now())
+    this.handlers.get(s.handler)?.skipped?.(s, slot, 'refused')
+  }
+
+  /**
+   * Records one fire under the handler's refuse hook and the overlap policy (inside a transaction).
+   * 'duplicate': the slot was handled already; 'refused': recorded skipped with the handler's reason.
+   */
+  protected admit(s: store.ScheduleRow, slot: number, kind: FireKind, input: unknown, now: number, queue: boolean): 'started' | 'buffered' | 'skipped' | 'refused' | 'duplicate' {
     const db = this.k.db
+    const base0 = { schedule_id: s.id, slot, kind, input: input === null || input === undefined ? null : JSON.stringify(input), queued_at: now }
+    const refused = this.handlers.get(s.handler)?.refuse?.(s, kind) ?? null
+    if (refused !== null) {
+      if (!store.insertFire(db, { ...base0, status: 'skipped', token: this.lease.token, started_at: null, finished_at: now, error: refused })) return 'duplicate'
+      this.refuse(s, slot, refused)
+      return 'refused'
+    }
     const busy = (this.runningBy.get(s.id) ?? 0) > 0 || this.buffered.has(s.id)
     const open = busy ? store.openFires(db, s.id) : []
     const running = open.filter((f) => f.status === 'running')
     let action = overlapAction(s.overlap_policy, running.length, open.length - running.length)
     if (queue && action !== 'start') action = 'buffer'
-    const base = { schedule_id: s.id, slot, kind, input: input === null || input === undefined ? null : JSON.stringify(input), queued_at: now, error: null }
+    const base = { ...base0, error: null }
     if (action === 'skip') {
-      if (!store.insertFire(db, { ...base, status: 'skipped', token: this.lease.token, started_at: null, finished_at: now, error: 'Skipped: the previous fire was still running (overlap policy)' })) return 'duplicate'
+      const why = 'Skipped: the previous fire was still running (overlap policy)'
+      if (!store.insertFire(db, { ...base, status: 'skipped', token: this.lease.token, started_at: null, finished_at: now, error: why })) return 'duplicate'
+      store.noteSkip(db, s.id, why, now)
       this.handlers.get(s.handler)?.skipped?.(s, slot, 'overlap')
       return 'skipped'
     }
@@ -148,15 +186,23 @@ export class FireEngine {
     if (!open.some((f) => f.status === 'buffered')) { this.buffered.delete(id); return [] }
     let running = open.filter((f) => f.status === 'running').length
     const out: Started[] = []
+    const handled = new Set<number>()
     for (const f of open) {
       if (f.status !== 'buffered') continue
       if (running > 0 && s.overlap_policy !== 'allow_all') break
+      // Queued before the handler's reason appeared (a budget spent by the fire it waited for): skipped now.
+      const refused = this.handlers.get(s.handler)?.refuse?.(s, f.kind) ?? null
+      if (refused !== null) {
+        if (store.finishFire(this.k.db, id, f.slot, 'skipped', refused, now)) { store.addCounts(this.k.db, id, 0, 1, now); this.refuse(s, f.slot, refused) }
+        handled.add(f.slot)
+        continue
+      }
       if (store.startFire(this.k.db, id, f.slot, this.lease.token ?? 0, now)) {
         running++
         out.push({ s, slot: f.slot, kind: f.kind, input: f.input ? JSON.parse(f.input) : null })
       }
     }
-    if (!open.some((f) => f.status === 'buffered' && !out.some((o) => o.slot === f.slot))) this.buffered.delete(id)
+    if (!open.some((f) => f.status === 'buffered' && !handled.has(f.slot) && !out.some((o) => o.slot === f.slot))) this.buffered.delete(id)
     return out
   }
 
@@ -172,30 +218,31 @@ export class FireEngine {
       while (store.fireExists(this.k.db, id, slot)) slot++
       const r = this.admit(s, slot, 'manual', input, now, false)
       if (r === 'started') start = { s, slot, kind: 'manual', input }
-      if (r === 'skipped') store.addCounts(this.k.db, id, 0, 1, now)
+      if (r === 'skipped' || r === 'refused') store.addCounts(this.k.db, id, 0, 1, now)
       else store.addCounts(this.k.db, id, 1, 0, now)
-      result = { status: r === 'duplicate' ? 'skipped' : r, slot, done: null }
+      result = { status: r === 'duplicate' ? 'skipped' : r, slot, done: null, ...(r === 'refused' ? { reason: store.fireError(this.k.db, id, slot) ?? 'refused' } : {}) }
     })()
-    if (result.status !== 'skipped') result.done = new Promise<FireOutcome>((res) => this.waiters.set(`${id}:${result.slot}`, res))
+    if (result.status === 'started' || result.status === 'buffered') result.done = new Promise<FireOutcome>((res) => this.waiters.set(`${id}:${result.slot}`, res))
     if (start) this.launch(start)
     return result
   }
 
   protected launch(st: Started) {
     const h = this.handlers.get(st.s.handler)
-    const key = `${st.s.id}:${st.slot}`
     const ctrl = new AbortController()
+    this.track(st.s.id, st.slot, ctrl, () => h
+      ? h.run(this.context(st.s, st.slot, st.kind, st.input, this.lease.token ?? 0, ctrl.signal))
+      : Promise.resolve({ ok: false, error: `No handler "${st.s.handler}" is registered` }))
+  }
+
+  /** A running fire of this process: counted for the overlap policy, its outcome recorded when it ends. */
+  protected track(id: string, slot: number, ctrl: AbortController, work: () => Promise<FireOutcome>) {
     const run = async (): Promise<FireOutcome> => {
-      if (!h) return { ok: false, error: `No handler "${st.s.handler}" is registered` }
-      try {
-        return await h.run({ scheduleId: st.s.id, name: st.s.name, targetId: st.s.target_id, ownerId: st.s.owner_id, slot: st.slot, kind: st.kind, input: st.input, token: this.lease.token ?? 0, signal: ctrl.signal })
-      } catch (err) {
-        return { ok: false, error: (err as Error).message }
-      }
+      try { return await work() } catch (err) { return { ok: false, error: (err as Error).message } }
     }
-    this.runningBy.set(st.s.id, (this.runningBy.get(st.s.id) ?? 0) + 1)
-    const done = run().then((o) => this.complete(st.s.id, st.slot, o)).catch((err) => this.k.log.error('scheduler: completing a fire failed', { schedule: st.s.name, error: (err as Error).message }))
-    this.inflight.set(key, { ctrl, done })
+    this.runningBy.set(id, (this.runningBy.get(id) ?? 0) + 1)
+    const done = run().then((o) => this.complete(id, slot, o)).catch((err) => this.k.log.error('scheduler: completing a fire failed', { schedule: id, error: (err as Error).message }))
+    this.inflight.set(`${id}:${slot}`, { ctrl, done })
   }
 
   protected complete(id: string, slot: number, o: FireOutcome) {
@@ -221,7 +268,8 @@ export class FireEngine {
       db.transaction(() => {
         for (const { id, slot, o } of batch) {
           const error = o.ok ? null : (o.error ?? 'failed')
-          if (store.finishFire(db, id, slot, o.ok ? 'succeeded' : 'failed', error, now)) {
+          if (o.interrupted) store.finishFire(db, id, slot, 'interrupted', error, now)
+          else if (store.finishFire(db, id, slot, o.ok ? 'succeeded' : 'failed', error, now)) {
             const s = error === null ? (store.recordSuccess(db, id, now), null) : store.recordFailure(db, id, error, now)
             if (s && s.consecutive_failures === (s.pause_after_failures ?? DEFAULT_FAILING_AFTER)) {
               const pause = s.pause_after_failures !== null && s.status === 'active'

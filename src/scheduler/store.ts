@@ -11,6 +11,7 @@ export interface ScheduleRow {
   status: 'active' | 'paused' | 'ended'; paused_reason: string | null; next_slot: number | null; next_run_at: number | null
   fire_count: number; missed_count: number; skipped_count: number; consecutive_failures: number
   last_slot: number | null; last_fire_at: number | null; last_finished_at: number | null; last_status: string | null; last_error: string | null
+  last_skip_reason: string | null; last_skipped_at: number | null
   created_at: string; updated_at: string
 }
 
@@ -29,7 +30,7 @@ export const byName = (db: Db, name: string) => db.query<ScheduleRow, [string]>(
 export const systemJobs = (db: Db) => db.query<ScheduleRow, []>('SELECT * FROM schedules WHERE system = 1 ORDER BY name').all()
 export const active = (db: Db) => db.query<ScheduleRow, []>("SELECT * FROM schedules WHERE status = 'active'").all()
 
-export function insert(db: Db, r: Omit<ScheduleRow, 'fire_count' | 'missed_count' | 'skipped_count' | 'consecutive_failures' | 'last_slot' | 'last_fire_at' | 'last_finished_at' | 'last_status' | 'last_error'>) {
+export function insert(db: Db, r: Omit<ScheduleRow, 'fire_count' | 'missed_count' | 'skipped_count' | 'consecutive_failures' | 'last_slot' | 'last_fire_at' | 'last_finished_at' | 'last_status' | 'last_error' | 'last_skip_reason' | 'last_skipped_at'>) {
   db.query(`INSERT INTO schedules (id, name, handler, target_id, owner_id, system, type, interval_ms, cron, timezone, start_at, end_at, jitter_ms,
               overlap_policy, catchup_policy, catchup_window_ms, pause_after_failures, anchor_ms, status, paused_reason, next_slot, next_run_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -71,6 +72,13 @@ export function advance(db: Db, id: string, v: { nextSlot: number | null; nextRu
 export const addCounts = (db: Db, id: string, fired: number, skipped: number, now: number) =>
   db.query('UPDATE schedules SET fire_count = fire_count + ?, skipped_count = skipped_count + ?, last_fire_at = CASE WHEN ? > 0 THEN ? ELSE last_fire_at END WHERE id = ?')
     .run(fired, skipped, fired, now, id)
+
+/** Why the last skipped fire was skipped (the overlap policy, a handler's refusal). */
+export const noteSkip = (db: Db, id: string, reason: string, now: number) =>
+  db.query('UPDATE schedules SET last_skip_reason = ?, last_skipped_at = ? WHERE id = ?').run(reason, now, id)
+
+export const fireError = (db: Db, scheduleId: string, slot: number) =>
+  db.query<{ error: string | null }, [string, number]>('SELECT error FROM schedule_fires WHERE schedule_id = ? AND slot = ?').get(scheduleId, slot)?.error ?? null
 
 export function setStatus(db: Db, id: string, status: 'active' | 'paused', reason: string | null, nowIso: string) {
   db.query('UPDATE schedules SET status = ?, paused_reason = ?, updated_at = ? WHERE id = ?').run(status, reason, nowIso, id)

@@ -36,18 +36,30 @@ export interface FireContext {
   signal: AbortSignal
 }
 
-export interface FireOutcome { ok: boolean; error?: string | null; result?: unknown }
+/** `interrupted`: the process is stopping with the work unfinished (recorded interrupted, no failure counted). */
+export interface FireOutcome { ok: boolean; error?: string | null; result?: unknown; interrupted?: boolean }
 
 /** Told inside the scheduler's transaction, so what they write (events) commits with the change. */
 export interface ScheduleHooks {
   missed?(s: ScheduleRowLike, count: number, lastSlot: number): void
   failing?(s: ScheduleRowLike, consecutive: number, paused: boolean, error: string | null): void
-  /** A fire is recorded as skipped or cancelled by the overlap policy. */
-  skipped?(s: ScheduleRowLike, slot: number, reason: 'overlap' | 'cancelled'): void
+  /** A fire is recorded as skipped or cancelled by the overlap policy, or skipped because `refuse` said why. */
+  skipped?(s: ScheduleRowLike, slot: number, reason: 'overlap' | 'cancelled' | 'refused'): void
 }
 
 export interface Handler extends ScheduleHooks {
   run(ctx: FireContext): Promise<FireOutcome>
+  /**
+   * Asked (inside the firing transaction) before a fire starts: a reason not to run it now (a spent budget),
+   * or null. A refused fire is recorded as skipped with that reason and counted in skipped_count.
+   */
+  refuse?(s: ScheduleRowLike, kind: FireKind): string | null
+  /**
+   * At start-up, for a fire the stopped process left running: a promise of its outcome when its work goes on
+   * (a durable execution the engine resumes), or null to close it as interrupted. The fire then stays
+   * running (the overlap policy sees it) and its outcome is recorded like any other (failure streak, hooks).
+   */
+  resume?(ctx: FireContext): Promise<FireOutcome> | null
 }
 
 export interface ScheduleRowLike { id: string; name: string; handler: string; target_id: string | null; owner_id: string | null }
