@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { testApp, type TestApp } from './helpers'
 import { ManualClock } from '../src/clock'
 import { schedulerService } from '../src/scheduler/index'
+import { CLAIM_LEAD_MS } from '../src/scheduler/fires'
 import type { FireContext, ScheduleSpec } from '../src/scheduler/types'
 import { createLogger } from '../src/log'
 
@@ -246,5 +247,95 @@ describe('scheduler core', () => {
     expect(rec.calls.length).toBe(1)
     expect(lines.some((l) => JSON.parse(l).level === 'error' && /overdue/.test(JSON.parse(l).msg))).toBe(true)
     expect(svc.watchdog.check().overdue).toBe(0)
+  })
+
+  describe('claims: fires recorded ahead of their slot', () => {
+    const claimed = (id: string) => t.k.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM schedule_fires WHERE schedule_id = ? AND status = 'buffered' AND token IS NOT NULL").get(id)!.n
+    const burst = (s: ReturnType<typeof setup>['s'], n: number, extra: Partial<ScheduleSpec> = {}) =>
+      Array.from({ length: n }, (_, i) => s.create({ name: `burst-${i}`, handler: 'test', spec: spec({ type: 'cron', intervalMs: null, cron: '*/5 * * * *', ...extra }) }).id)
+
+    test('a burst is claimed before its slot, runs nothing early, then starts every fire at the slot, once; counters as before', async () => {
+      const { clock, s, rec } = setup()
+      const ids = burst(s, 250) // more than one claim batch
+      const slot = Date.parse('2026-05-04T10:05:00Z')
+      clock.set(slot - CLAIM_LEAD_MS + 100)
+      for (let i = 0; i < 5 && (s.tick(), s.claimBacklog); i++) { /* the timer comes back at once while a scan has more */ }
+      expect(rec.calls.length).toBe(0)
+      expect(ids.every((id) => claimed(id) === 1)).toBe(true)
+      clock.set(slot)
+      expect(s.tick()).toBe(250)
+      expect(rec.calls.every((c) => c.slot === slot && c.kind === 'scheduled')).toBe(true)
+      await s.idle()
+      expect(fires(ids[0])).toEqual([{ slot, status: 'succeeded', kind: 'scheduled' }])
+      expect(s.get(ids[7])).toMatchObject({ fire_count: 1, missed_count: 0, last_slot: slot, next_slot: slot + 300_000, next_run_at: slot + 300_000 })
+      expect(s.tick()).toBe(0) // never twice for a slot
+      expect(rec.calls.length).toBe(250)
+    })
+
+    test('paused, edited or deleted after its claim: nothing runs at the slot from the claim; resumed, the normal path fires it once', async () => {
+      const { clock, s, rec } = setup()
+      const [paused, edited, deleted, kept] = burst(s, 4)
+      const slot = Date.parse('2026-05-04T10:05:00Z')
+      clock.set(slot - 200); s.tick()
+      expect([paused, edited, deleted, kept].map(claimed)).toEqual([1, 1, 1, 1])
+      s.pause(paused)
+      s.update(edited, spec({ type: 'cron', intervalMs: null, cron: '0 * * * *' }))
+      s.remove(deleted)
+      clock.set(slot); s.tick()
+      expect(rec.calls.map((c) => c.scheduleId)).toEqual([kept])
+      expect([paused, edited].map(claimed)).toEqual([0, 0])
+      s.resume(paused); s.tick() // resumed within the grace: its slot is still on time
+      await s.idle()
+      expect(rec.calls.map((c) => c.scheduleId)).toEqual([kept, paused])
+      expect(fires(paused)).toEqual([{ slot, status: 'succeeded', kind: 'scheduled' }])
+      expect(fires(edited)).toEqual([])
+    })
+
+    test('still running at its slot: the claim is dropped and the overlap policy decides (skip)', async () => {
+      const { clock, s, rec } = setup()
+      rec.holdRuns(true)
+      const row = s.create({ name: 'slow', handler: 'test', spec: spec({ intervalMs: 1000 }) })
+      clock.set(T0 + 1000); s.tick() // first fire, held running
+      expect(rec.calls.length).toBe(1)
+      clock.set(T0 + 2000); s.tick() // overlap: skipped
+      expect(fires(row.id).map((f) => f.status)).toEqual(['running', 'skipped'])
+      rec.finishAll()
+      await s.idle()
+      clock.set(T0 + 2600); s.tick() // claims the 3 s slot while idle
+      expect(claimed(row.id)).toBe(1)
+      s.fireManual(row.id, null) // then a manual fire starts and is still running at the slot
+      clock.set(T0 + 3000); s.tick()
+      expect(fires(row.id).filter((f) => f.slot === T0 + 3000)).toEqual([{ slot: T0 + 3000, status: 'skipped', kind: 'scheduled' }])
+      expect(claimed(row.id)).toBe(0)
+      rec.finishAll()
+      await s.idle()
+    })
+
+    test('a claim left by a stopped process is dropped at start-up; its slot fires once, by the normal path', async () => {
+      const { clock, s, rec } = setup()
+      const [id] = burst(s, 1)
+      const slot = Date.parse('2026-05-04T10:05:00Z')
+      clock.set(slot - 300); s.tick()
+      expect(claimed(id)).toBe(1)
+      const dir = mkdtempSync(join(tmpdir(), 'ab-sched-claim-'))
+      t.k.db.query('VACUUM INTO ?').run(join(dir, 'agentbase.db'))
+      copyFileSync(join(t.dir, 'master.key'), join(dir, 'master.key'))
+      const { createKernel } = await import('../src/kernel')
+      const { loadConfig } = await import('../src/config')
+      clock.set(slot + 2000) // back up two seconds after the slot
+      const k2 = createKernel(loadConfig({ AGENTBASE_DATA_DIR: dir, LOG_LEVEL: 'silent', AGENTBASE_SYNC: 'normal' }), { clock })
+      try {
+        const svc2 = schedulerService(k2)
+        const rec2 = recorder()
+        svc2.scheduler.handle('test', rec2.handler)
+        svc2.scheduler.reconcile()
+        expect(k2.db.query("SELECT count(*) AS n FROM schedule_fires WHERE token IS NOT NULL AND status = 'buffered'").get()).toEqual({ n: 0 })
+        svc2.scheduler.tick()
+        await svc2.scheduler.idle()
+        expect(rec2.calls.map((c) => [c.slot, c.kind])).toEqual([[slot, 'scheduled']])
+        expect(k2.db.query<{ status: string }, [string]>('SELECT status FROM schedule_fires WHERE schedule_id = ?').all(id)).toEqual([{ status: 'succeeded' }])
+      } finally { k2.close(); rmSync(dir, { recursive: true, force: true }) }
+      expect(rec.calls.length).toBe(0)
+    })
   })
 })

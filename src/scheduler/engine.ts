@@ -1,7 +1,7 @@
 import { iso } from '../clock'
 import { newId } from '../db/ids'
 import { jitterFor, nextSlot } from './calendar'
-import { FireEngine } from './fires'
+import { CLAIM_LEAD_MS, FireEngine } from './fires'
 import * as store from './store'
 import type { ScheduleSpec } from './types'
 
@@ -41,6 +41,7 @@ export class Scheduler extends FireEngine {
   update(id: string, spec: ScheduleSpec): store.ScheduleRow {
     const now = this.k.clock.now()
     const r = store.get(this.k.db, id)!
+    this.unclaim(id)
     const next = nextSlot(spec, now, now)
     const status = next === null ? 'ended' as const : r.status === 'ended' ? 'active' as const : r.status
     store.updateSpec(this.k.db, { ...r, ...columns(spec), anchor_ms: now, status, next_slot: next, next_run_at: next === null ? null : next + jitterFor(id, next, spec.jitterMs), updated_at: iso(now) })
@@ -59,6 +60,7 @@ export class Scheduler extends FireEngine {
   get = (id: string) => store.get(this.k.db, id)
 
   pause(id: string, reason = 'user') {
+    this.unclaim(id)
     store.setStatus(this.k.db, id, 'paused', reason, iso(this.k.clock.now()))
   }
 
@@ -77,6 +79,7 @@ export class Scheduler extends FireEngine {
 
   /** Deletes a schedule; its running fires are told to stop. */
   remove(id: string) {
+    this.unclaim(id)
     for (const [key, f] of this.inflight) if (key.startsWith(id + ':')) f.ctrl.abort(new Error('the schedule was deleted'))
     store.remove(this.k.db, id)
   }
@@ -91,7 +94,10 @@ export class Scheduler extends FireEngine {
     if (this.timer) clearTimeout(this.timer)
     const t = store.earliest(this.k.db)
     const now = this.k.clock.now()
-    const delay = t === null ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(0, t - now))
+    let delay = t === null ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(0, t - now))
+    // Back soon enough to claim the next fires ahead of their slot (at once while a claim scan has more).
+    if (this.claimBacklog) delay = 0
+    else if (t !== null) delay = Math.min(delay, CLAIM_LEAD_MS / 2)
     this.timer = setTimeout(() => this.loop(), delay)
   }
 
@@ -107,6 +113,7 @@ export class Scheduler extends FireEngine {
     this.started = false
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
+    try { this.forgetClaims() } catch (err) { this.k.log.warn('scheduler: dropping claims at shutdown failed (dropped at the next start)', { error: (err as Error).message }) }
     const within = (ms: number) => Promise.race([this.idle(), new Promise((r) => setTimeout(r, ms).unref?.())])
     await within(graceMs)
     // Still running after the grace: told to stop, and their ends recorded before the database closes

@@ -2,11 +2,20 @@ import type { Kernel } from '../kernel'
 import { iso } from '../clock'
 import { jitterFor, nextSlot } from './calendar'
 import { Lease } from './lease'
-import { overlapAction, planSlots } from './plan'
+import { ON_TIME_GRACE_MS, overlapAction, planSlots } from './plan'
 import * as store from './store'
 import type { FireContext, FireKind, FireOutcome, Handler } from './types'
 
 const BATCH = 200
+/**
+ * Fires are claimed (recorded ahead, see store.ts) this long before their slot, so that a burst (every "*\/5"
+ * schedule at :05) starts with one statement at its slot instead of two row writes per schedule.
+ */
+export const CLAIM_LEAD_MS = 500
+const CLAIM_BATCH = 100
+const NO_ROW = Number.MAX_SAFE_INTEGER
+/** The shortest period a schedule can have (intervals and 6-field crons count whole seconds). */
+const MIN_PERIOD_MS = 1000
 /** Failures in a row that raise the "failing" hook when a schedule has no pause_after_failures. */
 export const DEFAULT_FAILING_AFTER = 3
 
@@ -32,6 +41,12 @@ export class FireEngine {
   /** Finished fires waiting to be recorded: one transaction per turn of the event loop. */
   protected finished: Array<{ id: string; slot: number; o: FireOutcome }> = []
   protected flushing: Promise<void> | null = null
+  /** Claimed fires by slot: their rows are written; the slot's statement starts them. */
+  protected claims = new Map<number, Map<string, store.ScheduleRow>>()
+  /** The claim scan's keyset: every schedule due up to (at, rowid) was looked at. */
+  protected claimCursor = { at: 0, rid: NO_ROW }
+  /** The last claim scan stopped at its batch size: the timer comes back at once for the rest. */
+  claimBacklog = false
   readonly lease: Lease
   lastTickAt: number | null = null
   ticks = 0
@@ -49,6 +64,7 @@ export class FireEngine {
     const now = this.k.clock.now()
     const db = this.k.db
     db.transaction(() => {
+      this.forgetClaims() // a stopped process's claims: their slots go through the normal path (catch-up policy included)
       for (const f of store.allOpenFires(db)) {
         if (f.status !== 'running' || this.inflight.has(`${f.schedule_id}:${f.slot}`)) continue
         if (!this.adopt(f)) store.finishFire(db, f.schedule_id, f.slot, 'interrupted', 'The process stopped while this fire was running', now)
@@ -73,7 +89,7 @@ export class FireEngine {
     this.lastTickAt = now
     this.ticks++
     if (!this.lease.ensure(now)) return 0
-    let startedCount = 0
+    let startedCount = this.startDueClaims(now)
     for (;;) {
       const due = store.due(this.k.db, now, BATCH)
       if (!due.length) break
@@ -86,7 +102,103 @@ export class FireEngine {
       startedCount += starts.length
       if (due.length < BATCH || !this.lease.current()) break
     }
+    this.claimAhead(now)
     return startedCount
+  }
+
+  /** Drops every claim, in memory and in the table (start-up, shutdown). */
+  protected forgetClaims() {
+    store.dropAllClaims(this.k.db)
+    this.claims.clear()
+    this.claimCursor = { at: 0, rid: NO_ROW }
+    this.claimBacklog = false
+  }
+
+  /** The schedule changed (paused, edited, deleted): its claims go; its next slot takes the normal path. */
+  protected unclaim(id: string) {
+    let had = false
+    for (const group of this.claims.values()) had = group.delete(id) || had
+    if (had) store.dropClaimsOf(this.k.db, id)
+  }
+
+  /** A schedule whose next fire can be claimed: on its exact slot (no jitter), idle, its handler willing. */
+  protected claimable(r: store.ScheduleRow): boolean {
+    const h = this.handlers.get(r.handler)
+    return !!h && r.jitter_ms === 0 && r.next_slot === r.next_run_at && (this.runningBy.get(r.id) ?? 0) === 0 && !this.buffered.has(r.id)
+      && (h.refuse?.(r, 'scheduled') ?? null) === null
+  }
+
+  /** Claims the fires due within CLAIM_LEAD_MS, a batch per call (the tick's other work never waits long). */
+  protected claimAhead(now: number) {
+    this.claimBacklog = false
+    const db = this.k.db
+    const horizon = now + CLAIM_LEAD_MS
+    if (this.claimCursor.at < now) this.claimCursor = { at: now, rid: NO_ROW } // what is due now is the normal path's
+    if (this.claimCursor.at >= horizon) return
+    const rows = store.dueSoon(db, this.claimCursor.at, this.claimCursor.rid, horizon, CLAIM_BATCH)
+    const token = this.lease.token
+    if (rows.length && token !== null) {
+      db.transaction(() => {
+        if (!this.lease.current()) return
+        for (const r of rows) {
+          if (!this.claimable(r)) continue
+          const slot = r.next_slot!
+          if (!store.insertFire(db, { schedule_id: r.id, slot, kind: 'scheduled', status: 'buffered', token, input: null, queued_at: now, started_at: null, finished_at: null, error: null })) continue
+          let group = this.claims.get(slot)
+          if (!group) this.claims.set(slot, (group = new Map()))
+          group.set(r.id, r)
+        }
+      })()
+    }
+    const last = rows.at(-1)
+    this.claimBacklog = rows.length >= CLAIM_BATCH
+    this.claimCursor = this.claimBacklog && last ? { at: last.next_run_at!, rid: last.rid } : { at: horizon, rid: NO_ROW }
+  }
+
+  /**
+   * Starts the claimed fires whose slot has come: one statement per slot, then the handlers, then the
+   * schedules move on (a crash in between leaves the slot's fire row, so the slot never runs twice). Claims
+   * of schedules that became busy, paused or changed, or whose slot is no longer on time, are dropped: the
+   * normal path handles those slots.
+   */
+  protected startDueClaims(now: number): number {
+    if (!this.claims.size) return 0
+    const db = this.k.db
+    let started = 0
+    for (const slot of [...this.claims.keys()].sort((a, b) => a - b)) {
+      if (slot > now) break
+      const group = this.claims.get(slot)!
+      this.claims.delete(slot)
+      let ids: string[] = []
+      // Cron slots are at least a second apart: a claim started within a second of its slot cannot have let a later one pass.
+      const lateBy = now - slot
+      db.transaction(() => {
+        if (lateBy <= ON_TIME_GRACE_MS && this.lease.current()) {
+          for (const [id, s] of group) {
+            const passed = lateBy >= (s.type === 'interval' ? Math.min(s.interval_ms!, MIN_PERIOD_MS) : MIN_PERIOD_MS) && (nextSlot(store.specOf(s), slot, s.anchor_ms) ?? Infinity) <= now
+            if ((this.runningBy.get(id) ?? 0) > 0 || this.buffered.has(id) || passed) { store.dropClaim(db, id, slot); group.delete(id) }
+          }
+          const n = store.startClaims(db, slot, this.lease.token!, now)
+          // A claim can vanish without an unclaim (its owner deleted: the cascade): then ask which ones started.
+          ids = n === group.size ? [...group.keys()] : store.runningAt(db, slot, this.lease.token!).filter((id) => group.has(id))
+        }
+        store.dropClaims(db, slot)
+      })()
+      const starts: Started[] = []
+      for (const id of ids) { const s = group.get(id); if (s) starts.push({ s, slot, kind: 'scheduled', input: null }) }
+      for (const st of starts) this.launch(st)
+      db.transaction(() => {
+        for (const { s } of starts) {
+          const n = nextSlot(store.specOf(s), Math.max(now, slot), s.anchor_ms)
+          store.advance(db, s.id, {
+            nextSlot: n, nextRunAt: n === null ? null : n + jitterFor(s.id, n, s.jitter_ms), ended: n === null,
+            fired: 1, missed: 0, skipped: 0, lastSlot: slot, now, nowIso: iso(now),
+          })
+        }
+      })()
+      started += starts.length
+    }
+    return started
   }
 
   protected handleDue(s: store.ScheduleRow, now: number): Started[] {
@@ -183,12 +295,12 @@ export class FireEngine {
     const s = store.get(this.k.db, id)
     if (!s) { this.buffered.delete(id); return [] }
     const open = store.openFires(this.k.db, id)
-    if (!open.some((f) => f.status === 'buffered')) { this.buffered.delete(id); return [] }
+    if (!open.some((f) => f.status === 'buffered' && f.token === null)) { this.buffered.delete(id); return [] }
     let running = open.filter((f) => f.status === 'running').length
     const out: Started[] = []
     const handled = new Set<number>()
     for (const f of open) {
-      if (f.status !== 'buffered') continue
+      if (f.status !== 'buffered' || f.token !== null) continue // a claim starts at its slot, not from the queue
       if (running > 0 && s.overlap_policy !== 'allow_all') break
       // Queued before the handler's reason appeared (a budget spent by the fire it waited for): skipped now.
       const refused = this.handlers.get(s.handler)?.refuse?.(s, f.kind) ?? null
@@ -202,7 +314,7 @@ export class FireEngine {
         out.push({ s, slot: f.slot, kind: f.kind, input: f.input ? JSON.parse(f.input) : null })
       }
     }
-    if (!open.some((f) => f.status === 'buffered' && !handled.has(f.slot) && !out.some((o) => o.slot === f.slot))) this.buffered.delete(id)
+    if (!open.some((f) => f.status === 'buffered' && f.token === null && !handled.has(f.slot) && !out.some((o) => o.slot === f.slot))) this.buffered.delete(id)
     return out
   }
 
@@ -273,7 +385,7 @@ export class FireEngine {
             const s = error === null ? (store.recordSuccess(db, id, now), null) : store.recordFailure(db, id, error, now)
             if (s && s.consecutive_failures === (s.pause_after_failures ?? DEFAULT_FAILING_AFTER)) {
               const pause = s.pause_after_failures !== null && s.status === 'active'
-              if (pause) store.setStatus(db, id, 'paused', 'failures', iso(now))
+              if (pause) { store.setStatus(db, id, 'paused', 'failures', iso(now)); this.unclaim(id) }
               this.handlers.get(s.handler)?.failing?.(s, s.consecutive_failures, pause, error)
             }
           }

@@ -114,6 +114,43 @@ export function insertFire(db: Db, f: FireRow): boolean {
   return r.changes === 1
 }
 
+// Claims: fires recorded ahead of their slot (status buffered, with the lease's token) so that at the slot one
+// statement starts them all. Buffered fires queued by the overlap policy have no token.
+
+/** Active schedules due in (at, horizon], after `rid` among those due exactly at `at` (a keyset over the due index). */
+export function dueSoon(db: Db, at: number, rid: number, horizon: number, limit: number) {
+  const same = db.query<ScheduleRow & { rid: number }, [number, number, number]>(
+    "SELECT rowid AS rid, * FROM schedules WHERE status = 'active' AND next_run_at = ? AND rowid > ? ORDER BY rowid LIMIT ?").all(at, rid, limit)
+  if (same.length >= limit) return same
+  return same.concat(db.query<ScheduleRow & { rid: number }, [number, number, number]>(
+    "SELECT rowid AS rid, * FROM schedules WHERE status = 'active' AND next_run_at > ? AND next_run_at <= ? ORDER BY next_run_at, rowid LIMIT ?").all(at, horizon, limit - same.length))
+}
+
+/**
+ * Starts a slot's claims (one statement): how many. A schedule paused, edited or deleted after its claim had
+ * the claim dropped then (Scheduler.unclaim), so every claim left is one to start.
+ */
+export const startClaims = (db: Db, slot: number, token: number, now: number) =>
+  db.query("UPDATE schedule_fires SET status = 'running', started_at = ? WHERE slot = ? AND status = 'buffered' AND token = ?").run(now, slot, token).changes
+
+/** The schedules whose fire of a slot runs under a token (when a claim vanished and the count does not match). */
+export const runningAt = (db: Db, slot: number, token: number) =>
+  db.query<{ schedule_id: string }, [number, number]>("SELECT schedule_id FROM schedule_fires WHERE slot = ? AND status = 'running' AND token = ?").all(slot, token).map((r) => r.schedule_id)
+
+/** Drops a slot's claims that were not started (paused, changed or busy schedules go through the normal path). */
+export const dropClaims = (db: Db, slot: number) =>
+  db.query("DELETE FROM schedule_fires WHERE slot = ? AND status = 'buffered' AND token IS NOT NULL").run(slot).changes
+
+export const dropClaim = (db: Db, scheduleId: string, slot: number) =>
+  db.query("DELETE FROM schedule_fires WHERE schedule_id = ? AND slot = ? AND status = 'buffered' AND token IS NOT NULL").run(scheduleId, slot)
+
+export const dropClaimsOf = (db: Db, scheduleId: string) =>
+  db.query("DELETE FROM schedule_fires WHERE schedule_id = ? AND status = 'buffered' AND token IS NOT NULL").run(scheduleId)
+
+/** Every claim (start-up and shutdown: their slots are handled by the normal path, catch-up policy included). */
+export const dropAllClaims = (db: Db) =>
+  db.query("DELETE FROM schedule_fires WHERE status = 'buffered' AND token IS NOT NULL").run().changes
+
 export const fireExists = (db: Db, scheduleId: string, slot: number) =>
   !!db.query<{ x: number }, [string, number]>('SELECT 1 AS x FROM schedule_fires WHERE schedule_id = ? AND slot = ?').get(scheduleId, slot)
 
