@@ -11,17 +11,20 @@ import type { ScheduleSpec } from './types'
  * (croner runs wildcard patterns on both occurrences; we keep the first).
  */
 
-const CACHE_MAX = 512
+/**
+ * A Cron object holds ~80 KB (measured: Intl formatters per zone), so only the most recently used few are kept:
+ * next runs are remembered apart (nextRuns), and a schedule computes its next slot once per fire.
+ */
+const CACHE_MAX = 32
 const crons = new Map<string, Cron>()
 
 function cronFor(pattern: string, timezone: string): Cron {
   const key = timezone + '\u0000' + pattern
   let c = crons.get(key)
-  if (!c) {
-    c = new Cron(pattern, { timezone, paused: true, mode: '5-or-6-parts' })
-    if (crons.size >= CACHE_MAX) crons.delete(crons.keys().next().value!)
-    crons.set(key, c)
-  }
+  if (c) { crons.delete(key); crons.set(key, c); return c } // most recently used last
+  c = new Cron(pattern, { timezone, paused: true, mode: '5-or-6-parts' })
+  if (crons.size >= CACHE_MAX) crons.delete(crons.keys().next().value!)
+  crons.set(key, c)
   return c
 }
 
