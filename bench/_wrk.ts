@@ -41,11 +41,12 @@ export async function role(file: string, args: string[], env: Record<string, str
 
 const ms = (v: string) => (v.endsWith('us') ? Number(v.slice(0, -2)) / 1000 : v.endsWith('ms') ? Number(v.slice(0, -2)) : v.endsWith('s') ? Number(v.slice(0, -1)) * 1000 : Number(v))
 
-export interface WrkOptions { connections: number; seconds: number; script?: string; headers?: Record<string, string>; env?: Record<string, string> }
+export interface WrkOptions { connections: number; seconds: number; timeoutS?: number; script?: string; headers?: Record<string, string>; env?: Record<string, string> }
 
 /** One wrk run on core 1 (`script` is a file of bench/wrk/). */
 export async function wrk(url: string, opts: WrkOptions): Promise<Load> {
   const args = ['taskset', '-c', '1', 'wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency']
+  if (opts.timeoutS) args.push('--timeout', `${opts.timeoutS}s`) // wrk's default 2 s drops slower answers from the latencies
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`)
   if (opts.script) args.push('-s', join(ROOT, 'bench', 'wrk', opts.script))
   args.push(url)
