@@ -69,7 +69,7 @@ async function main(dir: string) {
   const ourSaved = (() => { const db = new Database(join(ourDir, 'agentbase.db'), { readonly: true }); try { return db.query<{ n: number }, []>('SELECT count(*) AS n FROM workflow_executions').get()!.n } finally { db.close() } })()
   const mem = (n: typeof saving) => { const m = n.rssMb(); return `${m.main.toFixed(0)} MB (+ ${m.children.toFixed(0)} MB task-runner child)` }
 
-  console.log(`\n| target | connections | executions/s (median) | p50 ms | p99 ms | rounds (exec/s) | non-2xx + socket errors |`)
+  console.log(`\n| target | connections | executions/s (median of rounds; of 2, the higher) | p50 ms | p99 ms | rounds (exec/s) | non-2xx + socket errors |`)
   console.log('|---|---|---|---|---|---|---|')
   for (const row of rows) console.log(row)
   console.log(`\nRSS at the end: n8n (saving) ${mem(saving)}${noSave ? `; n8n (no saving) ${mem(noSave)}` : ''}; agentbase ${ourRss.toFixed(0)} MB`)
