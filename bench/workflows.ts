@@ -6,6 +6,7 @@
 //  2. durability at speed: 200 executions with side-effecting HTTP steps and a delay; the real server is
 //     SIGKILLed at random points (3 times) and restarted: completed / lost / duplicated side effects.
 import { benchApp } from './_app'
+import { STEPS } from './_workflow-steps'
 import { executeWorkflow } from '../plugins/workflows/service'
 import { startCountingApi } from '../tests/fixtures/counting-api'
 import { freePort, killAll, startServerProcess } from '../tests/fixtures/server-process'
@@ -14,19 +15,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const N = Number(process.env.BENCH_N ?? 2000)
-
-const STEPS = [
-  { id: 's1', type: 'transform', template: { name: '{{ input.name }}', n: '{{ input.n }}' } },
-  { id: 's2', type: 'transform', expression: 'steps.s1.n + 1' },
-  { id: 's3', type: 'transform', template: 'Hello {{ steps.s1.name }} #{{ steps.s2 }}' },
-  { id: 's4', type: 'transform', expression: 'size(steps.s3)' },
-  { id: 's5', type: 'transform', template: { len: '{{ steps.s4 }}', tags: '{{ input.tags }}' } },
-  { id: 's6', type: 'transform', expression: '"vip" in input.tags' },
-  { id: 's7', type: 'transform', template: { vip: '{{ steps.s6 }}', who: '{{ steps.s1.name }}' } },
-  { id: 's8', type: 'transform', expression: 'steps.s2 * 10' },
-  { id: 's9', type: 'transform', template: '{{ steps.s8 }}' },
-  { id: 's10', type: 'transform', expression: '{"total": steps.s9, "vip": steps.s7.vip}' },
-]
 
 async function overhead(sync: 'normal' | 'full') {
   const b = await benchApp(`wf-${sync}`, { AGENTBASE_SYNC: sync })

@@ -12,67 +12,18 @@
  * Env: BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_ROUNDS (2; scenarios alternate within a round).
  */
 import { join } from 'node:path'
-import { rmSync } from 'node:fs'
 import { benchApp } from './_app'
+import { fmt, loadavg, median, medianRun, requireWrk, role, track, wrk as wrkRun, type Load, type WrkOptions } from './_wrk'
 
-const ROOT = join(import.meta.dir, '..')
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
 const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
-
-interface Load { rps: number; p50: number; p99: number; non2xx: number; errors: number }
-
-const children = new Set<ReturnType<typeof Bun.spawn>>()
-process.on('exit', () => { for (const c of children) { try { c.kill(9) } catch { /* gone */ } } })
-
-/** Starts `bun <file> <role>` pinned to `cpu`; resolves with the words of its first stdout line. */
-async function role(file: string, args: string[], env: Record<string, string>, cpu: number) {
-  const proc = Bun.spawn(['taskset', '-c', String(cpu), process.execPath, join(ROOT, 'bench', file), ...args], {
-    stdout: 'pipe', stderr: 'inherit', env: { ...process.env, LOG_LEVEL: 'error', ...env },
-  })
-  children.add(proc)
-  const reader = proc.stdout.getReader()
-  let buf = ''
-  let line: string | undefined
-  // The first line that names a URL (set-up may log access lines before it).
-  while (!(line = buf.split('\n').slice(0, -1).find((l) => l.startsWith('http://')))) {
-    const r = await reader.read()
-    if (r.done) throw new Error(`${file} ${args.join(' ')} exited before it listened`)
-    buf += new TextDecoder().decode(r.value)
-  }
-  reader.releaseLock()
-  proc.stdout.pipeTo(new WritableStream()).catch(() => {}) // the access log: drained, not kept
-  const words = line.trim().split(' ')
-  return { proc, words, async stop() { proc.kill(); await proc.exited; children.delete(proc); const dir = words.at(-1); if (dir?.startsWith('/')) rmSync(dir, { recursive: true, force: true }) } }
-}
-
-const ms = (v: string) => (v.endsWith('us') ? Number(v.slice(0, -2)) / 1000 : v.endsWith('ms') ? Number(v.slice(0, -2)) : v.endsWith('s') ? Number(v.slice(0, -1)) * 1000 : Number(v))
-
-async function wrk(url: string, opts: { script?: string; headers?: Record<string, string>; env?: Record<string, string> } = {}): Promise<Load> {
-  const args = ['taskset', '-c', '1', 'wrk', '-t1', `-c${CONNS}`, `-d${SECONDS}s`, '--latency']
-  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`)
-  if (opts.script) args.push('-s', join(ROOT, 'bench', 'wrk', opts.script))
-  args.push(url)
-  const p = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...opts.env } })
-  const out = await new Response(p.stdout).text()
-  await p.exited
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
-  const p50 = ms(/\n\s+50%\s+(\S+)/.exec(out)?.[1] ?? '0')
-  const p99 = ms(/\n\s+99%\s+(\S+)/.exec(out)?.[1] ?? '0')
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
-  const e = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
-  return { rps, p50, p99, non2xx, errors: e ? e.slice(1).reduce((a, b) => a + Number(b), 0) : 0 }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const fmt = (l: Load) => `${Math.round(l.rps).toLocaleString('en')} req/s, p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms${l.non2xx || l.errors ? `, non-2xx ${l.non2xx}, errors ${l.errors}` : ''}`
-const loadavg = () => require('node:fs').readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+const wrk = (url: string, opts: Omit<WrkOptions, 'connections' | 'seconds'> = {}) => wrkRun(url, { connections: CONNS, seconds: SECONDS, ...opts })
 
 async function compare(name: string, limit: () => Promise<Load>, ours: () => Promise<Load>) {
   const a: Load[] = [], b: Load[] = []
   for (let r = 0; r < ROUNDS; r++) { a.push(await limit()); b.push(await ours()) }
-  const best = (xs: Load[]) => xs.reduce((x, y) => (median(xs.map((z) => z.rps)) === y.rps ? y : x), xs[0])
-  const la = best(a), lb = best(b)
+  const la = medianRun(a), lb = medianRun(b)
   console.log(`\n${name} (load average ${loadavg()})`)
   console.log(`  limit: ${fmt(la)}   [rounds: ${a.map((x) => Math.round(x.rps)).join(', ')}]`)
   console.log(`  ours:  ${fmt(lb)}   [rounds: ${b.map((x) => Math.round(x.rps)).join(', ')}]`)
@@ -80,14 +31,13 @@ async function compare(name: string, limit: () => Promise<Load>, ours: () => Pro
 }
 
 async function main() {
-  if (Bun.spawnSync(['which', 'wrk']).exitCode !== 0) throw new Error('wrk not found: apt-get install -y wrk')
+  requireWrk()
   console.log(`wrk -t1 -c${CONNS} -d${SECONDS}s, servers on core 0, wrk on core 1, ${ROUNDS} rounds; load average ${loadavg()}`)
 
   // 1. auth
   {
     const port = 18000 + Math.floor(Math.random() * 1000)
-    const bare = Bun.spawn(['taskset', '-c', '0', process.execPath, join(ROOT, 'bench', 'auth.ts'), 'bare', String(port)], { stdout: 'ignore', stderr: 'inherit' })
-    children.add(bare)
+    const bare = track(Bun.spawn(['taskset', '-c', '0', process.execPath, join(import.meta.dir, 'auth.ts'), 'bare', String(port)], { stdout: 'ignore', stderr: 'inherit' }))
     await Bun.sleep(500)
     const ours = await role('wrk.ts', ['auth-ours'], { LOG_LEVEL: 'info' }, 0)
     const [url, key] = ours.words
