@@ -250,7 +250,7 @@ describe('scheduler core', () => {
   })
 
   describe('claims: fires recorded ahead of their slot', () => {
-    const claimed = (id: string) => t.k.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM schedule_fires WHERE schedule_id = ? AND status = 'buffered' AND token IS NOT NULL").get(id)!.n
+    const claimed = (id: string) => t.k.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM schedule_fires WHERE schedule_id = ? AND status = 'running' AND started_at IS NULL").get(id)!.n
     const burst = (s: ReturnType<typeof setup>['s'], n: number, extra: Partial<ScheduleSpec> = {}) =>
       Array.from({ length: n }, (_, i) => s.create({ name: `burst-${i}`, handler: 'test', spec: spec({ type: 'cron', intervalMs: null, cron: '*/5 * * * *', ...extra }) }).id)
 
@@ -336,7 +336,7 @@ describe('scheduler core', () => {
         const rec2 = recorder()
         svc2.scheduler.handle('test', rec2.handler)
         svc2.scheduler.reconcile()
-        expect(k2.db.query("SELECT count(*) AS n FROM schedule_fires WHERE token IS NOT NULL AND status = 'buffered'").get()).toEqual({ n: 0 })
+        expect(k2.db.query("SELECT count(*) AS n FROM schedule_fires WHERE status = 'running' AND started_at IS NULL").get()).toEqual({ n: 0 })
         svc2.scheduler.tick()
         await svc2.scheduler.idle()
         expect(rec2.calls.filter((c) => c.scheduleId === id).map((c) => [c.slot, c.kind])).toEqual([[slot, 'scheduled']])

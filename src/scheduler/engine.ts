@@ -84,7 +84,7 @@ export class Scheduler extends FireEngine {
     store.remove(this.k.db, id)
   }
 
-  isRunning = (id: string) => store.openFires(this.k.db, id).filter((f) => f.status === 'running').length
+  isRunning = (id: string) => store.openFires(this.k.db, id).filter((f) => f.status === 'running' && f.started_at !== null).length
 
 
   // Timers (serve only)

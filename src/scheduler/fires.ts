@@ -8,14 +8,17 @@ import type { FireContext, FireKind, FireOutcome, Handler } from './types'
 
 const BATCH = 200
 /**
- * Fires are claimed (recorded ahead, see store.ts) this long before their slot, so that a burst (every "*\/5"
- * schedule at :05) starts with one statement at its slot instead of two row writes per schedule.
+ * Fires are claimed (recorded ahead as running, not yet started: see store.ts) this long before their slot,
+ * so that a burst (every "*\/5" schedule at :05) starts with one statement at its slot instead of two row
+ * writes per schedule.
  */
 export const CLAIM_LEAD_MS = 500
 const CLAIM_BATCH = 100
 /** Only slots shared by at least this many schedules are claimed: a few fires start as fast by the normal path. */
 const CLAIM_MIN_GROUP = 16
 const NO_ROW = Number.MAX_SAFE_INTEGER
+/** Finished fires recorded per transaction. */
+const FINISH_CHUNK = 256
 /** The shortest period a schedule can have (intervals and 6-field crons count whole seconds). */
 const MIN_PERIOD_MS = 1000
 /** Failures in a row that raise the "failing" hook when a schedule has no pause_after_failures. */
@@ -148,7 +151,7 @@ export class FireEngine {
           if ((sizes.get(r.next_run_at!) ?? 0) < CLAIM_MIN_GROUP && !this.claims.has(r.next_run_at!)) continue
           if (!this.claimable(r)) continue
           const slot = r.next_slot!
-          if (!store.insertFire(db, { schedule_id: r.id, slot, kind: 'scheduled', status: 'buffered', token, input: null, queued_at: now, started_at: null, finished_at: null, error: null })) continue
+          if (!store.insertFire(db, { schedule_id: r.id, slot, kind: 'scheduled', status: 'running', token, input: null, queued_at: now, started_at: null, finished_at: null, error: null })) continue
           let group = this.claims.get(slot)
           if (!group) this.claims.set(slot, (group = new Map()))
           group.set(r.id, r)
@@ -300,12 +303,12 @@ export class FireEngine {
     const s = store.get(this.k.db, id)
     if (!s) { this.buffered.delete(id); return [] }
     const open = store.openFires(this.k.db, id)
-    if (!open.some((f) => f.status === 'buffered' && f.token === null)) { this.buffered.delete(id); return [] }
+    if (!open.some((f) => f.status === 'buffered')) { this.buffered.delete(id); return [] }
     let running = open.filter((f) => f.status === 'running').length
     const out: Started[] = []
     const handled = new Set<number>()
     for (const f of open) {
-      if (f.status !== 'buffered' || f.token !== null) continue // a claim starts at its slot, not from the queue
+      if (f.status !== 'buffered') continue
       if (running > 0 && s.overlap_policy !== 'allow_all') break
       // Queued before the handler's reason appeared (a budget spent by the fire it waited for): skipped now.
       const refused = this.handlers.get(s.handler)?.refuse?.(s, f.kind) ?? null
@@ -319,7 +322,7 @@ export class FireEngine {
         out.push({ s, slot: f.slot, kind: f.kind, input: f.input ? JSON.parse(f.input) : null })
       }
     }
-    if (!open.some((f) => f.status === 'buffered' && f.token === null && !handled.has(f.slot) && !out.some((o) => o.slot === f.slot))) this.buffered.delete(id)
+    if (!open.some((f) => f.status === 'buffered' && !handled.has(f.slot) && !out.some((o) => o.slot === f.slot))) this.buffered.delete(id)
     return out
   }
 
@@ -368,16 +371,22 @@ export class FireEngine {
     if (n > 0) this.runningBy.set(id, n)
     else this.runningBy.delete(id)
     this.finished.push({ id, slot, o })
-    this.flushing ??= new Promise<void>((resolve) => setImmediate(() => {
-      try { this.recordFinished() } catch (err) {
-        this.k.log.error('scheduler: recording finished fires failed (they are closed as interrupted at the next start)', { error: (err as Error).message })
-      } finally { this.flushing = null; resolve() }
-    }))
+    // A chunk per turn of the event loop: a burst's thousands of ends never hold back the fires due meanwhile.
+    this.flushing ??= new Promise<void>((resolve) => {
+      const next = () => setImmediate(() => {
+        try { this.recordFinished() } catch (err) {
+          this.k.log.error('scheduler: recording finished fires failed (they are closed as interrupted at the next start)', { error: (err as Error).message })
+        }
+        if (this.finished.length) next()
+        else { this.flushing = null; resolve() }
+      })
+      next()
+    })
   }
 
-  /** Records every finished fire of this turn in one transaction, then starts what was queued behind them. */
+  /** Records finished fires (up to FINISH_CHUNK) in one transaction, then starts what was queued behind them. */
   protected recordFinished() {
-    const batch = this.finished.splice(0)
+    const batch = this.finished.splice(0, FINISH_CHUNK)
     const now = this.k.clock.now()
     const db = this.k.db
     const starts: Started[] = []

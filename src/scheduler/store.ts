@@ -114,8 +114,8 @@ export function insertFire(db: Db, f: FireRow): boolean {
   return r.changes === 1
 }
 
-// Claims: fires recorded ahead of their slot (status buffered, with the lease's token) so that at the slot one
-// statement starts them all. Buffered fires queued by the overlap policy have no token.
+// Claims: fires recorded ahead of their slot (status running, not yet started: started_at NULL) so that at the slot
+// one statement starts them all, touching no index. A fire that runs always has its started_at.
 
 /** Active schedules due in (at, horizon], after `rid` among those due exactly at `at` (a keyset over the due index). */
 export function dueSoon(db: Db, at: number, rid: number, horizon: number, limit: number) {
@@ -131,25 +131,25 @@ export function dueSoon(db: Db, at: number, rid: number, horizon: number, limit:
  * the claim dropped then (Scheduler.unclaim), so every claim left is one to start.
  */
 export const startClaims = (db: Db, slot: number, token: number, now: number) =>
-  db.query("UPDATE schedule_fires SET status = 'running', started_at = ? WHERE slot = ? AND status = 'buffered' AND token = ?").run(now, slot, token).changes
+  db.query("UPDATE schedule_fires SET started_at = ? WHERE slot = ? AND status = 'running' AND started_at IS NULL AND token = ?").run(now, slot, token).changes
 
 /** The schedules whose fire of a slot runs under a token (when a claim vanished and the count does not match). */
 export const runningAt = (db: Db, slot: number, token: number) =>
-  db.query<{ schedule_id: string }, [number, number]>("SELECT schedule_id FROM schedule_fires WHERE slot = ? AND status = 'running' AND token = ?").all(slot, token).map((r) => r.schedule_id)
+  db.query<{ schedule_id: string }, [number, number]>("SELECT schedule_id FROM schedule_fires WHERE slot = ? AND status = 'running' AND token = ? AND started_at IS NOT NULL").all(slot, token).map((r) => r.schedule_id)
 
 /** Drops a slot's claims that were not started (paused, changed or busy schedules go through the normal path). */
 export const dropClaims = (db: Db, slot: number) =>
-  db.query("DELETE FROM schedule_fires WHERE slot = ? AND status = 'buffered' AND token IS NOT NULL").run(slot).changes
+  db.query("DELETE FROM schedule_fires WHERE slot = ? AND status = 'running' AND started_at IS NULL").run(slot).changes
 
 export const dropClaim = (db: Db, scheduleId: string, slot: number) =>
-  db.query("DELETE FROM schedule_fires WHERE schedule_id = ? AND slot = ? AND status = 'buffered' AND token IS NOT NULL").run(scheduleId, slot)
+  db.query("DELETE FROM schedule_fires WHERE schedule_id = ? AND slot = ? AND status = 'running' AND started_at IS NULL").run(scheduleId, slot)
 
 export const dropClaimsOf = (db: Db, scheduleId: string) =>
-  db.query("DELETE FROM schedule_fires WHERE schedule_id = ? AND status = 'buffered' AND token IS NOT NULL").run(scheduleId)
+  db.query("DELETE FROM schedule_fires WHERE schedule_id = ? AND status = 'running' AND started_at IS NULL").run(scheduleId)
 
 /** Every claim (start-up and shutdown: their slots are handled by the normal path, catch-up policy included). */
 export const dropAllClaims = (db: Db) =>
-  db.query("DELETE FROM schedule_fires WHERE status = 'buffered' AND token IS NOT NULL").run().changes
+  db.query("DELETE FROM schedule_fires WHERE status = 'running' AND started_at IS NULL").run().changes
 
 export const fireExists = (db: Db, scheduleId: string, slot: number) =>
   !!db.query<{ x: number }, [string, number]>('SELECT 1 AS x FROM schedule_fires WHERE schedule_id = ? AND slot = ?').get(scheduleId, slot)
