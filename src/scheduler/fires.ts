@@ -195,14 +195,16 @@ export class FireEngine {
       const starts: Started[] = []
       for (const id of ids) { const s = group.get(id); if (s) starts.push({ s, slot, kind: 'scheduled', input: null }) }
       for (const st of starts) this.launch(st)
+      // Crons sharing pattern, zone and bounds share their next slot: one statement per such group (claims have no jitter).
+      const groups = new Map<string, { next: number | null; ids: string[] }>()
+      for (const { s } of starts) {
+        const key = s.type === 'cron' ? `${s.cron}\u0000${s.timezone}\u0000${s.start_at}\u0000${s.end_at}` : s.id
+        let g = groups.get(key)
+        if (!g) groups.set(key, (g = { next: nextSlot(store.specOf(s), Math.max(now, slot), s.anchor_ms), ids: [] }))
+        g.ids.push(s.id)
+      }
       db.transaction(() => {
-        for (const { s } of starts) {
-          const n = nextSlot(store.specOf(s), Math.max(now, slot), s.anchor_ms)
-          store.advance(db, s.id, {
-            nextSlot: n, nextRunAt: n === null ? null : n + jitterFor(s.id, n, s.jitter_ms), ended: n === null,
-            fired: 1, missed: 0, skipped: 0, lastSlot: slot, now, nowIso: iso(now),
-          })
-        }
+        for (const g of groups.values()) store.advanceFired(db, g.ids, { nextSlot: g.next, lastSlot: slot, now, nowIso: iso(now) })
       })()
       started += starts.length
     }

@@ -69,6 +69,12 @@ export function advance(db: Db, id: string, v: { nextSlot: number | null; nextRu
     .run(v.nextSlot, v.nextRunAt, v.ended ? 1 : 0, v.fired, v.missed, v.skipped, v.lastSlot, v.fired, v.now, v.nowIso, id)
 }
 
+/** `advance` for claimed fires of one slot that share their next slot (no jitter): one statement for the group. */
+export const advanceFired = (db: Db, ids: string[], v: { nextSlot: number | null; lastSlot: number; now: number; nowIso: string }) =>
+  db.query(`UPDATE schedules SET next_slot = ?1, next_run_at = ?1, status = CASE WHEN ?1 IS NULL THEN 'ended' ELSE status END,
+              fire_count = fire_count + 1, last_slot = ?2, last_fire_at = ?3, updated_at = ?4 WHERE id IN (SELECT value FROM json_each(?5))`)
+    .run(v.nextSlot, v.lastSlot, v.now, v.nowIso, JSON.stringify(ids))
+
 export const addCounts = (db: Db, id: string, fired: number, skipped: number, now: number) =>
   db.query('UPDATE schedules SET fire_count = fire_count + ?, skipped_count = skipped_count + ?, last_fire_at = CASE WHEN ? > 0 THEN ? ELSE last_fire_at END WHERE id = ?')
     .run(fired, skipped, fired, now, id)
