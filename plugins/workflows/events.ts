@@ -13,6 +13,9 @@ class ExecutionEvents {
   private waiters = new Map<string, Set<() => void>>()
   constructor(private k: Kernel) {}
 
+  /** A new execution has no events yet: its first one needs no lookup of the last seq. */
+  fresh(execId: string) { this.seqs.set(execId, 0) }
+
   /** Records one event (call inside the transaction that makes it true, where there is one). */
   record(e: ExecEvent): number {
     let seq = this.seqs.get(e.execution_id)

@@ -173,7 +173,9 @@ export function createExecution(k: Kernel, o: ExecuteOptions): ExecutionRow {
     input: J(input), trigger_data: J(o.trigger ?? { type: o.source ?? 'manual' }), meta: J(o.meta ?? {}), state: J(state), cursor: steps[0]?.id ?? null, created_at: iso(now),
   }
   executionsStore(k.db).insert(row)
-  return executionsStore(k.db).get(row.id)!
+  execEvents(k).fresh(row.id)
+  // The row as inserted (what a re-read would return), without reading it back.
+  return { ...row, position: 0, wake_at: null, output: null, error: null, error_step: null, started_at: null, finished_at: null, updated_at: row.created_at }
 }
 
 /**
