@@ -27,7 +27,7 @@ export const DEFAULT_FAILING_AFTER = 3
 /** `refused`: the handler's refuse hook said why not (`reason`); recorded as a skipped fire. */
 export interface ManualFire { status: 'started' | 'buffered' | 'skipped' | 'refused'; slot: number; done: Promise<FireOutcome> | null; reason?: string }
 
-interface Started { s: store.ScheduleRow; slot: number; kind: FireKind; input: unknown }
+interface Started { s: store.DueRow; slot: number; kind: FireKind; input: unknown }
 type Waiter = (o: FireOutcome) => void
 
 /**
@@ -47,7 +47,7 @@ export class FireEngine {
   protected finished: Array<{ id: string; slot: number; o: FireOutcome }> = []
   protected flushing: Promise<void> | null = null
   /** Claimed fires by slot: their rows are written; the slot's statement starts them. */
-  protected claims = new Map<number, Map<string, store.ScheduleRow>>()
+  protected claims = new Map<number, Map<string, store.DueRow>>()
   /** The claim scan's keyset: every schedule due up to (at, rowid) was looked at. */
   protected claimCursor = { at: 0, rid: NO_ROW }
   /** The last claim scan stopped at its batch size: the timer comes back at once for the rest. */
@@ -74,10 +74,15 @@ export class FireEngine {
         if (f.status !== 'running' || this.inflight.has(`${f.schedule_id}:${f.slot}`)) continue
         if (!this.adopt(f)) store.finishFire(db, f.schedule_id, f.slot, 'interrupted', 'The process stopped while this fire was running', now)
       }
-      for (const r of store.active(db)) {
-        const spec = store.specOf(r)
-        const slot = r.next_slot ?? nextSlot(spec, now, r.anchor_ms)
-        store.setNext(db, r.id, slot, slot === null ? null : slot + jitterFor(r.id, slot, r.jitter_ms), slot === null)
+      // Collected first, written after: the walk's cursor never sees its own updates. Most rows need no write.
+      const changes: Array<[string, number | null]> = []
+      for (const r of store.eachActive(db)) {
+        const slot = r.next_slot ?? nextSlot(store.specOf(r), now, r.anchor_ms)
+        if (slot === null || r.next_slot === null || r.next_run_at !== slot + jitterFor(r.id, slot, r.jitter_ms)) changes.push([r.id, slot])
+      }
+      for (const [id, slot] of changes) {
+        const r = store.get(db, id)!
+        store.setNext(db, id, slot, slot === null ? null : slot + jitterFor(id, slot, r.jitter_ms), slot === null)
       }
     })()
     if (!this.lease.ensure(now)) return
@@ -127,7 +132,7 @@ export class FireEngine {
   }
 
   /** A schedule whose next fire can be claimed: on its exact slot (no jitter), idle, its handler willing. */
-  protected claimable(r: store.ScheduleRow): boolean {
+  protected claimable(r: store.DueRow): boolean {
     const h = this.handlers.get(r.handler)
     return !!h && r.jitter_ms === 0 && r.next_slot === r.next_run_at && (this.runningBy.get(r.id) ?? 0) === 0 && !this.buffered.has(r.id)
       && (h.refuse?.(r, 'scheduled') ?? null) === null
@@ -211,7 +216,7 @@ export class FireEngine {
     return started
   }
 
-  protected handleDue(s: store.ScheduleRow, now: number): Started[] {
+  protected handleDue(s: store.DueRow, now: number): Started[] {
     const spec = store.specOf(s)
     const plan = planSlots(spec, s.next_slot!, now, s.anchor_ms)
     const next = nextSlot(spec, Math.max(now, plan.lastSlot ?? now), s.anchor_ms)
@@ -246,12 +251,12 @@ export class FireEngine {
     return true
   }
 
-  protected context(s: store.ScheduleRow, slot: number, kind: FireKind, input: unknown, token: number, signal: AbortSignal): FireContext {
+  protected context(s: store.DueRow, slot: number, kind: FireKind, input: unknown, token: number, signal: AbortSignal): FireContext {
     return { scheduleId: s.id, name: s.name, targetId: s.target_id, ownerId: s.owner_id, slot, kind, input, token, signal }
   }
 
   /** Records a fire the handler refused (a spent budget) as skipped, with its reason. */
-  protected refuse(s: store.ScheduleRow, slot: number, reason: string) {
+  protected refuse(s: store.DueRow, slot: number, reason: string) {
     store.noteSkip(this.k.db, s.id, reason, this.k.clock.now())
     this.handlers.get(s.handler)?.skipped?.(s, slot, 'refused')
   }
@@ -260,7 +265,7 @@ export class FireEngine {
    * Records one fire under the handler's refuse hook and the overlap policy (inside a transaction).
    * 'duplicate': the slot was handled already; 'refused': recorded skipped with the handler's reason.
    */
-  protected admit(s: store.ScheduleRow, slot: number, kind: FireKind, input: unknown, now: number, queue: boolean): 'started' | 'buffered' | 'skipped' | 'refused' | 'duplicate' {
+  protected admit(s: store.DueRow, slot: number, kind: FireKind, input: unknown, now: number, queue: boolean): 'started' | 'buffered' | 'skipped' | 'refused' | 'duplicate' {
     const db = this.k.db
     const base0 = { schedule_id: s.id, slot, kind, input: input === null || input === undefined ? null : JSON.stringify(input), queued_at: now }
     const refused = this.handlers.get(s.handler)?.refuse?.(s, kind) ?? null
