@@ -42,6 +42,11 @@ export class Engine {
 
   constructor(private k: Kernel) {}
 
+  /** The first step of a version (where a new execution starts), from the parsed-version cache. */
+  firstStep(workflowId: string, v: number): string | null {
+    try { return this.version(workflowId, v).steps[0]?.id ?? null } catch { return null }
+  }
+
   private version(workflowId: string, v: number): Version {
     const key = `${workflowId}@${v}`
     let hit = this.versions.get(key)
@@ -147,7 +152,7 @@ export class Engine {
     this.flushers.set(execId, flush) // a retry back-off commits what is pending together with its wait
     if (ex.wake_at) await this.sleepUntil(Date.parse(ex.wake_at), signal, execId) // a retry back-off persisted before a restart
     const state = JSON.parse(ex.state) as ExecState
-    const wsId = workflowsStore(db).get(ex.workflow_id)?.workspace_id ?? null
+    const wsId = workflowsStore(db).workspaceOf(ex.workflow_id)
     const base = { input: JSON.parse(ex.input), vars: v.variables, trigger: JSON.parse(ex.trigger_data) }
     const meta = JSON.parse(ex.meta) as { llm_overrides?: LlmOverrides; cost_budget_cents?: unknown }
     const overrides = meta.llm_overrides

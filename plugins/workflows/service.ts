@@ -163,14 +163,13 @@ export function createExecution(k: Kernel, o: ExecuteOptions): ExecutionRow {
   if (!wf || wf.owner_id !== o.ownerId) throw notFound('Workflow')
   if (wf.status === 'archived') throw new ApiError(409, 'The workflow is archived; set its status to active or draft to run it', 'workflow_archived')
   const version = o.version ?? wf.version
-  const steps = JSON.parse(workflowsStore(k.db).version(wf.id, version)?.steps ?? '[]') as Step[]
   const input = o.input ?? {}
   if (!isObj(input)) throw badRequest('input_data must be an object', { input_data: 'must be an object' })
   const now = k.clock.now()
   const state: ExecState = { steps: {}, visits: {} }
   const row = {
     id: timeOrderedId('wfx', now), workflow_id: wf.id, owner_id: wf.owner_id, version, status: 'queued' as const, source: o.source ?? 'manual', mode: o.mode ?? 'async',
-    input: J(input), trigger_data: J(o.trigger ?? { type: o.source ?? 'manual' }), meta: J(o.meta ?? {}), state: J(state), cursor: steps[0]?.id ?? null, created_at: iso(now),
+    input: J(input), trigger_data: J(o.trigger ?? { type: o.source ?? 'manual' }), meta: J(o.meta ?? {}), state: J(state), cursor: engine(k).firstStep(wf.id, version), created_at: iso(now),
   }
   executionsStore(k.db).insert(row)
   execEvents(k).fresh(row.id)

@@ -29,6 +29,7 @@ export interface EventRow { execution_id: string; seq: number; type: string; dat
 
 export const workflowsStore = (db: Db) => ({
   get: (id: string) => db.query<WorkflowRow, [string]>('SELECT * FROM workflows WHERE id = ?').get(id),
+  workspaceOf: (id: string) => db.query<{ w: string | null }, [string]>('SELECT workspace_id AS w FROM workflows WHERE id = ?').get(id)?.w ?? null,
   list: (ownerId: string | null, workspaceId: string | null) => db.query<WorkflowRow, [string | null, string | null]>(
     'SELECT * FROM workflows WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2) ORDER BY created_at DESC, id',
   ).all(ownerId, workspaceId),
