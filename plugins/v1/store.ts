@@ -33,25 +33,27 @@ export const tasksStore = (db: Db) => ({
 
 export type UsageDim = 'agent' | 'model' | 'channel' | 'token'
 /** One finished run's increment; `hour` is its hour bucket (`2026-03-14T10:00:00Z`). */
+/** One rollup row's increment (several runs' deltas summed). */
+export interface UsageIncrement {
+  ownerId: string; workspaceId: string; dim: UsageDim; grain: 'hour' | 'day'; bucket: string; key: string
+  runs: number; tokensIn: number; tokensOut: number; costMicro: number; errors: number
+}
 export interface UsageDelta { ownerId: string; workspaceId: string; hour: string; keys: Record<UsageDim, string>; tokensIn: number; tokensOut: number; costMicro: number; error: boolean }
 
 export interface UsageRow { bucket: string; key: string; runs: number; tokens_input: number; tokens_output: number; cost_micro: number; errors: number }
 
 const UPSERT_USAGE = `INSERT INTO usage_rollup (owner_id, dim, grain, bucket, workspace_id, key, runs, tokens_input, tokens_output, cost_micro, errors)
-  VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
-  ON CONFLICT (owner_id, dim, grain, bucket, key, workspace_id) DO UPDATE SET runs = runs + 1, tokens_input = tokens_input + excluded.tokens_input,
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (owner_id, dim, grain, bucket, key, workspace_id) DO UPDATE SET runs = runs + excluded.runs, tokens_input = tokens_input + excluded.tokens_input,
   tokens_output = tokens_output + excluded.tokens_output, cost_micro = cost_micro + excluded.cost_micro, errors = errors + excluded.errors`
 
 const SUMS = `sum(runs) AS runs, sum(tokens_input) AS tokens_input, sum(tokens_output) AS tokens_output, sum(cost_micro) AS cost_micro, sum(errors) AS errors`
 
 export const usageStore = (db: Db) => ({
-  add(d: UsageDelta) {
+  /** Adds summed increments: one upsert per row of the rollup, whatever the number of runs folded into it. */
+  add(rows: Iterable<UsageIncrement>) {
     const stmt = db.query(UPSERT_USAGE)
-    const day = `${d.hour.slice(0, 10)}T00:00:00Z`
-    for (const dim of ['agent', 'model', 'channel', 'token'] as const) {
-      stmt.run(d.ownerId, dim, 'hour', d.hour, d.workspaceId, d.keys[dim], d.tokensIn, d.tokensOut, d.costMicro, d.error ? 1 : 0)
-      stmt.run(d.ownerId, dim, 'day', day, d.workspaceId, d.keys[dim], d.tokensIn, d.tokensOut, d.costMicro, d.error ? 1 : 0)
-    }
+    for (const r of rows) stmt.run(r.ownerId, r.dim, r.grain, r.bucket, r.workspaceId, r.key, r.runs, r.tokensIn, r.tokensOut, r.costMicro, r.errors)
   },
   /**
    * Sums per bucket and key over [from, to) from rows of one grain; `dayOfHours` folds hour rows into days (a

@@ -4,8 +4,8 @@ import { badRequest } from '../../src/http/errors'
 import { iso } from '../../src/clock'
 import { listScope, type Principal } from '../../src/auth/principal'
 import * as wallet from '../wallet/service'
-import { usageStore, type UsageDelta, type UsageDim } from './store'
-import { getAgent } from './directory'
+import { usageStore, type UsageDelta, type UsageDim, type UsageIncrement } from './store'
+import { getAgent, type AgentRow } from './directory'
 
 /**
  * The usage rollup behind GET /v1/analytics/usage: one row per (owner, workspace, dimension, hour, key), bumped
@@ -21,19 +21,29 @@ class UsageRollup {
   private timer: ReturnType<typeof setTimeout> | null = null
   constructor(private k: Kernel) {}
 
+  /** Agents looked up since the last flush: a window's runs of one agent cost one lookup. */
+  private agents = new Map<string, AgentRow | null>()
+
   add(d: UsageDelta) {
     this.pending.push(d)
     this.timer ??= setTimeout(() => this.flush(), FLUSH_MS)
   }
 
+  agent(id: string, kind?: 'endpoint'): AgentRow | null {
+    let a = this.agents.get(id)
+    if (a === undefined) this.agents.set(id, (a = getAgent(this.k, id, kind)))
+    return a
+  }
+
   flush() {
     if (this.timer) { clearTimeout(this.timer); this.timer = null }
+    this.agents.clear()
     const batch = this.pending
     if (!batch.length) return
     this.pending = []
     try {
-      const store = usageStore(this.k.db)
-      this.k.db.transaction(() => { for (const d of batch) store.add(d) })()
+      const rows = sumIncrements(batch)
+      this.k.db.transaction(() => usageStore(this.k.db).add(rows.values()))()
     } catch (err) {
       this.k.log.error('usage rollup write failed', { error: (err as Error).message, runs: batch.length })
     }
@@ -41,6 +51,24 @@ class UsageRollup {
 
   close() { this.flush() }
 }
+
+/** The window's runs summed per rollup row (8 rows per run: 4 dimensions x hour and day), so a busy agent costs 8 upserts a window, not 8 a run. */
+function sumIncrements(batch: UsageDelta[]): Map<string, UsageIncrement> {
+  const rows = new Map<string, UsageIncrement>()
+  for (const d of batch) {
+    const day = `${d.hour.slice(0, 10)}T00:00:00Z`
+    for (const dim of DIMS) {
+      for (const [grain, bucket] of [['hour', d.hour], ['day', day]] as const) {
+        const id = `${d.ownerId}\u0000${d.workspaceId}\u0000${dim}\u0000${grain}\u0000${bucket}\u0000${d.keys[dim]}`
+        const r = rows.get(id)
+        if (r) { r.runs++; r.tokensIn += d.tokensIn; r.tokensOut += d.tokensOut; r.costMicro += d.costMicro; r.errors += d.error ? 1 : 0 }
+        else rows.set(id, { ownerId: d.ownerId, workspaceId: d.workspaceId, dim, grain, bucket, key: d.keys[dim], runs: 1, tokensIn: d.tokensIn, tokensOut: d.tokensOut, costMicro: d.costMicro, errors: d.error ? 1 : 0 })
+      }
+    }
+  }
+  return rows
+}
+const DIMS = ['agent', 'model', 'channel', 'token'] as const
 
 export const rollup = perKernel((k) => new UsageRollup(k))
 
@@ -57,7 +85,7 @@ export function onRunFinished(k: Kernel, run: RunView, refs: Record<string, stri
   let meta: Record<string, unknown> = {}
   try { meta = JSON.parse(run.meta || '{}') } catch { /* no meta */ }
   const agentId = (refs.endpoint_id ?? refs.bot_id ?? run.source_id ?? run.source) as string
-  const agent = run.source === 'chat' || run.source === 'workflow' ? null : getAgent(k, agentId, refs.endpoint_id ? 'endpoint' : undefined)
+  const agent = run.source === 'chat' || run.source === 'workflow' ? null : rollup(k).agent(agentId, refs.endpoint_id ? 'endpoint' : undefined)
   const chat = typeof meta.chat_id === 'string' ? /^v1:([^:]*):(.*)$/.exec(meta.chat_id) : null
   const channel = typeof meta.channel === 'string' ? meta.channel
     : run.source === 'bot' ? (chat ? chat[1] : agent?.platform ?? 'platform') : run.source === 'endpoint' ? 'api' : run.source
