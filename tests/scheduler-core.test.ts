@@ -53,6 +53,24 @@ function setup(logLines?: string[]) {
 const slots = (rec: ReturnType<typeof recorder>) => rec.calls.map((c) => new Date(c.slot).toISOString())
 const fires = (id: string) => t.k.db.query<{ slot: number; status: string; kind: string }, [string]>('SELECT slot, status, kind FROM schedule_fires WHERE schedule_id = ? ORDER BY slot').all(id)
 
+/**
+ * A new process on the database as this one left it (a crash): the committed state copied to a fresh data dir
+ * (the data dir's lock is held until this process ends, as it would be by a live server), its scheduler reconciled.
+ */
+async function restartedCopy(clock: ManualClock, prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.k.db.query('VACUUM INTO ?').run(join(dir, 'agentbase.db'))
+  copyFileSync(join(t.dir, 'master.key'), join(dir, 'master.key'))
+  const { createKernel } = await import('../src/kernel')
+  const { loadConfig } = await import('../src/config')
+  const k2 = createKernel(loadConfig({ AGENTBASE_DATA_DIR: dir, LOG_LEVEL: 'silent', AGENTBASE_SYNC: 'normal' }), { clock })
+  const s2 = schedulerService(k2).scheduler
+  const rec2 = recorder()
+  s2.handle('test', rec2.handler)
+  s2.reconcile()
+  return { k2, s2, rec2, close: () => { k2.close(); rmSync(dir, { recursive: true, force: true }) } }
+}
+
 describe('scheduler core', () => {
   test('interval: fires each slot once, persists next_run_at, never twice for a slot', async () => {
     const { clock, s, rec } = setup()
@@ -199,24 +217,13 @@ describe('scheduler core', () => {
     clock.advance(60_000); s.tick()
     clock.advance(60_000); s.tick()
     expect(fires(row.id).map((f) => f.status)).toEqual(['running', 'buffered'])
-    // A new process on the database as the dead one left it: the committed state copied to a fresh data dir
-    // (the data dir's lock is held until this process ends, as it would be by a live server).
-    const dir = mkdtempSync(join(tmpdir(), 'ab-sched-crash-'))
-    t.k.db.query('VACUUM INTO ?').run(join(dir, 'agentbase.db'))
-    copyFileSync(join(t.dir, 'master.key'), join(dir, 'master.key'))
-    const { createKernel } = await import('../src/kernel')
-    const { loadConfig } = await import('../src/config')
-    const k2 = createKernel(loadConfig({ AGENTBASE_DATA_DIR: dir, LOG_LEVEL: 'silent', AGENTBASE_SYNC: 'normal' }), { clock })
+    const { k2, s2, rec2, close } = await restartedCopy(clock, 'ab-sched-crash-')
     try {
-      const svc2 = schedulerService(k2)
-      const rec2 = recorder()
-      svc2.scheduler.handle('test', rec2.handler)
-      svc2.scheduler.reconcile()
-      await svc2.scheduler.idle()
+      await s2.idle()
       const f = k2.db.query<{ status: string }, [string]>('SELECT status FROM schedule_fires WHERE schedule_id = ? ORDER BY slot').all(row.id)
       expect(f.map((x) => x.status)).toEqual(['interrupted', 'succeeded'])
       expect(rec2.calls.map((c) => c.slot)).toEqual([T0 + 120_000])
-    } finally { k2.close(); rmSync(dir, { recursive: true, force: true }) }
+    } finally { close() }
   })
 
   test('the lease: one holder, fencing token bumps on takeover, a stale holder cannot fire', async () => {
@@ -324,25 +331,16 @@ describe('scheduler core', () => {
       const slot = Date.parse('2026-05-04T10:05:00Z')
       clock.set(slot - 300); s.tick()
       expect(claimed(id)).toBe(1)
-      const dir = mkdtempSync(join(tmpdir(), 'ab-sched-claim-'))
-      t.k.db.query('VACUUM INTO ?').run(join(dir, 'agentbase.db'))
-      copyFileSync(join(t.dir, 'master.key'), join(dir, 'master.key'))
-      const { createKernel } = await import('../src/kernel')
-      const { loadConfig } = await import('../src/config')
       clock.set(slot + 2000) // back up two seconds after the slot
-      const k2 = createKernel(loadConfig({ AGENTBASE_DATA_DIR: dir, LOG_LEVEL: 'silent', AGENTBASE_SYNC: 'normal' }), { clock })
+      const { k2, s2, rec2, close } = await restartedCopy(clock, 'ab-sched-claim-')
       try {
-        const svc2 = schedulerService(k2)
-        const rec2 = recorder()
-        svc2.scheduler.handle('test', rec2.handler)
-        svc2.scheduler.reconcile()
         expect(k2.db.query("SELECT count(*) AS n FROM schedule_fires WHERE status = 'running' AND started_at IS NULL").get()).toEqual({ n: 0 })
-        svc2.scheduler.tick()
-        await svc2.scheduler.idle()
+        s2.tick()
+        await s2.idle()
         expect(rec2.calls.filter((c) => c.scheduleId === id).map((c) => [c.slot, c.kind])).toEqual([[slot, 'scheduled']])
         expect(rec2.calls.length).toBe(1 + others.length)
         expect(k2.db.query<{ status: string }, [string]>('SELECT status FROM schedule_fires WHERE schedule_id = ?').all(id)).toEqual([{ status: 'succeeded' }])
-      } finally { k2.close(); rmSync(dir, { recursive: true, force: true }) }
+      } finally { close() }
       expect(rec.calls.length).toBe(0)
     })
   })
