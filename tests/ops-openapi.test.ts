@@ -61,6 +61,12 @@ describe('true to the server', () => {
     }
     expect(problems).toEqual([])
     expect(operations().length).toBeGreaterThan(90)
+    // Refusals of a route's own rules are documented too: spending caps (402) and conflicts (409).
+    const codesOf = (m: string, p: string) => Object.keys(operations().find((o) => o.method === m && o.path === p)!.op.responses)
+    expect(codesOf('post', '/api/agents/{agent_id}/execute')).toEqual(expect.arrayContaining(['402', '409']))
+    expect(codesOf('post', '/api/chat/conversations/{id}/messages')).toEqual(expect.arrayContaining(['402', '409']))
+    expect(codesOf('post', '/api/run/{slug}')).toContain('402')
+    expect(codesOf('post', '/api/workflows/{id}/execute')).toContain('409')
   })
 
   test('POST /api/run/{slug} documents its body (JSON, form, text); no route advertises multipart', () => {

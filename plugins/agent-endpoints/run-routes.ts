@@ -99,7 +99,7 @@ export const runRoutes = (k: Kernel) => {
       body: RunBody,
       type: [...RUN_BODY_TYPES],
       response: { 200: SyncResult, 202: Queued },
-      detail: {
+      detail: { 'x-errors': [402],
         summary: 'Run an agent endpoint',
         description: 'Auth: `Authorization: Bearer aek_...`, `X-API-Key: aek_...`, the owner\'s token (endpoints.run), or none for public endpoints. '
           + 'Input from `input`, `message`, `text` or `prompt`, else the whole body. Body max 2 MB. Sync JSON, SSE (enable_streaming; `on_disconnect`: `cancel` (default) stops the run when the client goes away, `continue` lets it finish, re-joinable at GET /api/runs/:id/events) or 202 + run id (async_mode; optional `callback_url`).',

@@ -21,7 +21,7 @@ export const agentsPlugin = (k: Kernel) =>
     .post('', ({ principal, body, set }) => {
       set.status = 201
       return agents.deploy(k, principal, body.workflow_id, body.agent_config)
-    }, { auth: 'agents.write', body: DeployAgent, response: { 201: Agent }, detail: { summary: 'Deploy a workflow of yours as an autonomous agent' } })
+    }, { auth: 'agents.write', body: DeployAgent, response: { 201: Agent }, detail: { 'x-errors': [409], summary: 'Deploy a workflow of yours as an autonomous agent' } })
     .post('/schedule', ({ principal, body }) => agents.schedule(k, principal, body.agent_id, body.schedule_config), {
       auth: 'agents.write', body: ScheduleAgent, response: ScheduledResponse,
       detail: { summary: 'Schedule an agent (interval or cron in a zone); answers the next 5 run times in the zone and in UTC' },
@@ -48,7 +48,7 @@ export const agentsPlugin = (k: Kernel) =>
       return r.body
     }, {
       auth: 'agents.write', params: AgentParams, body: t.Optional(t.Any()), response: { 200: ExecuteResponse, 202: ExecuteResponse },
-      detail: {
+      detail: { 'x-errors': [402, 409],
         summary: 'Run an agent now (the JSON body is its input); respects the overlap policy, marked manual',
         description: 'Answers 409 overlap_skipped when a fire runs and the overlap policy is "skip", 202 when queued behind it, and 402 budget_exceeded (naming max_cost_cents_per_day) when the agent\'s daily cost budget is reached.',
       },

@@ -69,7 +69,7 @@ const orchestrator = (k: Kernel) =>
     .post('/conversations/:id/messages', async ({ principal, params, body, request }) =>
       (await sendMessage(k, principal, params.id, body, { stream: wantsStream(request, body), signal: request.signal })) as typeof TurnAnswer.static, {
       auth: 'chat.write', params: ConvParams, body: SendMessage, response: TurnAnswer,
-      detail: {
+      detail: { 'x-errors': [402, 409],
         summary: 'Send a message: the orchestrator turn (intent, tool selection, tool loop). JSON: the saved assistant message; '
           + 'Accept: text/event-stream or "stream": true: SSE ending in run.completed with the message. 409 + Retry-After while a turn runs unless multitask "enqueue"',
       },

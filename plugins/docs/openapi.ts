@@ -126,6 +126,8 @@ function responses(route: RouteLike, o: { body: boolean; auth: boolean; maybeAut
   if (o.auth || o.maybeAuth) add(401)
   if (o.auth) add(403)
   if (pathParams(route.path).length) add(404)
+  // Refusals a route's own rules give (`detail['x-errors']`: 402 spending caps, 409 conflicts), documented with the rest.
+  for (const status of route.hooks.detail?.['x-errors'] ?? []) add(status)
   add(429)
   add(500)
   return out

@@ -85,14 +85,14 @@ export const workflowsPlugin = (k: Kernel) =>
       return sseResponse(k, follow(k, r.id, after, request.signal, () => wf.isUnfinished(k, r.id)), { signal: request.signal, firstId: after + 1 })
     }, { auth: 'workflows.read', params: ExecutionParams, response: Sse, detail: { summary: 'The execution events as SSE (resumable with Last-Event-ID)' } })
     .post('/executions/:execution_id/cancel', ({ principal, params }) => wf.cancelExecution(k, principal, params.execution_id), {
-      auth: 'workflows.run', params: ExecutionParams, response: Execution, detail: { summary: 'Cancel an execution; its running step is stopped' },
+      auth: 'workflows.run', params: ExecutionParams, response: Execution, detail: { 'x-errors': [409], summary: 'Cancel an execution; its running step is stopped' },
     })
     .post('/hooks/:id', ({ params, request, body, set }) => {
       const r = receiveHook(k, params.id, request, body)
       set.status = 202
       return r
     }, {
-      params: WorkflowParams, response: { 202: Queued }, detail: { summary: 'Webhook trigger (secret in X-Workflow-Secret)', security: [{}] },
+      params: WorkflowParams, response: { 202: Queued }, detail: { 'x-errors': [409], summary: 'Webhook trigger (secret in X-Workflow-Secret)', security: [{}] },
       // Senders are other systems: JSON, forms and plain text all start the workflow (text arrives as { body }).
       type: ['application/json', 'application/x-www-form-urlencoded', 'text/plain'] as ('application/json' | 'application/x-www-form-urlencoded' | 'text/plain')[],
     })
@@ -133,4 +133,4 @@ export const workflowsPlugin = (k: Kernel) =>
       const ex = await wf.executeWorkflow(k, { workflowId: w.id, ownerId: w.owner_id, input: body.input_data, source: 'manual', mode })
       if (mode === 'async') set.status = 202
       return mode === 'async' ? { execution_id: ex.id, status: ex.status, status_url: ex.status_url, events_url: ex.events_url } : ex
-    }, { auth: 'workflows.run', params: WorkflowParams, body: ExecuteBody, response: { 200: Execution, 202: Queued }, detail: { summary: 'Execute a workflow: sync, async (202) or stream (SSE)' } })
+    }, { auth: 'workflows.run', params: WorkflowParams, body: ExecuteBody, response: { 200: Execution, 202: Queued }, detail: { 'x-errors': [409], summary: 'Execute a workflow: sync, async (202) or stream (SSE)' } })
