@@ -102,15 +102,17 @@ describe('on_disconnect', () => {
     const bad = await req('POST', `/api/run/${e.slug}`, { headers: { 'x-api-key': e.key }, body: { input: 'x', on_disconnect: 'maybe' } })
     expect(bad.status).toBe(400)
     expect(bad.body.details).toHaveProperty('on_disconnect')
-    const n = env.llm.requests.length
-    env.llm.reply({ text: 'a b c d e f g h', tokenDelayMs: 100 })
-    const ac = new AbortController()
-    let runId = ''
-    await readSse(await stream(e.slug, e.key, { input: 'hi' }, ac.signal), (m) => { if (m.event === 'run.started') { runId = JSON.parse(m.data).run_id; return true } })
-    await env.llm.waitForRequests(n + 1) // the scripted reply is taken, not left for a later test
-    ac.abort()
-    await until(() => env.t.k.runs.get(runId)?.status !== 'running')
-    expect(env.t.k.runs.get(runId)!.status).toBe('cancelled')
+    // A slow default answer, not a scripted one: a run cancelled before it calls the model (the stream is read
+    // lazily) would leave a scripted reply queued for a later test.
+    env.llm.defaultReply = { text: 'a b c d e f g h', tokenDelayMs: 100 }
+    try {
+      const ac = new AbortController()
+      let runId = ''
+      await readSse(await stream(e.slug, e.key, { input: 'hi' }, ac.signal), (m) => { if (m.event === 'run.started') { runId = JSON.parse(m.data).run_id; return true } })
+      ac.abort()
+      await until(() => env.t.k.runs.get(runId)?.status !== 'running')
+      expect(env.t.k.runs.get(runId)!.status).toBe('cancelled')
+    } finally { env.llm.defaultReply = { text: 'ok' } }
   })
 })
 
