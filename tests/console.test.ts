@@ -290,6 +290,8 @@ describe.skipIf(!hasChromium)('console journeys in chromium', () => {
       }
       await page.keyboard.press('Enter')
       await page.getByRole('heading', { name: 'API tokens' }).waitFor()
+      // Focus moves to the new page's heading in an effect after the page is painted: wait for it, not a frame.
+      await page.waitForFunction(() => document.activeElement?.id === 'page-title', null, { timeout: 5000 })
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('page-title')
       await page.keyboard.press('Tab')
       await page.keyboard.type('from the keyboard')
