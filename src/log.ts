@@ -44,9 +44,16 @@ const isoNow = () => { const ms = Date.now(); if (ms !== isoMs) { isoMs = ms; is
 // At LOG_LEVEL=debug (diagnosis, not throughput) every line goes out at once.
 export function createLogger(level: Level | 'silent' = 'info', write: (line: string, level: Level) => void = (l, lvl) => stdoutLine(l, lvl === 'error' || level === 'debug'), base: Record<string, unknown> = {}): Logger {
   const min = level === 'silent' ? Infinity : order[level]
+  // The line is assembled from pieces (base fields serialized once per logger) rather than by merging objects
+  // per line; a field that repeats a base or header key takes the merging path so it still wins once.
+  const baseKeys = Object.keys(base)
+  const baseJson = baseKeys.length ? ',' + JSON.stringify(base).slice(1, -1) : ''
+  const clashes = (fields: Record<string, unknown>) => 'time' in fields || 'level' in fields || 'msg' in fields || baseKeys.some((key) => key in fields)
   const emit = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < min) return
-    write(JSON.stringify({ time: isoNow(), level: lvl, msg, ...base, ...fields }), lvl)
+    if (fields && clashes(fields)) return write(JSON.stringify({ time: isoNow(), level: lvl, msg, ...base, ...fields }), lvl)
+    const rest = fields ? JSON.stringify(fields) : '{}'
+    write(`{"time":"${isoNow()}","level":"${lvl}","msg":${JSON.stringify(msg)}${baseJson}${rest.length > 2 ? ',' + rest.slice(1) : '}'}`, lvl)
   }
   return {
     debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error'),

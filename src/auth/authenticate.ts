@@ -54,19 +54,19 @@ function loadToken(k: Kernel, hash: string): CachedToken {
   if (!user) throw invalid()
   if (user.disabled_at) throw new ApiError(401, 'This account is disabled', 'account_disabled')
   if (row.type === 'admin' && user.role !== 'admin') throw invalid() // demoted admins' tokens stop at once
-  const principal: Principal = {
+  const principal: Principal = Object.freeze({
     userId: row.user_id,
     email: user.email,
     role: user.role,
     via: 'token',
     tokenId: row.id,
     tokenType: row.type,
-    scopes: row.scopes ? (JSON.parse(row.scopes) as Scope[]) : null,
+    scopes: row.scopes ? (Object.freeze(JSON.parse(row.scopes)) as Scope[]) : null,
     workspaceId: row.type === 'workspace' ? row.workspace_id : null,
     instanceWide: row.type === 'admin',
     rpm: row.rpm,
     rateKey: `tok:${row.id}`,
-  }
+  })
   return { principal, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, workspaceId: row.workspace_id, at: performance.now() }
 }
 
@@ -84,7 +84,7 @@ export function resolveApiToken(k: Kernel, key: string): Principal {
   const now = k.clock.now()
   if (c.expiresAt !== null && c.expiresAt <= now) throw new ApiError(401, 'API token has expired', 'token_expired')
   k.touched.set(c.principal.tokenId!, iso(now))
-  return { ...c.principal }
+  return c.principal // frozen: shared by every request of this token while cached
 }
 
 /** Flushes batched last-used timestamps in one transaction. */

@@ -10,12 +10,18 @@ import { randomString } from '../db/ids'
 import type { Logger } from '../log'
 
 interface RequestMeta { id: string; start: number; log?: Logger }
-const metas = new WeakMap<Request, RequestMeta>()
-export const requestId = (request: Request) => metas.get(request)?.id ?? ''
+/**
+ * A request's id and start time ride on the Request object under a symbol. A WeakMap keyed by requests gave
+ * the collector an ephemeron to trace for every request in flight (bench/RESULTS.md, issue 10 round 3).
+ */
+const META = Symbol('agentbase.request')
+type WithMeta = { [META]?: RequestMeta }
+const metaOf = (request: Request) => (request as WithMeta)[META]
+export const requestId = (request: Request) => metaOf(request)?.id ?? ''
 
 /** The request's logger: every line carries its `request_id` (DESIGN §5). Pass it on to work the request starts. */
 export const requestLog = (k: Kernel, request: Request): Logger => {
-  const meta = metas.get(request)
+  const meta = metaOf(request)
   if (!meta) return k.log
   return (meta.log ??= k.log.child({ request_id: meta.id }))
 }
@@ -52,7 +58,7 @@ export const httpCore = (k: Kernel) => {
     .onRequest(({ request, set }) => {
       const given = request.headers.get('x-request-id')
       const id = given && validId.test(given) ? given : mintRequestId()
-      metas.set(request, { id, start: performance.now() })
+      ;(request as WithMeta)[META] = { id, start: performance.now() }
       set.headers['x-request-id'] = id
     })
     .use(cors(k))
@@ -114,12 +120,12 @@ export const httpCore = (k: Kernel) => {
       }
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
-      const meta = metas.get(request)
+      const meta = metaOf(request)
       const seconds = meta ? (performance.now() - meta.start) / 1000 : 0
       const status = typeof set.status === 'number' ? set.status : 200
       const template = route || 'unmatched'
       k.metrics.observe(request.method, template, status, seconds)
-      const log = meta?.log ?? k.log
-      log.info('request', { request_id: meta?.id, method: request.method, route: template, status, ms: Math.round(seconds * 1000 * 10) / 10 })
+      // The kernel's logger, not the request's child: the line names its request_id once.
+      k.log.info('request', { request_id: meta?.id, method: request.method, route: template, status, ms: Math.round(seconds * 1000 * 10) / 10 })
     })
 }

@@ -21,9 +21,15 @@ export const JWT_TTL_SECONDS = 24 * 3600
  */
 export type AuthRequirement = true | Scope | { scope?: Scope; admin?: boolean; session?: boolean; apiKeyHeader?: boolean }
 
-const principals = new WeakMap<Request, Principal>()
-/** Callers resolved by the body parser, before the body was read (see authenticateBeforeBody). */
-const early = new WeakMap<Request, Principal>()
+/**
+ * The caller rides on the Request under symbols (not WeakMaps keyed by request: one ephemeron per request
+ * for the collector). EARLY: resolved by the body parser before the body was read (authenticateBeforeBody);
+ * CALLER: checked by the route's transform, handed to the handler.
+ */
+const EARLY = Symbol('agentbase.early-principal')
+const CALLER = Symbol('agentbase.principal')
+type WithCaller = { [EARLY]?: Principal; [CALLER]?: Principal }
+const carried = (request: Request) => request as WithCaller
 
 /**
  * Called by the global body parser for routes that need a credential: a missing or invalid one is a 401
@@ -31,10 +37,10 @@ const early = new WeakMap<Request, Principal>()
  * then takes the caller from here and applies its scope, role and rate checks.
  */
 export async function authenticateBeforeBody(k: Kernel, request: Request, apiKeyHeader: boolean) {
-  if (early.has(request)) return
+  if (carried(request)[EARLY]) return
   const p = await resolvePrincipal(k, request, jwtVerifier(k), sessionCookie(k, request), apiKeyHeader)
   if (!p) throw new ApiError(401, 'Authentication required: send Authorization: Bearer <token>', 'unauthorized')
-  early.set(request, p)
+  carried(request)[EARLY] = p
 }
 
 // OpenAPI security requirements the macros add to each route they guard (/swagger/json).
@@ -43,12 +49,17 @@ export const BEARER: Security = [{ bearer: [] }]
 export const BEARER_OR_KEY: Security = [{ bearer: [] }, { apiKey: [] }]
 const OPTIONAL_BEARER: Security = [{}, { bearer: [] }]
 
+const BEARER_PREFIX = /^\s*Bearer\s+/i
+const visible = (c: number) => c > 32 && c < 127
 function bearer(request: Request, apiKeyHeader: boolean): string | null {
   const h = request.headers.get('authorization')
   if (h) {
-    const m = /^Bearer\s+(.+)$/i.exec(h.trim())
-    if (!m) throw new ApiError(401, 'Authorization header must be "Bearer <token>"', 'unauthorized')
-    return m[1].trim()
+    // The common exact form without a regex (this runs on every authenticated request).
+    if (h.startsWith('Bearer ') && visible(h.charCodeAt(7)) && visible(h.charCodeAt(h.length - 1))) return h.slice(7)
+    const m = BEARER_PREFIX.exec(h)
+    const token = m ? h.slice(m[0].length).trim() : ''
+    if (!token) throw new ApiError(401, 'Authorization header must be "Bearer <token>"', 'unauthorized')
+    return token
   }
   return apiKeyHeader ? request.headers.get('x-api-key') : null
 }
@@ -122,16 +133,16 @@ export const authGuard = (k: Kernel) => {
           detail: { security: opts.apiKeyHeader ? BEARER_OR_KEY : BEARER },
           // transform runs before body validation: an unauthenticated caller learns nothing about schemas.
           async transform({ request, set }) {
-            const p = early.get(request) ?? await resolvePrincipal(k, request, verify, sessionCookie(k, request), !!opts.apiKeyHeader)
+            const p = carried(request)[EARLY] ?? await resolvePrincipal(k, request, verify, sessionCookie(k, request), !!opts.apiKeyHeader)
             if (!p) throw new ApiError(401, 'Authentication required: send Authorization: Bearer <token>', 'unauthorized')
             // Rate first: every authenticated answer (even a 403) carries the X-RateLimit-* headers and counts.
             enforceRate(k.limiter, set, p.rateKey, p.rpm)
             if (opts.session && p.via !== 'session') throw new ApiError(403, 'This route needs a login session, not an API key', 'session_required')
             if (opts.admin && (p.role !== 'admin' || (p.via !== 'session' && !p.instanceWide))) throw new ApiError(403, 'Admins only (a login session or an admin token)', 'admin_required')
             if (opts.scope) requireScope(p, opts.scope)
-            principals.set(request, p)
+            carried(request)[CALLER] = p
           },
-          resolve: ({ request }) => ({ principal: principals.get(request)! }),
+          resolve: ({ request }) => ({ principal: carried(request)[CALLER]! }),
         }
       },
       /** Signed-in callers get a principal, anonymous ones null (e.g. registration). */
@@ -140,9 +151,9 @@ export const authGuard = (k: Kernel) => {
         async transform({ request }) {
           if (!on) return
           const p = await resolvePrincipal(k, request, verify, sessionCookie(k, request))
-          if (p) principals.set(request, p)
+          if (p) carried(request)[CALLER] = p
         },
-        resolve: ({ request }) => ({ maybePrincipal: principals.get(request) ?? null }),
+        resolve: ({ request }) => ({ maybePrincipal: carried(request)[CALLER] ?? null }),
       }),
     })
 }

@@ -20,21 +20,26 @@ const num = (v: number) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : 
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+/** One method and route template: requests by status, and the latency histogram (per bucket; summed when rendered). */
+interface RouteStats { method: string; route: string; byStatus: Map<number, number>; counts: number[]; sum: number; n: number }
+
 export class Metrics {
-  private requests = new Map<string, number>()
-  private hist = new Map<string, { counts: number[]; sum: number; n: number }>()
+  /** method -> route template -> stats: no key strings built per request (observe runs on every request). */
+  private routes = new Map<string, Map<string, RouteStats>>()
   sseOpen = 0
   private gauges = new Map<string, { read: () => number; help: string }>()
 
   observe(method: string, route: string, status: number, seconds: number) {
-    const key = `${method}\u0000${route}\u0000${status}`
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1)
-    const hk = `${method}\u0000${route}`
-    let h = this.hist.get(hk)
-    if (!h) this.hist.set(hk, (h = { counts: BUCKETS.map(() => 0), sum: 0, n: 0 }))
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.counts[i]++
-    h.sum += seconds
-    h.n++
+    let byRoute = this.routes.get(method)
+    if (!byRoute) this.routes.set(method, (byRoute = new Map()))
+    let r = byRoute.get(route)
+    if (!r) byRoute.set(route, (r = { method, route, byStatus: new Map(), counts: BUCKETS.map(() => 0), sum: 0, n: 0 }))
+    r.byStatus.set(status, (r.byStatus.get(status) ?? 0) + 1)
+    let i = 0
+    while (i < BUCKETS.length && seconds > BUCKETS[i]) i++
+    if (i < BUCKETS.length) r.counts[i]++
+    r.sum += seconds
+    r.n++
   }
 
   /**
@@ -49,17 +54,17 @@ export class Metrics {
   render(): string {
     const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
     const out: string[] = ['# HELP agentbase_http_requests_total HTTP requests by route template and status', '# TYPE agentbase_http_requests_total counter']
-    for (const [k, v] of this.requests) {
-      const [m, r, s] = k.split('\u0000')
-      out.push(`agentbase_http_requests_total{method="${m}",route="${esc(r)}",status="${s}"} ${v}`)
+    const all = [...this.routes.values()].flatMap((byRoute) => [...byRoute.values()])
+    for (const r of all) {
+      for (const [status, v] of r.byStatus) out.push(`agentbase_http_requests_total{method="${r.method}",route="${esc(r.route)}",status="${status}"} ${v}`)
     }
     out.push('# HELP agentbase_http_request_duration_seconds Request latency', '# TYPE agentbase_http_request_duration_seconds histogram')
-    for (const [k, h] of this.hist) {
-      const [m, r] = k.split('\u0000')
-      const l = `method="${m}",route="${esc(r)}"`
-      BUCKETS.forEach((b, i) => out.push(`agentbase_http_request_duration_seconds_bucket{${l},le="${b}"} ${h.counts[i]}`))
-      out.push(`agentbase_http_request_duration_seconds_bucket{${l},le="+Inf"} ${h.n}`)
-      out.push(`agentbase_http_request_duration_seconds_sum{${l}} ${h.sum}`, `agentbase_http_request_duration_seconds_count{${l}} ${h.n}`)
+    for (const r of all) {
+      const l = `method="${r.method}",route="${esc(r.route)}"`
+      let cumulative = 0
+      BUCKETS.forEach((b, i) => out.push(`agentbase_http_request_duration_seconds_bucket{${l},le="${b}"} ${(cumulative += r.counts[i])}`))
+      out.push(`agentbase_http_request_duration_seconds_bucket{${l},le="+Inf"} ${r.n}`)
+      out.push(`agentbase_http_request_duration_seconds_sum{${l}} ${r.sum}`, `agentbase_http_request_duration_seconds_count{${l}} ${r.n}`)
     }
     out.push('# HELP agentbase_sse_streams_open Open SSE streams', '# TYPE agentbase_sse_streams_open gauge', `agentbase_sse_streams_open ${this.sseOpen}`)
     for (const [name, g] of this.gauges) out.push(`# HELP ${name} ${escHelp(g.help)}`, `# TYPE ${name} gauge`, `${name} ${num(g.read())}`)

@@ -55,7 +55,10 @@ export const rateHeaders = (d: RateDecision): Record<string, string> => ({
 /** Takes from the bucket; writes the headers into `set`; throws 429 when empty. */
 export function enforceRate(limiter: RateLimiter, set: { headers: Record<string, any> }, key: string, rpm: number, message = 'Rate limited: too many requests') {
   const d = limiter.take(key, rpm)
-  Object.assign(set.headers, rateHeaders(d))
+  const h = set.headers // written one by one: this runs on every authenticated request
+  h['X-RateLimit-Limit'] = String(d.limit)
+  h['X-RateLimit-Remaining'] = String(d.remaining)
+  h['X-RateLimit-Reset'] = String(d.reset)
   if (!d.allowed) throw new ApiError(429, `${message}; retry in ${d.retryAfter} s`, 'rate_limited', undefined, rateHeaders(d))
   return d
 }
