@@ -1,6 +1,6 @@
 /** Test routes, NL generation with the fake LLM, webhook and event triggers, scopes, retry schedules on a manual clock. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { testApp, userWithWorkspace, type TestApp, type Who } from './helpers'
+import { testApp, until, userWithWorkspace, type TestApp, type Who } from './helpers'
 import { startFakeLlm, type FakeLlm } from './fixtures/fake-llm'
 import { ManualClock } from '../src/clock'
 import { backoffMs, parseDuration } from '../plugins/workflows/retry'
@@ -176,6 +176,26 @@ describe('triggers', () => {
     const bad = await t.req('POST', '/api/workflows/from-steps', { token: u.token, body: { name: 'x', trigger_type: 'event', trigger_config: {}, steps: [] } })
     expect(bad.status).toBe(400)
     expect(bad.body.details['trigger_config.event']).toBeDefined()
+  })
+
+  test('event: creating, pausing and resuming a trigger take effect at the next event (the per-owner lookup is never stale)', async () => {
+    const owner = await t.user()
+    const ping = (n: number) => t.k.events.publish('bot.message.received', { bot_id: 'bt_y', conversation_id: 'bconv_y', message_id: `bmsg_${n}`, platform: 'telegram', platform_chat_id: '1', platform_user_id: '2', user_name: 'Ada', text: String(n) }, { ownerId: owner.id })
+    const runs = async (id: string) => (await t.req('GET', `/api/workflows/${id}/executions`, { token: owner.token })).body as any[]
+    ping(0) // looked up while the owner has no event workflow
+    const made = await t.req('POST', '/api/workflows/from-steps', { token: owner.token, body: {
+      name: 'On deploy', trigger_type: 'event', status: 'active', trigger_config: { event: 'bot.message.received' }, steps: [{ id: 'n', type: 'transform', template: '{{ input.text }}' }] } })
+    expect(made.status).toBe(201)
+    const id = made.body.id
+    ping(1)
+    await until(async () => (await runs(id)).length === 1)
+    await t.req('PATCH', `/api/workflows/${id}`, { token: owner.token, body: { status: 'paused' } })
+    ping(2)
+    await t.req('PATCH', `/api/workflows/${id}`, { token: owner.token, body: { status: 'active' } })
+    ping(3)
+    await until(async () => (await runs(id)).length === 2)
+    await Bun.sleep(50)
+    expect((await runs(id)).map((e) => e.input_data.text).sort()).toEqual(['1', '3'])
   })
 })
 

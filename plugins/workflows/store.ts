@@ -27,12 +27,28 @@ export interface AttemptEnd { status: 'success' | 'failed'; output: string | nul
 
 export interface EventRow { execution_id: string; seq: number; type: string; data: string }
 
+/**
+ * Per database: the owners with an active event-triggered workflow. Every domain event asks whether it
+ * triggers anything (a query per event was ~3% of a small sync run's CPU); forgotten on every workflow write
+ * below. A cascade delete elsewhere leaves an owner listed, which costs one empty query, never a missed trigger.
+ */
+const eventOwners = new WeakMap<Db, Set<string>>()
+const changed = (db: Db) => { eventOwners.delete(db); toolsChanged(db) } // active workflows with expose_as_tool are tools too
+
 export const workflowsStore = (db: Db) => ({
   get: (id: string) => db.query<WorkflowRow, [string]>('SELECT * FROM workflows WHERE id = ?').get(id),
   workspaceOf: (id: string) => db.query<{ w: string | null }, [string]>('SELECT workspace_id AS w FROM workflows WHERE id = ?').get(id)?.w ?? null,
   list: (ownerId: string | null, workspaceId: string | null) => db.query<WorkflowRow, [string | null, string | null]>(
     'SELECT * FROM workflows WHERE (?1 IS NULL OR owner_id = ?1) AND (?2 IS NULL OR workspace_id = ?2) ORDER BY created_at DESC, id',
   ).all(ownerId, workspaceId),
+  hasEventTriggers(ownerId: string) {
+    let owners = eventOwners.get(db)
+    if (!owners) {
+      owners = new Set(db.query<{ o: string }, []>("SELECT DISTINCT owner_id AS o FROM workflows WHERE trigger_type = 'event' AND status = 'active'").all().map((r) => r.o))
+      eventOwners.set(db, owners)
+    }
+    return owners.has(ownerId)
+  },
   byTrigger: (ownerId: string, triggerType: string) => db.query<WorkflowRow, [string, string]>(
     "SELECT * FROM workflows WHERE owner_id = ? AND trigger_type = ? AND status = 'active'",
   ).all(ownerId, triggerType),
@@ -41,18 +57,18 @@ export const workflowsStore = (db: Db) => ({
               workflow_metadata, steps, hook_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(r.id, r.owner_id, r.workspace_id, r.name, r.description, r.status, r.version, r.is_template, r.trigger_type, r.trigger_config, r.variables,
         r.workflow_metadata, r.steps, r.hook_secret, r.created_at, r.updated_at)
-    toolsChanged(db) // active workflows with expose_as_tool are tools
+    changed(db)
   },
   update(r: WorkflowRow) {
     db.query(`UPDATE workflows SET workspace_id = ?, name = ?, description = ?, status = ?, version = ?, is_template = ?, trigger_type = ?, trigger_config = ?,
               variables = ?, workflow_metadata = ?, steps = ?, hook_secret = ?, updated_at = ? WHERE id = ?`)
       .run(r.workspace_id, r.name, r.description, r.status, r.version, r.is_template, r.trigger_type, r.trigger_config, r.variables, r.workflow_metadata,
         r.steps, r.hook_secret, r.updated_at, r.id)
-    toolsChanged(db)
+    changed(db)
   },
   remove(id: string) {
     db.query('DELETE FROM workflows WHERE id = ?').run(id)
-    toolsChanged(db)
+    changed(db)
   },
   insertVersion(v: VersionRow) {
     db.query('INSERT INTO workflow_versions (workflow_id, version, steps, trigger_type, trigger_config, variables, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
