@@ -1,5 +1,6 @@
 import type { Db } from '../../src/db/open'
 import type { TemplateView } from './model'
+import { perDb } from '../../src/db/per-db'
 
 /** SQL for agent_endpoints and endpoint_templates (their runs are k.runs'). Only place with SQL. */
 
@@ -49,7 +50,7 @@ const slugCache = (db: Db) => {
 }
 const endpointsChanged = (db: Db) => { slugCache(db).version++ }
 
-export const endpointsStore = (db: Db) => ({
+const endpointsStoreOf = (db: Db) => ({
   insert(row: EndpointRow) {
     endpointsChanged(db)
     db.query(INSERT_ENDPOINT).run(...ENDPOINT_COLS.map((c) => row[c]))
@@ -97,9 +98,12 @@ export const endpointsStore = (db: Db) => ({
   },
 })
 
-export const templatesStore = (db: Db) => ({
+const templatesStoreOf = (db: Db) => ({
   list: (type: string | null) => db.query<TemplateView, [string | null]>(
     'SELECT * FROM endpoint_templates WHERE (?1 IS NULL OR type = ?1) ORDER BY popularity DESC, name',
   ).all(type),
   get: (id: string) => db.query<TemplateView, [string]>('SELECT * FROM endpoint_templates WHERE id = ?').get(id),
 })
+
+export const endpointsStore = perDb(endpointsStoreOf)
+export const templatesStore = perDb(templatesStoreOf)

@@ -1,5 +1,6 @@
 import type { Db } from '../../src/db/open'
 import type { UserView } from './model'
+import { perDb } from '../../src/db/per-db'
 
 export interface UserRow {
   id: string; email: string; password_hash: string; role: 'admin' | 'user'; monthly_token_quota: number | null
@@ -23,7 +24,7 @@ const viewCache = (db: Db) => {
   return m
 }
 
-export const userStore = (db: Db) => ({
+const userStoreOf = (db: Db) => ({
   viewById: (id: string): UserView | null => {
     const cache = viewCache(db)
     const hit = cache.get(id)
@@ -49,3 +50,5 @@ export const userStore = (db: Db) => ({
     viewCache(db).delete(id)
   },
 })
+
+export const userStore = perDb(userStoreOf)

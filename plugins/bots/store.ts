@@ -1,5 +1,6 @@
 /** SQL for bots, their conversations, messages, templates and analytics (prepared statements; rows <-> objects). Stores take the Db. */
 import type { Db } from '../../src/db/open'
+import { perDb } from '../../src/db/per-db'
 
 export type BotPlatform = 'telegram' | 'discord' | 'whatsapp' | 'slack' | 'custom'
 export type BotStatus = 'draft' | 'active' | 'paused'
@@ -54,7 +55,7 @@ const MESSAGE_COLUMNS = [
   'tokens_input', 'tokens_output', 'cost_micro', 'latency_ms', 'loop_iterations', 'error', 'stop_reason', 'billing_mode', 'created_at',
 ] as const satisfies readonly (keyof MessageRow)[]
 
-export function botStore(db: Db) {
+function botStoreOf(db: Db) {
   return {
     get: (id: string) => db.query<BotRow, [string]>('SELECT * FROM bots WHERE id = ?').get(id),
     insert(r: BotRow) {
@@ -82,7 +83,7 @@ export function botStore(db: Db) {
   }
 }
 
-export function conversationStore(db: Db) {
+function conversationStoreOf(db: Db) {
   return {
     get: (botId: string, id: string) => db.query<ConversationRow, [string, string]>('SELECT * FROM bot_conversations WHERE id = ? AND bot_id = ?').get(id, botId),
     /** The latest still-active conversation of this chat and user. */
@@ -109,7 +110,7 @@ export function conversationStore(db: Db) {
   }
 }
 
-export function messageStore(db: Db) {
+function messageStoreOf(db: Db) {
   return {
     insert(m: MessageRow) {
       db.query(`INSERT INTO bot_messages (${MESSAGE_COLUMNS.join(', ')}) VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`)
@@ -142,7 +143,7 @@ export interface TemplateRow {
   created_at: string; updated_at: string
 }
 
-export const templateStore = (db: Db) => ({
+const templateStoreOf = (db: Db) => ({
   get: (id: string) => db.query<TemplateRow, [string]>('SELECT * FROM bot_templates WHERE id = ?').get(id),
   /** System templates plus `owner`'s (`*`: everyone's), optionally of one category. */
   list: (owner: string | null, category: string | null, limit: number) => db.query<TemplateRow, [string | null, string | null, number]>(
@@ -170,7 +171,7 @@ export interface DayAgg {
 const RESOLVED = `(a.tool_count > 0 AND a.kind = 'message')`
 
 /** Analytics and insights over bot_messages and bot_conversations (bounds are ISO times, end exclusive). */
-export const analyticsStore = (db: Db) => ({
+const analyticsStoreOf = (db: Db) => ({
   daily: (botId: string, start: string, end: string) => db.query<DayAgg, [string, string, string]>(
     `SELECT substr(created_at, 1, 10) AS day, count(*) AS messages,
        coalesce(sum(role = 'user'), 0) AS received, coalesce(sum(role = 'assistant'), 0) AS sent,
@@ -214,3 +215,9 @@ export const analyticsStore = (db: Db) => ({
      ORDER BY a.created_at DESC, a.seq DESC LIMIT ?`,
   ).all(botId, limit),
 })
+
+export const templateStore = perDb(templateStoreOf)
+export const analyticsStore = perDb(analyticsStoreOf)
+export const botStore = perDb(botStoreOf)
+export const conversationStore = perDb(conversationStoreOf)
+export const messageStore = perDb(messageStoreOf)

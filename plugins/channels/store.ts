@@ -1,6 +1,7 @@
 /** SQL for the channel inbox (prepared statements). */
 import type { Db } from '../../src/db/open'
 import type { InboundMessage } from './types'
+import { perDb } from '../../src/db/per-db'
 
 export type InboxStatus = 'pending' | 'processing' | 'done' | 'failed'
 
@@ -28,7 +29,7 @@ export interface InboxRow {
 
 export interface NewInboxItem { botId: string; platform: string; message: InboundMessage }
 
-export function inboxStore(db: Db) {
+function inboxStoreOf(db: Db) {
   return {
     /** Inserts unless (bot, dedupe key) was seen; returns the new id, or null for a duplicate. */
     insert(item: NewInboxItem, receivedAt: string): number | null {
@@ -60,3 +61,4 @@ export function inboxStore(db: Db) {
     counts: () => db.query<{ status: InboxStatus; n: number }, []>('SELECT status, count(*) AS n FROM channel_inbox GROUP BY status').all(),
   }
 }
+export const inboxStore = perDb(inboxStoreOf)

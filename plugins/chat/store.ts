@@ -1,4 +1,5 @@
 import type { Db } from '../../src/db/open'
+import { perDb } from '../../src/db/per-db'
 
 /** SQL for chat_conversations, chat_messages, chat_attachments and chat_settings. The only place with chat SQL. */
 
@@ -39,7 +40,7 @@ const INSERT_MSG = `INSERT INTO chat_messages (${MSG_COLS.join(', ')}) VALUES ($
 const NEXT_ACTIVITY = '(SELECT coalesce(max(activity), 0) + 1 FROM chat_conversations)'
 const INFO_COLS = 'id, message_id, conversation_id, filename, content_type, size, sha256, created_at'
 
-export const conversationsStore = (db: Db) => ({
+const conversationsStoreOf = (db: Db) => ({
   insert: (r: ConversationRow) => db.query(
     `INSERT INTO chat_conversations (id, owner_id, workspace_id, title, provider, model, system_prompt, message_count, activity, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ACTIVITY}, ?, ?)`,
@@ -68,7 +69,7 @@ export const conversationsStore = (db: Db) => ({
   remove: (id: string) => db.query('DELETE FROM chat_conversations WHERE id = ?').run(id).changes,
 })
 
-export const messagesStore = (db: Db) => ({
+const messagesStoreOf = (db: Db) => ({
   insert: (m: NewMessage) => db.query(INSERT_MSG).run(...MSG_COLS.map((c) => m[c])),
   get: (id: string) => db.query<MessageRow, [string]>('SELECT * FROM chat_messages WHERE id = ?').get(id),
   /** Chronological page. */
@@ -109,7 +110,7 @@ export const messagesStore = (db: Db) => ({
   ).all(conversationId),
 })
 
-export const attachmentsStore = (db: Db) => ({
+const attachmentsStoreOf = (db: Db) => ({
   insert: (a: AttachmentRow) => db.query(
     `INSERT INTO chat_attachments (id, message_id, conversation_id, filename, content_type, size, sha256, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(a.id, a.message_id, a.conversation_id, a.filename, a.content_type, a.size, a.sha256, a.data, a.created_at),
@@ -118,10 +119,15 @@ export const attachmentsStore = (db: Db) => ({
   file: (messageId: string, filename: string) => db.query<AttachmentRow, [string, string]>('SELECT * FROM chat_attachments WHERE message_id = ? AND filename = ?').get(messageId, filename),
 })
 
-export const settingsStore = (db: Db) => ({
+const settingsStoreOf = (db: Db) => ({
   get: (ownerId: string) => db.query<SettingsRow, [string]>('SELECT * FROM chat_settings WHERE owner_id = ?').get(ownerId),
   put: (r: SettingsRow) => db.query(
     `INSERT INTO chat_settings (owner_id, default_provider, default_model, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (owner_id) DO UPDATE SET default_provider = excluded.default_provider, default_model = excluded.default_model, updated_at = excluded.updated_at`,
   ).run(r.owner_id, r.default_provider, r.default_model, r.updated_at),
 })
+
+export const conversationsStore = perDb(conversationsStoreOf)
+export const messagesStore = perDb(messagesStoreOf)
+export const attachmentsStore = perDb(attachmentsStoreOf)
+export const settingsStore = perDb(settingsStoreOf)

@@ -1,5 +1,6 @@
 import type { Db } from '../../src/db/open'
 import { toolsChanged } from '../../src/tools/workspace-tools'
+import { perDb } from '../../src/db/per-db'
 
 export type ConnectionStatus = 'active' | 'error' | 'expired' | 'disabled'
 
@@ -22,7 +23,7 @@ export interface ConnectionRow {
 }
 
 /** SQL for connections (prepared statements, cached by bun:sqlite). */
-export const connectionStore = (db: Db) => ({
+const connectionStoreOf = (db: Db) => ({
   get: (id: string) => db.query<ConnectionRow, [string]>('SELECT * FROM connections WHERE id = ?').get(id),
   list: (ownerId: string | null) =>
     db.query<ConnectionRow, [string | null]>('SELECT * FROM connections WHERE (?1 IS NULL OR owner_id = ?1) ORDER BY created_at, rowid').all(ownerId),
@@ -55,3 +56,5 @@ export const connectionStore = (db: Db) => ({
     toolsChanged(db)
   },
 })
+
+export const connectionStore = perDb(connectionStoreOf)

@@ -1,6 +1,7 @@
 import type { Db } from '../../src/db/open'
 import type { McpTool } from '../../src/tools/mcp-pool'
 import { toolsChanged } from '../../src/tools/workspace-tools'
+import { perDb } from '../../src/db/per-db'
 
 export interface McpServerRow {
   id: string
@@ -29,7 +30,7 @@ export interface McpServerRow {
 const COLS = 'id, owner_id, workspace_id, name, slug, transport, url, command, args, headers_sealed, header_names, env_sealed, env_names, enabled, status, error_message, tools, tools_refreshed_at, rev, created_at, updated_at'
 
 /** SQL for mcp_servers (prepared statements, cached by bun:sqlite). */
-export const mcpStore = (db: Db) => ({
+const mcpStoreOf = (db: Db) => ({
   get: (id: string) => db.query<McpServerRow, [string]>('SELECT * FROM mcp_servers WHERE id = ?').get(id),
   byWorkspace: (workspaceId: string) =>
     db.query<McpServerRow, [string]>('SELECT * FROM mcp_servers WHERE workspace_id = ? ORDER BY created_at, rowid').all(workspaceId),
@@ -64,3 +65,5 @@ export const mcpStore = (db: Db) => ({
   },
   ownerRole: (userId: string) => db.query<{ role: string }, [string]>('SELECT role FROM users WHERE id = ?').get(userId)?.role ?? null,
 })
+
+export const mcpStore = perDb(mcpStoreOf)

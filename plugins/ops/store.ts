@@ -1,4 +1,5 @@
 import type { Db } from '../../src/db/open'
+import { perDb } from '../../src/db/per-db'
 
 /** Every SQL statement behind GET /api/admin/system: read-only counts over the whole instance. */
 export interface RunWindow { runs: number; failures: number; cost_micro: number }
@@ -6,7 +7,7 @@ export interface RunWindow { runs: number; failures: number; cost_micro: number 
 const tableExists = (db: Db, name: string) =>
   !!db.query<{ n: number }, [string]>("SELECT 1 AS n FROM sqlite_master WHERE type = 'table' AND name = ?").get(name)
 
-export const systemStore = (db: Db) => ({
+const systemStoreOf = (db: Db) => ({
   pageBytes: () => {
     const size = db.query<{ page_size: number }, []>('PRAGMA page_size').get()!.page_size
     const count = db.query<{ page_count: number }, []>('PRAGMA page_count').get()!.page_count
@@ -31,3 +32,5 @@ export const systemStore = (db: Db) => ({
     }
   },
 })
+
+export const systemStore = perDb(systemStoreOf)

@@ -1,4 +1,5 @@
 import type { Db } from '../../src/db/open'
+import { perDb } from '../../src/db/per-db'
 
 /** SQL of the /v1 domain: v1_tasks and usage_rollup. The agents it serves come from their domains' services (directory.ts). */
 
@@ -15,7 +16,7 @@ const TASK_COLS = ['id', 'message_id', 'agent_id', 'owner_id', 'workspace_id', '
   'error', 'error_code', 'run_id', 'tokens_input', 'tokens_output', 'cost_micro', 'created_at', 'updated_at', 'completed_at'] as const
 const INSERT_TASK = `INSERT INTO v1_tasks (${TASK_COLS.join(', ')}) VALUES (${TASK_COLS.map(() => '?').join(', ')})`
 
-export const tasksStore = (db: Db) => ({
+const tasksStoreOf = (db: Db) => ({
   insert: (r: TaskRow) => db.query(INSERT_TASK).run(...TASK_COLS.map((c) => r[c])),
   get: (id: string) => db.query<TaskRow, [string]>('SELECT * FROM v1_tasks WHERE id = ?').get(id),
   working: (id: string, runId: string | null, at: string) =>
@@ -49,7 +50,7 @@ const UPSERT_USAGE = `INSERT INTO usage_rollup (owner_id, dim, grain, bucket, wo
 
 const SUMS = `sum(runs) AS runs, sum(tokens_input) AS tokens_input, sum(tokens_output) AS tokens_output, sum(cost_micro) AS cost_micro, sum(errors) AS errors`
 
-export const usageStore = (db: Db) => ({
+const usageStoreOf = (db: Db) => ({
   /** Adds summed increments: one upsert per row of the rollup, whatever the number of runs folded into it. */
   add(rows: Iterable<UsageIncrement>) {
     const stmt = db.query(UPSERT_USAGE)
@@ -68,3 +69,6 @@ export const usageStore = (db: Db) => ({
       : db.query<UsageRow, [string, string, string, string, string | null, string]>(sql('owner_id = ?6 AND ')).all(q.dim, q.grain, q.from, q.to, q.workspaceId, q.ownerId)
   },
 })
+
+export const tasksStore = perDb(tasksStoreOf)
+export const usageStore = perDb(usageStoreOf)

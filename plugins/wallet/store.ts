@@ -1,4 +1,5 @@
 import type { Db } from '../../src/db/open'
+import { perDb } from '../../src/db/per-db'
 
 /** SQL for `wallets` and `wallet_ledger`. Only place with SQL for them. */
 export interface LedgerRow {
@@ -6,7 +7,7 @@ export interface LedgerRow {
   ref_type: string | null; ref_id: string | null; note: string | null; created_at: string
 }
 
-export const walletStore = (db: Db) => ({
+const walletStoreOf = (db: Db) => ({
   balance: (userId: string) => db.query<{ b: number }, [string]>('SELECT balance_micro AS b FROM wallets WHERE user_id = ?').get(userId)?.b ?? 0,
   /** Adds `delta` (negative for debits) and returns the new balance; creates the wallet on first use. */
   add: (userId: string, delta: number, at: string) => db.query<{ b: number }, [string, number, string, number, string]>(
@@ -18,3 +19,5 @@ export const walletStore = (db: Db) => ({
   /** Newest first. */
   ledger: (userId: string, limit: number) => db.query<LedgerRow, [string, number]>('SELECT * FROM wallet_ledger WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(userId, limit),
 })
+
+export const walletStore = perDb(walletStoreOf)

@@ -2,6 +2,7 @@
 import type { Db } from '../../src/db/open'
 import type { ExecutionStatus } from './types'
 import { toolsChanged } from '../../src/tools/workspace-tools'
+import { perDb } from '../../src/db/per-db'
 
 export interface WorkflowRow {
   id: string; owner_id: string; workspace_id: string | null; name: string; description: string; status: string; version: number
@@ -35,7 +36,7 @@ export interface EventRow { execution_id: string; seq: number; type: string; dat
 const eventOwners = new WeakMap<Db, Set<string>>()
 const changed = (db: Db) => { eventOwners.delete(db); toolsChanged(db) } // active workflows with expose_as_tool are tools too
 
-export const workflowsStore = (db: Db) => ({
+const workflowsStoreOf = (db: Db) => ({
   get: (id: string) => db.query<WorkflowRow, [string]>('SELECT * FROM workflows WHERE id = ?').get(id),
   workspaceOf: (id: string) => db.query<{ w: string | null }, [string]>('SELECT workspace_id AS w FROM workflows WHERE id = ?').get(id)?.w ?? null,
   list: (ownerId: string | null, workspaceId: string | null) => db.query<WorkflowRow, [string | null, string | null]>(
@@ -78,7 +79,7 @@ export const workflowsStore = (db: Db) => ({
   versions: (id: string) => db.query<VersionRow, [string]>('SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC').all(id),
 })
 
-export const executionsStore = (db: Db) => ({
+const executionsStoreOf = (db: Db) => ({
   get: (id: string) => db.query<ExecutionRow, [string]>('SELECT * FROM workflow_executions WHERE id = ?').get(id),
   status: (id: string) => db.query<{ status: ExecutionStatus }, [string]>('SELECT status FROM workflow_executions WHERE id = ?').get(id)?.status ?? null,
   list: (ownerId: string | null, workflowId: string | null, limit: number) => db.query<ExecutionRow, [string | null, string | null, number]>(
@@ -101,7 +102,7 @@ export const executionsStore = (db: Db) => ({
               WHERE id = ? AND status IN ('queued', 'running', 'waiting')`).run(status, output, error, errorStep, now, now, id).changes,
 })
 
-export const attemptsStore = (db: Db) => ({
+const attemptsStoreOf = (db: Db) => ({
   atPosition: (execId: string, position: number) => db.query<AttemptRow, [string, number]>(
     'SELECT * FROM workflow_step_attempts WHERE execution_id = ? AND position = ? ORDER BY iteration, attempt',
   ).all(execId, position),
@@ -124,7 +125,7 @@ export const attemptsStore = (db: Db) => ({
       .run(status, output, error, now, execId, position, iteration, attempt),
 })
 
-export const eventsStore = (db: Db) => ({
+const eventsStoreOf = (db: Db) => ({
   insert: (execId: string, seq: number, type: string, data: string) =>
     db.query('INSERT INTO workflow_execution_events (execution_id, seq, type, data) VALUES (?, ?, ?, ?)').run(execId, seq, type, data),
   after: (execId: string, after: number) => db.query<EventRow, [string, number]>('SELECT * FROM workflow_execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT 500').all(execId, after),
@@ -136,7 +137,7 @@ export const eventsStore = (db: Db) => ({
 /** Event triggers' replay after a restart: the last event seq looked at, and the events after it. */
 export interface EventRowLite { id: string; seq: number; type: string; owner_id: string; data: string; created_at: string }
 const CURSOR_KEY = 'workflows.event_cursor'
-export const triggersStore = (db: Db) => ({
+const triggersStoreOf = (db: Db) => ({
   cursor: () => {
     const v = db.query<{ value: string }, [string]>('SELECT value FROM meta WHERE key = ?').get(CURSOR_KEY)?.value
     return v === undefined ? null : Number(v)
@@ -152,3 +153,9 @@ export const triggersStore = (db: Db) => ({
     "SELECT 1 AS x FROM workflow_executions WHERE workflow_id = ? AND source = 'event' AND json_extract(trigger_data, '$.event_id') = ? LIMIT 1",
   ).get(workflowId, eventId),
 })
+
+export const workflowsStore = perDb(workflowsStoreOf)
+export const executionsStore = perDb(executionsStoreOf)
+export const attemptsStore = perDb(attemptsStoreOf)
+export const eventsStore = perDb(eventsStoreOf)
+export const triggersStore = perDb(triggersStoreOf)

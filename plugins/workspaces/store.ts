@@ -1,8 +1,9 @@
 import type { Db } from '../../src/db/open'
 import type { WorkspaceView } from './model'
+import { perDb } from '../../src/db/per-db'
 
 /** SQL for `workspaces`. Only place with SQL for it. */
-export const workspaceStore = (db: Db) => ({
+const workspaceStoreOf = (db: Db) => ({
   get: (id: string) => db.query<WorkspaceView, [string]>('SELECT * FROM workspaces WHERE id = ?').get(id),
   /** Newest first; null filters match everything. */
   list: (ownerId: string | null, workspaceId: string | null) => db.query<WorkspaceView, [string | null, string | null]>(
@@ -15,3 +16,5 @@ export const workspaceStore = (db: Db) => ({
   /** The owner's first (oldest) workspace id, or null. */
   firstOf: (ownerId: string) => db.query<{ id: string }, [string]>('SELECT id FROM workspaces WHERE owner_id = ? ORDER BY created_at, rowid LIMIT 1').get(ownerId)?.id ?? null,
 })
+
+export const workspaceStore = perDb(workspaceStoreOf)

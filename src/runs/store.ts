@@ -1,5 +1,6 @@
 import type { Db } from '../db/open'
 import type { RunSource, RunStatus, RunView } from './types'
+import { perDb } from '../db/per-db'
 
 /** SQL for `runs` and `run_events`. The only place with SQL for them. */
 
@@ -23,7 +24,7 @@ export interface RunListQuery {
   before?: { createdAt: string; id: string }; limit: number
 }
 
-export const runsStore = (db: Db) => ({
+const runsStoreOf = (db: Db) => ({
   insert(row: RunView) {
     db.query(INSERT_RUN).run(...RUN_COLS.map((c) => row[c]))
   },
@@ -60,7 +61,7 @@ export const runsStore = (db: Db) => ({
     db.query('UPDATE runs SET callback_status = ?, callback_attempts = ?, callback_last_status = ? WHERE id = ?').run(status, attempts, lastStatus, id),
 })
 
-export const runEventsStore = (db: Db) => ({
+const runEventsStoreOf = (db: Db) => ({
   /** Skips events of a run deleted meanwhile (its endpoint was deleted mid-run). */
   insert: (e: RunEventRow) => db.query(
     'INSERT OR IGNORE INTO run_events (run_id, seq, type, data, created_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?1)',
@@ -69,3 +70,6 @@ export const runEventsStore = (db: Db) => ({
     db.query<RunEventRow, [string, number]>('SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, seq),
   last: (runId: string) => db.query<RunEventRow, [string]>('SELECT * FROM run_events WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(runId),
 })
+
+export const runsStore = perDb(runsStoreOf)
+export const runEventsStore = perDb(runEventsStoreOf)
