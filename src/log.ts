@@ -46,12 +46,14 @@ export function createLogger(level: Level | 'silent' = 'info', write: (line: str
   const min = level === 'silent' ? Infinity : order[level]
   // The line is assembled from pieces (base fields serialized once per logger) rather than by merging objects
   // per line; a field that repeats a base or header key takes the merging path so it still wins once.
-  const baseKeys = Object.keys(base)
-  const baseJson = baseKeys.length ? ',' + JSON.stringify(base).slice(1, -1) : ''
-  const clashes = (fields: Record<string, unknown>) => 'time' in fields || 'level' in fields || 'msg' in fields || baseKeys.some((key) => key in fields)
+  // Serialized at the first line, not when the logger is made: a child per request often writes nothing.
+  let baseKeys: string[] | null = null
+  let baseJson = ''
+  const clashes = (keys: string[], fields: Record<string, unknown>) => 'time' in fields || 'level' in fields || 'msg' in fields || keys.some((key) => key in fields)
   const emit = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < min) return
-    if (fields && clashes(fields)) return write(JSON.stringify({ time: isoNow(), level: lvl, msg, ...base, ...fields }), lvl)
+    if (!baseKeys) { baseKeys = Object.keys(base); baseJson = baseKeys.length ? ',' + JSON.stringify(base).slice(1, -1) : '' }
+    if (fields && clashes(baseKeys, fields)) return write(JSON.stringify({ time: isoNow(), level: lvl, msg, ...base, ...fields }), lvl)
     const rest = fields ? JSON.stringify(fields) : '{}'
     write(`{"time":"${isoNow()}","level":"${lvl}","msg":${JSON.stringify(msg)}${baseJson}${rest.length > 2 ? ',' + rest.slice(1) : '}'}`, lvl)
   }
