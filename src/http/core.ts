@@ -33,8 +33,11 @@ const validId = /^[A-Za-z0-9._:-]{1,128}$/
  * before), instead of 16 CSPRNG characters per request (~4% of an authenticated request's CPU).
  */
 const REQ_PREFIX = randomString(8)
+// The counter runs over the 8-digit base-36 numbers (36^7 .. 36^8 - 1), so no padding is needed (padStart was
+// ~2% of an authenticated request's CPU): 2.7 trillion ids before it wraps.
+const FIRST = 36 ** 7, SPAN = 36 ** 8 - 36 ** 7
 let reqCounter = 0
-const mintRequestId = () => `req_${REQ_PREFIX}${(reqCounter++ % 2_821_109_907_456).toString(36).padStart(8, '0')}`
+const mintRequestId = () => `req_${REQ_PREFIX}${(FIRST + (reqCounter++ % SPAN)).toString(36)}`
 
 /**
  * Elysia's numeric coercion (query/path numbers) reports type "property" without the field's name;
