@@ -4,7 +4,11 @@ import { authGuard } from '../../src/http/guard'
 import { ApiError } from '../../src/http/errors'
 import { clientIp } from '../../src/http/client-ip'
 import { hasScope } from '../../src/auth/principal'
-import { handleMcp } from './server'
+
+// The MCP SDK's server (and zod under it: ~1 MB of module code that builds its schemas when loaded) loads on the
+// first /mcp request, not at start-up (idle RSS, issue 10). src/tools/mcp-pool.ts does the same for the client.
+let serverModule: typeof import('./server') | null = null
+const mcpServer = () => (serverModule ??= require('./server') as typeof import('./server'))
 
 /**
  * `/mcp`: agents served as MCP tools over Streamable HTTP (stateless). Bearer auth (API token or JWT); the
@@ -17,7 +21,7 @@ export const mcpServerPlugin = (k: Kernel) =>
       if (!hasScope(principal, 'endpoints.run') && !hasScope(principal, 'workflows.run')) {
         throw new ApiError(403, 'This credential lacks the "endpoints.run" and "workflows.run" scopes (needed to use agents and workflows as MCP tools)', 'missing_scope')
       }
-      return handleMcp(k, principal, request, body, clientIp(request, server, k.config.trustProxy))
+      return mcpServer().handleMcp(k, principal, request, body, clientIp(request, server, k.config.trustProxy))
     }, {
       auth: true,
       response: { 200: t.Unknown({ description: 'JSON-RPC response, or text/event-stream of JSON-RPC messages (progress notifications, then the result)' }) },

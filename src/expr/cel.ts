@@ -4,19 +4,21 @@
  * `matches()` is only accepted with a literal pattern that passes a catastrophic-backtracking check.
  * Integral JS numbers enter CEL as int (so `input.n + 1` works) and bigints come back as numbers.
  */
-import { Environment } from '@marcbachmann/cel-js'
+import type { Environment } from '@marcbachmann/cel-js'
 import { ExprError } from './substitute'
 
 export const MAX_EXPRESSION_CHARS = 2000
 const MAX_PATTERN_CHARS = 200
 
-const env = new Environment({
+// The CEL library loads with the first expression, not at start-up (idle RSS, issue 10).
+let envInstance: Environment | null = null
+const env = () => (envInstance ??= new (require('@marcbachmann/cel-js') as typeof import('@marcbachmann/cel-js')).Environment({
   unlistedVariablesAreDyn: true,
   homogeneousAggregateLiterals: false,
   limits: { maxAstNodes: 300, maxDepth: 24, maxListElements: 100, maxMapEntries: 100, maxCallArguments: 8 },
-})
+}))
 
-type Program = ReturnType<typeof env.parse>
+type Program = ReturnType<Environment['parse']>
 const cache = new Map<string, Program>()
 const CACHE_MAX = 1000
 
@@ -71,7 +73,7 @@ export function compile(expression: string): Program {
   if (typeof expression !== 'string' || !expression.trim()) throw new ExprError('The expression is empty')
   if (expression.length > MAX_EXPRESSION_CHARS) throw new ExprError(`The expression is longer than ${MAX_EXPRESSION_CHARS} characters`)
   let program: Program
-  try { program = env.parse(expression) } catch (err) { throw new ExprError(`Invalid expression: ${firstLine(err)}`) }
+  try { program = env().parse(expression) } catch (err) { throw new ExprError(`Invalid expression: ${firstLine(err)}`) }
   checkAst(program.ast)
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!)
   cache.set(expression, program)
