@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { testApp, type TestApp } from './helpers'
 import { ManualClock } from '../src/clock'
 import { schedulerService } from '../src/scheduler/index'
-import { localIso, nextSlots } from '../src/scheduler/calendar'
+import { Cron } from 'croner'
+import { localIso, nextSlots, offsetMinutes, wallTime } from '../src/scheduler/calendar'
 import type { ScheduleSpec } from '../src/scheduler/types'
 
 const cron = (pattern: string, timezone: string): ScheduleSpec => ({
@@ -79,5 +80,29 @@ describe('daylight saving', () => {
     expect(r.fired).toEqual(['2026-06-01T09:00:15+09:00', '2026-06-02T09:00:15+09:00'])
     const k = await fireLocal(cron('0 12 * * 1', 'Asia/Kolkata'), '2026-06-01T00:00:00Z', '2026-06-09T00:00:00Z')
     expect(k.fired).toEqual(['2026-06-01T12:00:00+05:30', '2026-06-08T12:00:00+05:30'])
+  })
+})
+
+describe('UTC without Intl', () => {
+  // UTC schedules run on croner's fixed offset and format wall times from Date: they must agree exactly with
+  // croner and Intl in the zone 'UTC' (the path they replace), across month and year ends and leap days.
+  test('next runs and wall times agree with the time-zone path', () => {
+    const patterns = ['*/5 * * * *', '17 3 * * *', '7 * * * *', '0 0 29 2 *', '30 23 31 12 *', '0 12 * * 1-5', '15 0 9 * * *', '0 0 1 */3 *']
+    const starts = ['2026-01-01T00:00:00Z', '2026-02-28T23:59:59Z', '2027-12-31T23:30:00Z', '2028-02-28T12:00:00Z']
+    const intl = new Intl.DateTimeFormat('en-CA', { timeZone: 'UTC', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    for (const pattern of patterns) {
+      const viaZone = new Cron(pattern, { timezone: 'UTC', paused: true, mode: '5-or-6-parts' })
+      for (const start of starts) {
+        const ours = nextSlots(cron(pattern, 'UTC'), Date.parse(start), 0, 6)
+        const theirs = viaZone.nextRuns(6, new Date(start)).map((d) => d.getTime())
+        expect(ours).toEqual(theirs)
+        for (const ms of ours) {
+          const p: Record<string, string> = {}
+          for (const part of intl.formatToParts(ms)) p[part.type] = part.value
+          expect(wallTime(ms + 999, 'Etc/UTC')).toBe(`${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`)
+          expect(offsetMinutes(ms, 'UTC')).toBe(0)
+        }
+      }
+    }
   })
 })
