@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { isIP } from 'node:net'
+import { isIP } from './ip-literal'
 import { housekeepingConfig, type HousekeepingConfig } from './scheduler/config'
 
 /** Every setting in one place (DESIGN §8). README documents each one. */

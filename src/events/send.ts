@@ -1,4 +1,4 @@
-import { isIP } from 'node:net'
+import { isIP } from '../ip-literal'
 import type { Kernel } from '../kernel'
 import { ApiError } from '../http/errors'
 import { guardedFetch, readCapped } from '../tools/outbound'

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net'
+import { isIP } from '../ip-literal'
 
 /** IPv4/IPv6 parsing and CIDR matching for the outbound guard. */
 export function ipToBigInt(ip: string): { v: 4 | 6; n: bigint } | null {

@@ -1,9 +1,12 @@
-import { lookup } from 'node:dns/promises'
-import { isIP } from 'node:net'
+import { isIP } from '../ip-literal'
 import { ApiError } from '../http/errors'
 import { inCidr, isBlockedIp } from './ip'
 import { hostKey, type OutboundLimiter } from './outbound-limits'
 import { isTextType, type BinaryBody } from './binary'
+
+// node:dns loads with the first outbound request, not at start-up.
+let dnsModule: typeof import('node:dns/promises') | null = null
+const dns = () => (dnsModule ??= require('node:dns/promises') as typeof import('node:dns/promises'))
 
 /**
  * The one guard for everything fetched on a user's behalf (DESIGN §7): http(s) only; addresses that
@@ -34,7 +37,7 @@ export class OutboundGuard {
     if (isIP(host)) addresses = [host]
     else {
       try {
-        addresses = (await lookup(host, { all: true })).map((a) => a.address)
+        addresses = (await dns().lookup(host, { all: true })).map((a) => a.address)
       } catch {
         throw new ApiError(400, `Could not resolve host "${host}"`, 'url_unresolvable')
       }
