@@ -60,6 +60,11 @@ export interface Kernel {
   keyResolvers: Map<string, KeyResolver>
   /** Pending last-used timestamps, flushed in batches so no write sits on the request path. */
   touched: Map<string, string>
+  /**
+   * Elysia's plugin seed (`new Elysia({ name, seed: k.seed })`): plugins dedupe per name and kernel. A number,
+   * because Elysia hashes JSON.stringify(seed) on every use: the whole kernel was ~2 KB a use at start-up.
+   */
+  seed: number
   version: string
   startedAt: number
   close(): void
@@ -158,6 +163,8 @@ function lazy<N extends 'mcp' | 'toolAudit' | 'deliveries'>(k: Kernel, name: N, 
   })
 }
 
+let kernelCount = 0
+
 export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
   if (opts.create === false && !existsSync(databasePath(config))) throw noDatabase(config)
   // Owner-only when we create it: the database, its WAL, backups' source and the master key live here.
@@ -206,6 +213,7 @@ export function createKernel(config: Config, opts: KernelOptions = {}): Kernel {
     onClose(fn) { closers.push(fn) },
     keyResolvers: new Map(),
     touched: new Map(),
+    seed: ++kernelCount,
     version: VERSION,
     startedAt: clock.now(),
     close() {

@@ -16,12 +16,12 @@ const Id = t.Object({ id: t.String({ minLength: 1, maxLength: 100 }) })
 
 /** Management of agent endpoints (`/api/agent-endpoints`), templates, and the execution routes. */
 export const agentEndpointsPlugin = (k: Kernel) =>
-  new Elysia({ name: 'agent-endpoints', seed: k })
+  new Elysia({ name: 'agent-endpoints', seed: k.seed })
     .use(management(k))
     .use(runRoutes(k))
 
 const management = (k: Kernel) =>
-  new Elysia({ name: 'agent-endpoints.manage', seed: k, prefix: '/api/agent-endpoints', detail: { tags: ['Agent endpoints'] } })
+  new Elysia({ name: 'agent-endpoints.manage', seed: k.seed, prefix: '/api/agent-endpoints', detail: { tags: ['Agent endpoints'] } })
     .use(authGuard(k))
     .get('/templates/list', ({ query }) => ({ templates: endpoints.listTemplates(k, query.type ?? null) }), {
       query: TemplatesQuery, response: t.Object({ templates: t.Array(Template) }),

@@ -71,7 +71,7 @@ export const runRoutes = (k: Kernel) => {
     if (!ep || ep.status !== 'active') throw endpointGone()
     await authorizeRun(k, ep, request, jwtVerifier(k))
   })
-  return new Elysia({ name: 'agent-endpoints.run', seed: k, detail: { tags: ['Agent endpoints: execution'] } })
+  return new Elysia({ name: 'agent-endpoints.run', seed: k.seed, detail: { tags: ['Agent endpoints: execution'] } })
     .use(authGuard(k))
     .post('/api/run/:slug', async ({ params, body, request, server, set }) => {
       const ep = endpointsStore(k.db).bySlug(params.slug)

@@ -13,7 +13,7 @@ const Template = t.Object({
 
 /** Scheduled autonomous agents: `/api/agents` per the hub reference, on the scheduler and the workflow engine. */
 export const agentsPlugin = (k: Kernel) =>
-  new Elysia({ name: 'agents', seed: k, prefix: '/api/agents', detail: { tags: ['Agents'] } })
+  new Elysia({ name: 'agents', seed: k.seed, prefix: '/api/agents', detail: { tags: ['Agents'] } })
     .use(authGuard(k))
     .get('/templates', () => ({ templates: agentTemplates() }), {
       response: t.Object({ templates: t.Array(Template) }), detail: { summary: 'Ready agent configurations built on the workflow templates' },

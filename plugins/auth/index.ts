@@ -16,7 +16,7 @@ function sessionCookieHeader(k: Kernel, request: Request, value: string, expires
 }
 
 export const authPlugin = (k: Kernel) =>
-  new Elysia({ name: 'auth', seed: k, prefix: '/api', detail: { tags: ['Auth'] } })
+  new Elysia({ name: 'auth', seed: k.seed, prefix: '/api', detail: { tags: ['Auth'] } })
     .use(authGuard(k))
     .post('/auth/register', async ({ body, maybePrincipal, set, request, server }) => {
       enforceRate(k.limiter, set, `register:${clientIp(request, server, k.config.trustProxy)}`, 20)

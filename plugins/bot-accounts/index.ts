@@ -16,7 +16,7 @@ const Deleted = t.Object({ deleted: t.Boolean() })
 
 /** Management of bot accounts by their owner (login session or personal token; never a bot key). */
 const managePlugin = (k: Kernel) =>
-  new Elysia({ name: 'bot-accounts', seed: k, prefix: '/api/bot/manage', detail: { tags: ['Bot accounts'] } })
+  new Elysia({ name: 'bot-accounts', seed: k.seed, prefix: '/api/bot/manage', detail: { tags: ['Bot accounts'] } })
     .use(authGuard(k))
     .post('', ({ principal, body, set }) => {
       const created = accounts.create(k, principal, body)
@@ -64,7 +64,7 @@ const managePlugin = (k: Kernel) =>
 
 /** The bot's own key-value memory, called with its `bot_` key. */
 const memoryPlugin = (k: Kernel) =>
-  new Elysia({ name: 'bot-memory', seed: k, prefix: '/api/bot/memory', detail: { tags: ['Bot accounts'] } })
+  new Elysia({ name: 'bot-memory', seed: k.seed, prefix: '/api/bot/memory', detail: { tags: ['Bot accounts'] } })
     .use(authGuard(k))
     .get('', ({ principal, query }) => memory.list(k, memory.requireBot(principal), query.prefix, query.limit), {
       auth: 'memory.read', query: MemoryListQuery, response: MemoryList, detail: { summary: 'List memory keys (optionally by prefix)' },
@@ -82,4 +82,4 @@ const memoryPlugin = (k: Kernel) =>
     }, { auth: 'memory.write', params: MemoryKeyParams, response: Deleted, detail: { summary: 'Delete a memory key' } })
 
 export const botAccountsPlugin = (k: Kernel) =>
-  new Elysia({ name: 'bot-accounts-all', seed: k }).use(managePlugin(k)).use(memoryPlugin(k))
+  new Elysia({ name: 'bot-accounts-all', seed: k.seed }).use(managePlugin(k)).use(memoryPlugin(k))

@@ -48,7 +48,7 @@ const base = (k: Kernel, request: Request) => publicBase(request, k.config.publi
 
 /** /api/bots (the webhooks under /api/bots/webhook/* belong to the channels plugin). */
 export const botsPlugin = (k: Kernel) =>
-  new Elysia({ name: 'bots', seed: k, prefix: '/api/bots', detail: { tags: ['Bots'] } })
+  new Elysia({ name: 'bots', seed: k.seed, prefix: '/api/bots', detail: { tags: ['Bots'] } })
     .use(botTemplatesPlugin(k))
     .use(authGuard(k))
     .get('', ({ principal }) => ({ bots: bots.list(k, principal) }), {

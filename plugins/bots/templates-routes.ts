@@ -14,7 +14,7 @@ const Params = t.Object({ templateId: t.String({ minLength: 1, maxLength: 100 })
 
 /** /api/bots/templates (mounted by botsPlugin, whose /api/bots prefix applies): public reads (system templates, plus your own when signed in) and your templates' CRUD. */
 export const botTemplatesPlugin = (k: Kernel) =>
-  new Elysia({ name: 'bot-templates', seed: k, prefix: '/templates', detail: { tags: ['Bot templates'] } })
+  new Elysia({ name: 'bot-templates', seed: k.seed, prefix: '/templates', detail: { tags: ['Bot templates'] } })
     .use(authGuard(k))
     .get('', ({ query, maybePrincipal, request, server, set }) => {
       if (!maybePrincipal) enforceRate(k.limiter, set, `bot-templates:${clientIp(request, server, k.config.trustProxy)}`, PUBLIC_TEMPLATE_RPM)

@@ -25,7 +25,7 @@ const platformRoute = (platform: Exclude<Platform, 'custom'>, summary: string, d
  * inbox (group commit) and acknowledged; the `channels.inbox` worker answers them in order per chat.
  */
 export const channelsPlugin = (k: Kernel) => {
-  const app = new Elysia({ name: 'channels', seed: k, prefix: '/api/bots/webhook', detail: { tags: ['Bot webhooks'] } })
+  const app = new Elysia({ name: 'channels', seed: k.seed, prefix: '/api/bots/webhook', detail: { tags: ['Bot webhooks'] } })
   const routes = [
     platformRoute('telegram', 'Telegram webhook', 'Verified by X-Telegram-Bot-Api-Secret-Token (the secret given to setWebhook on activate). Text messages and /start are queued and answered with sendMessage; duplicates (same update_id) are answered once.'),
     platformRoute('discord', 'Discord interactions endpoint', 'Verified with Ed25519 (X-Signature-Ed25519 over X-Signature-Timestamp + body, application public key). PING answers {"type":1}; slash commands answer {"type":5} (deferred) and the answer follows through the interaction webhook.'),

@@ -15,7 +15,7 @@ import {
 
 /** Chat conversations with the orchestrator: /api/chat (hub reference, "chat" section) and the WhatsApp diagnostics. */
 export const chatPlugin = (k: Kernel) =>
-  new Elysia({ name: 'chat', seed: k })
+  new Elysia({ name: 'chat', seed: k.seed })
     .use(conversations(k))
     .use(orchestrator(k))
     .use(whatsappDiagnostics(k))
@@ -25,7 +25,7 @@ const wantsStream = (request: Request, body: { stream?: boolean }) =>
   body.stream === true || (request.headers.get('accept') ?? '').includes('text/event-stream')
 
 const conversations = (k: Kernel) =>
-  new Elysia({ name: 'chat.conversations', seed: k, prefix: '/api/chat', detail: { tags: ['Chat'] } })
+  new Elysia({ name: 'chat.conversations', seed: k.seed, prefix: '/api/chat', detail: { tags: ['Chat'] } })
     .use(authGuard(k))
     .get('/conversations', ({ principal, query }) => chat.list(k, principal, query), {
       auth: 'chat.read', query: PageQuery, response: ConversationList,
@@ -63,7 +63,7 @@ const conversations = (k: Kernel) =>
     })
 
 const orchestrator = (k: Kernel) =>
-  new Elysia({ name: 'chat.orchestrator', seed: k, prefix: '/api/chat', detail: { tags: ['Chat'] } })
+  new Elysia({ name: 'chat.orchestrator', seed: k.seed, prefix: '/api/chat', detail: { tags: ['Chat'] } })
     .use(authGuard(k))
     // The SSE Response passes through as is (the response schema describes the JSON answer).
     .post('/conversations/:id/messages', async ({ principal, params, body, request }) =>

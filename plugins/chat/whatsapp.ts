@@ -65,7 +65,7 @@ export function debugSettings(k: Kernel, who: Principal, connectionId?: string) 
 const Query = t.Object({ connection_id: t.Optional(t.String({ maxLength: 100 })) })
 
 export const whatsappDiagnostics = (k: Kernel) =>
-  new Elysia({ name: 'chat.whatsapp-diagnostics', seed: k, prefix: '/api/mcp/whatsapp', detail: { tags: ['Tools (MCP)'] } })
+  new Elysia({ name: 'chat.whatsapp-diagnostics', seed: k.seed, prefix: '/api/mcp/whatsapp', detail: { tags: ['Tools (MCP)'] } })
     .use(authGuard(k))
     .get('/test-token', ({ principal, query }) => testToken(k, principal, query.connection_id), {
       auth: 'connections.read', query: Query, response: TokenTest,

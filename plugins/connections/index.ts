@@ -9,7 +9,7 @@ const IdParams = t.Object({ id: t.String() })
 
 /** Platform connections (the hub-style integrations API): /api/connections. */
 export const connectionsPlugin = (k: Kernel) =>
-  new Elysia({ name: 'connections', seed: k, prefix: '/api/connections', detail: { tags: ['Connections'] } })
+  new Elysia({ name: 'connections', seed: k.seed, prefix: '/api/connections', detail: { tags: ['Connections'] } })
     .use(authGuard(k))
     .get('/platforms', () => ({ platforms: connections.platforms() }), {
       response: t.Object({ platforms: t.Array(PlatformInfo) }),

@@ -15,7 +15,7 @@ const mcpServer = () => (serverModule ??= require('./server') as typeof import('
  * tools are the agent endpoints (`endpoints.run`) and active workflows (`workflows.run`) the credential may run.
  */
 export const mcpServerPlugin = (k: Kernel) =>
-  new Elysia({ name: 'mcp-server', seed: k, detail: { tags: ['MCP server'] } })
+  new Elysia({ name: 'mcp-server', seed: k.seed, detail: { tags: ['MCP server'] } })
     .use(authGuard(k))
     .post('/mcp', ({ principal, request, body, server }) => {
       if (!hasScope(principal, 'endpoints.run') && !hasScope(principal, 'workflows.run')) {

@@ -12,7 +12,7 @@ const Envelope = t.Object({ mcp_server: McpServer })
 
 /** MCP servers of a workspace: /api/workspaces/:id/mcp-servers. */
 export const mcpServersPlugin = (k: Kernel) =>
-  new Elysia({ name: 'mcp-servers', seed: k, prefix: '/api/workspaces', detail: { tags: ['MCP servers'] } })
+  new Elysia({ name: 'mcp-servers', seed: k.seed, prefix: '/api/workspaces', detail: { tags: ['MCP servers'] } })
     .use(authGuard(k))
     .get('/:id/mcp-servers', ({ principal, params }) => ({ mcp_servers: servers.list(k, principal, params.id) }), {
       auth: 'tools.read', params: t.Object({ id: t.String() }), response: t.Object({ mcp_servers: t.Array(McpServer) }),
@@ -43,7 +43,7 @@ export const mcpServersPlugin = (k: Kernel) =>
 
 /** The tool catalog and calls: /api/mcp/... */
 export const mcpPlugin = (k: Kernel) =>
-  new Elysia({ name: 'mcp', seed: k, prefix: '/api/mcp', detail: { tags: ['Tools (MCP)'] } })
+  new Elysia({ name: 'mcp', seed: k.seed, prefix: '/api/mcp', detail: { tags: ['Tools (MCP)'] } })
     .use(authGuard(k))
     .get('/tools', async ({ principal, query }) => ({ tools: await tools.listTools(k, principal, query) }), {
       auth: 'tools.read', query: ToolsQuery, response: t.Object({ tools: t.Array(ToolView) }),

@@ -32,7 +32,7 @@ const headersOf = (set: { headers: Record<string, any> }) =>
   Object.fromEntries(Object.entries(set.headers).filter(([key]) => /^x-ratelimit-|^x-request-id$/i.test(key)).map(([key, v]) => [key, String(v)]))
 
 export const openaiPlugin = (k: Kernel) =>
-  new Elysia({ name: 'openai', seed: k, detail: { tags: ['OpenAI-compatible'] } })
+  new Elysia({ name: 'openai', seed: k.seed, detail: { tags: ['OpenAI-compatible'] } })
     // Errors raised before the handlers (invalid JSON, body too large, wrong content type) come out of the global
     // error handler as `{ error, code }`: reshape them so these routes only ever answer OpenAI's error shape.
     .mapResponse({ as: 'local' }, ({ responseValue, set }) => {

@@ -11,7 +11,7 @@ const Health = t.Object({
 })
 
 export const opsPlugin = (k: Kernel) =>
-  new Elysia({ name: 'ops', seed: k, detail: { tags: ['Operations'] } })
+  new Elysia({ name: 'ops', seed: k.seed, detail: { tags: ['Operations'] } })
     .use(systemRoutes(k))
     .use(jobsRoutes(k))
     .get('/health', ({ set }) => {

@@ -19,7 +19,7 @@ const JobsResponse = t.Object({
 
 /** GET /api/admin/jobs: the scheduler's system jobs and health (admins). */
 export const jobsRoutes = (k: Kernel) =>
-  new Elysia({ name: 'ops-jobs', seed: k, prefix: '/api/admin', detail: { tags: ['Admin'] } })
+  new Elysia({ name: 'ops-jobs', seed: k.seed, prefix: '/api/admin', detail: { tags: ['Admin'] } })
     .use(authGuard(k))
     .get('/jobs', () => jobsReport(k), {
       auth: { admin: true }, response: JobsResponse,

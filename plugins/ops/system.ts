@@ -68,7 +68,7 @@ const fileBytes = (path: string) => { try { return statSync(path).size } catch {
 
 /** GET /api/admin/system: what the console's Overview shows an operator at a glance. */
 export const systemRoutes = (k: Kernel) =>
-  new Elysia({ name: 'ops.system', seed: k, prefix: '/api/admin', detail: { tags: ['Admin'] } })
+  new Elysia({ name: 'ops.system', seed: k.seed, prefix: '/api/admin', detail: { tags: ['Admin'] } })
     .use(authGuard(k))
     .get('/system', async () => {
       const store = systemStore(k.db)

@@ -7,7 +7,7 @@ import { LiveQuery, RunList, RunListQuery } from './model'
 
 /** The caller's runs across every surface (DESIGN §12): GET /api/runs and its live feed. One run: agent-endpoints' run routes. */
 export const runsPlugin = (k: Kernel) =>
-  new Elysia({ name: 'runs', seed: k, prefix: '/api/runs', detail: { tags: ['Runs'] } })
+  new Elysia({ name: 'runs', seed: k.seed, prefix: '/api/runs', detail: { tags: ['Runs'] } })
     .use(authGuard(k))
     .get('', ({ principal, query }) => runs.list(k, principal, query), {
       auth: true, query: RunListQuery, response: RunList,

@@ -11,7 +11,7 @@ const Refusal = t.Object({ success: t.Boolean(), data: t.Any(), message: t.Strin
 const nullable = t.Optional(t.Nullable(t.String({ maxLength: 200 })))
 
 export const templatesPlugin = (k: Kernel) =>
-  new Elysia({ name: 'templates', seed: k, prefix: '/api/templates', detail: { tags: ['Templates'] } })
+  new Elysia({ name: 'templates', seed: k.seed, prefix: '/api/templates', detail: { tags: ['Templates'] } })
     .use(authGuard(k))
     .get('', ({ query }) => {
       const list = templates.list(query)

@@ -5,7 +5,7 @@ import * as tokens from './service'
 import { CreateToken, Token } from './model'
 
 export const tokensPlugin = (k: Kernel) =>
-  new Elysia({ name: 'tokens', seed: k, prefix: '/api/tokens', detail: { tags: ['API tokens'] } })
+  new Elysia({ name: 'tokens', seed: k.seed, prefix: '/api/tokens', detail: { tags: ['API tokens'] } })
     .use(authGuard(k))
     .post('', ({ principal, body, set }) => {
       const { token, key } = tokens.create(k, principal, body)

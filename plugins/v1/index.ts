@@ -28,7 +28,7 @@ export function referenceStatus(status: number): number {
 const TaskId = t.Object({ task_id: t.String({ minLength: 1, maxLength: 100 }) })
 
 export const v1Plugin = (k: Kernel) =>
-  new Elysia({ name: 'v1', seed: k, prefix: '/v1', detail: { tags: ['v1'] } })
+  new Elysia({ name: 'v1', seed: k.seed, prefix: '/v1', detail: { tags: ['v1'] } })
     .use(authGuard(k))
     .mapResponse({ as: 'local' }, ({ responseValue, set }) => {
       const status = typeof set.status === 'number' ? set.status : 200

@@ -11,7 +11,7 @@ const Entry = t.Object({
 const Wallet = t.Object({ balance_cents: t.Number(), billing_enforced: t.Boolean(), entries: t.Array(Entry) })
 
 export const walletPlugin = (k: Kernel) =>
-  new Elysia({ name: 'wallet', seed: k, prefix: '/api/wallet', detail: { tags: ['Wallet'] } })
+  new Elysia({ name: 'wallet', seed: k.seed, prefix: '/api/wallet', detail: { tags: ['Wallet'] } })
     .use(authGuard(k))
     .get('', ({ principal, query }) => wallet.summary(k, principal.userId, query.limit ?? 50), {
       auth: 'wallet.read',

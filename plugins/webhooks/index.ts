@@ -12,7 +12,7 @@ const WebhookList = t.Object({ webhooks: t.Array(Webhook) })
 
 /** User-level webhooks: `/api/webhooks` (a bot key here reaches only its own account's webhooks). */
 const userPlugin = (k: Kernel) =>
-  new Elysia({ name: 'webhooks', seed: k, prefix: '/api/webhooks', detail: { tags: ['Webhooks'] } })
+  new Elysia({ name: 'webhooks', seed: k.seed, prefix: '/api/webhooks', detail: { tags: ['Webhooks'] } })
     .use(authGuard(k))
     .get('/events', () => webhooks.catalog(), {
       auth: true, response: EventCatalog, detail: { summary: 'The event catalog: names, descriptions, payload examples, delivery format' },
@@ -60,7 +60,7 @@ const userPlugin = (k: Kernel) =>
 
 /** Bot-level webhooks under the bot accounts management API (owners only). */
 const botPlugin = (k: Kernel) =>
-  new Elysia({ name: 'bot-webhooks', seed: k, prefix: '/api/bot/manage/:botId/webhooks', detail: { tags: ['Bot accounts'] } })
+  new Elysia({ name: 'bot-webhooks', seed: k.seed, prefix: '/api/bot/manage/:botId/webhooks', detail: { tags: ['Bot accounts'] } })
     .use(authGuard(k))
     .get('', ({ principal, params }) => ({ webhooks: webhooks.list(k, webhooks.botReach(k, principal, params.botId)) }), {
       auth: 'webhooks.manage', params: BotParams, response: WebhookList, detail: { summary: "List a bot account's webhooks" },
@@ -93,4 +93,4 @@ const botPlugin = (k: Kernel) =>
     })
 
 export const webhooksPlugin = (k: Kernel) =>
-  new Elysia({ name: 'webhooks-all', seed: k }).use(userPlugin(k)).use(botPlugin(k))
+  new Elysia({ name: 'webhooks-all', seed: k.seed }).use(userPlugin(k)).use(botPlugin(k))

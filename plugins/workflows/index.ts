@@ -39,7 +39,7 @@ function lastEventId(request: Request): number {
 }
 
 export const workflowsPlugin = (k: Kernel) =>
-  new Elysia({ name: 'workflows', seed: k, prefix: '/api/workflows', detail: { tags: ['Workflows'] } })
+  new Elysia({ name: 'workflows', seed: k.seed, prefix: '/api/workflows', detail: { tags: ['Workflows'] } })
     .use(authGuard(k))
     .post('', async ({ principal, body, request, set }) => {
       const created = await generate(k, principal, body, base(k, request))

@@ -7,7 +7,7 @@ import { CreateWorkspace, UpdateWorkspace, Workspace } from './model'
 const Envelope = t.Object({ workspace: Workspace })
 
 export const workspacesPlugin = (k: Kernel) =>
-  new Elysia({ name: 'workspaces', seed: k, prefix: '/api/workspaces', detail: { tags: ['Workspaces'] } })
+  new Elysia({ name: 'workspaces', seed: k.seed, prefix: '/api/workspaces', detail: { tags: ['Workspaces'] } })
     .use(authGuard(k))
     .get('', ({ principal }) => ({ workspaces: workspaces.list(k, principal) }), {
       auth: 'workspaces.read', response: t.Object({ workspaces: t.Array(Workspace) }), detail: { summary: 'List your workspaces' },

@@ -54,7 +54,7 @@ function nameCoercedField(request: Request, value: unknown, errors: any[]): [str
  * access log, metrics.
  */
 export const httpCore = (k: Kernel) => {
-  const core = new Elysia({ name: 'http-core', seed: k })
+  const core = new Elysia({ name: 'http-core', seed: k.seed })
   // This instance's router history is the whole app's once it is mounted (as the docs plugin reads it).
   const routes = new RouteIndex(() => (core as any).getGlobalRoutes())
   return core

@@ -31,7 +31,7 @@ export function allowedOrigin(pathname: string, origin: string, config: { corsOr
 }
 
 export const cors = (k: Kernel) =>
-  new Elysia({ name: 'cors', seed: k })
+  new Elysia({ name: 'cors', seed: k.seed })
     .onRequest(({ request, set }) => {
       const origin = request.headers.get('origin')
       if (!origin) return

@@ -124,7 +124,7 @@ export const jwtVerifier = (k: Kernel): JwtVerify => async (token) => verifyHs25
 
 export const authGuard = (k: Kernel) => {
   const verify = jwtVerifier(k)
-  return new Elysia({ name: 'auth-guard', seed: k })
+  return new Elysia({ name: 'auth-guard', seed: k.seed })
     .use(jwt({ name: 'jwt', secret: k.jwtSecret, exp: JWT_TTL, alg: 'HS256' }))
     .macro({
       auth: (need: AuthRequirement) => {
