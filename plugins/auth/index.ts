@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import type { Kernel } from '../../src/kernel'
-import { authGuard, JWT_TTL_SECONDS } from '../../src/http/guard'
+import { jwt } from '@elysiajs/jwt'
+import { authGuard, JWT_TTL, JWT_TTL_SECONDS } from '../../src/http/guard'
 import { clientIp } from '../../src/http/client-ip'
 import { enforceRate } from '../../src/http/rate-limit'
 import { iso } from '../../src/clock'
@@ -18,6 +19,8 @@ function sessionCookieHeader(k: Kernel, request: Request, value: string, expires
 export const authPlugin = (k: Kernel) =>
   new Elysia({ name: 'auth', seed: k.seed, prefix: '/api', detail: { tags: ['Auth'] } })
     .use(authGuard(k))
+    // Only login signs tokens: the signer is set up here, not in every domain's guard.
+    .use(jwt({ name: 'jwt', secret: k.jwtSecret, exp: JWT_TTL, alg: 'HS256' }))
     .post('/auth/register', async ({ body, maybePrincipal, set, request, server }) => {
       enforceRate(k.limiter, set, `register:${clientIp(request, server, k.config.trustProxy)}`, 20)
       set.status = 201

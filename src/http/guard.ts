@@ -1,5 +1,4 @@
 import { Elysia } from 'elysia'
-import { jwt } from '@elysiajs/jwt'
 import type { Kernel } from '../kernel'
 import { ApiError } from './errors'
 import { enforceRate } from './rate-limit'
@@ -125,7 +124,6 @@ export const jwtVerifier = (k: Kernel): JwtVerify => async (token) => verifyHs25
 export const authGuard = (k: Kernel) => {
   const verify = jwtVerifier(k)
   return new Elysia({ name: 'auth-guard', seed: k.seed })
-    .use(jwt({ name: 'jwt', secret: k.jwtSecret, exp: JWT_TTL, alg: 'HS256' }))
     .macro({
       auth: (need: AuthRequirement) => {
         const opts = typeof need === 'object' ? need : { scope: need === true ? undefined : need }
