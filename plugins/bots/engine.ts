@@ -6,7 +6,6 @@
 import { perKernel, type Kernel } from '../../src/kernel'
 import { ApiError, badRequest, notFound } from '../../src/http/errors'
 import { newId } from '../../src/db/ids'
-import { iso } from '../../src/clock'
 import type { AgentSpec, ChatMessage, ProviderName, RunResult } from '../../src/agent/types'
 import { workspaceToolSet } from '../../src/tools/workspace-tools'
 import { parseAllowList, restrictTools } from '../../src/tools/allow-list'

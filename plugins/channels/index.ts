@@ -3,7 +3,6 @@ import type { Kernel } from '../../src/kernel'
 import { enforceRate } from '../../src/http/rate-limit'
 import { clientIp } from '../../src/http/client-ip'
 import { receive, whatsappHandshake } from './receive'
-import { runtimeOf } from './worker'
 import type { Platform } from './types'
 import { BotIdParams, CustomAnswer, CustomMessage, ErrorBody, PlatformPayload, PlatformAck, WhatsAppQuery } from './model'
 

@@ -14,7 +14,7 @@ import { receiveHook } from './triggers'
 import { chatAgent, extract, toolCalls } from './conversation'
 import { workflowTemplates } from '../templates/service'
 import {
-  ChatAgent, ConditionResult, Deleted, Execution, ExecutionList, Queued, Sse, StepAttempt, SubstitutionResult, ToolCallStep, Version, Workflow, WorkflowList,
+  ChatAgent, ConditionResult, Deleted, Execution, ExecutionList, Queued, Sse, SubstitutionResult, ToolCallStep, Version, Workflow, WorkflowList,
   ConversationParams, ExecuteBody, ExecutionParams, ExtractBody, FromStepsBody, GenerateBody, ListQuery, TestConditionBody, TestSubstitutionBody, UpdateBody, WorkflowParams } from './model'
 
 export const HOOK_BODY_LIMIT = 256 * 1024

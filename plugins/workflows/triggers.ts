@@ -60,7 +60,7 @@ function trigger(k: Kernel, e: Pick<DomainEvent, 'id' | 'type' | 'owner_id' | 'd
 }
 
 const onEvent = (k: Kernel, e: DomainEvent) => {
-  if (e.type.startsWith('workflow.') || !workflowsStore(k.db).hasEventTriggers(e.owner_id)) return
+  if (!workflowsStore(k.db).hasEventTriggers(e.owner_id)) return
   for (const id of trigger(k, e, workflowsStore(k.db).byTrigger(e.owner_id, 'event'), false)) engine(k).enqueue(id)
 }
 

@@ -1,4 +1,4 @@
-import { perKernel, type Kernel } from '../kernel'
+import { perKernel } from '../kernel'
 import { ApiError } from '../http/errors'
 
 /**

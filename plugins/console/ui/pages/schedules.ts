@@ -1,6 +1,6 @@
 import { html } from 'htm/preact'
 import { api, items, one } from '../api'
-import { Badge, ErrorNote, Field, Needs, Page, Panel, Table, formValues, useAction, useLoad } from '../components'
+import { Badge, ErrorNote, Field, Needs, Page, Panel, formValues, useAction, useLoad } from '../components'
 import { when } from '../format'
 
 interface Agent { agent_id?: string; id?: string; workflow_id: string; workflow_name?: string; status: string }

@@ -1,7 +1,7 @@
 import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { api } from '../api'
-import { Badge, ErrorNote, Field, Json, Loading, Page, Panel, SecretOnce, Table, formValues, useAction, useLoad } from '../components'
+import { Badge, ErrorNote, Field, Json, Loading, Page, Panel, SecretOnce, Table, useAction, useLoad } from '../components'
 import { ago, when } from '../format'
 import { go } from '../state'
 
